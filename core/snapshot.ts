@@ -1,0 +1,115 @@
+/**
+ * Snapshots and heads: the immutable records the origin writes to KV and the edge serves.
+ * Everything a response needs (bytes, ETag, digest, signature) is computed here once, at publish.
+ * The KV layout is documented in docs/kv-layout.md.
+ */
+import { concatBytes, sha256, toBase64, toBase64Url, utf8Bytes } from "./encoding";
+import { signSnapshot } from "./jws";
+import type { RolloutHead } from "./rollout";
+
+export interface SnapshotMeta {
+  key: string;
+  version: number;
+  /** Strong entity tag, quoted: `"<version>-<22 base64url chars>"`. */
+  etag: string;
+  /** RFC 9530 Content-Digest field value: `sha-256=:<base64>:`. */
+  digest: string;
+  /** Detached JWS over the body (core/jws.ts). */
+  signature: string;
+  /** Publish time, milliseconds since the epoch. */
+  publishedAt: number;
+  size: number;
+}
+
+export interface Snapshot {
+  meta: SnapshotMeta;
+  body: Uint8Array;
+}
+
+/** The current state of a key, as the edge reads it. Small and short-lived in caches. */
+export interface HeadRecord {
+  v: 1;
+  key: string;
+  /** The version served to everyone (the stable version during a rollout). */
+  version: number;
+  etag: string;
+  publishedAt: number;
+  deleted: boolean;
+  rollout: RolloutHead | null;
+}
+
+export interface NamespaceSettings {
+  visibility: "public" | "private";
+  maxAge: number;
+  staleWhileRevalidate: number;
+  staleIfError: number;
+}
+
+export const DEFAULT_NAMESPACE_SETTINGS: NamespaceSettings = {
+  visibility: "private",
+  maxAge: 5,
+  staleWhileRevalidate: 30,
+  staleIfError: 86400,
+};
+
+export const kvKeys = {
+  head: (key: string) => `head/${key}`,
+  snapshot: (key: string, version: number) => `snap/${key}/${version}`,
+  namespace: (namespace: string) => `ns/${namespace}`,
+} as const;
+
+export function contentDigestOf(hash: Uint8Array): string {
+  return `sha-256=:${toBase64(hash)}:`;
+}
+
+/** An ETag unique per (key, version) and content: a hash of all three, prefixed by the version. */
+export async function computeEtag(key: string, version: number, bodyHash: Uint8Array): Promise<string> {
+  const tag = await sha256(concatBytes(utf8Bytes(`${key}\0${version}\0`), bodyHash));
+  return `"${version}-${toBase64Url(tag.subarray(0, 16))}"`;
+}
+
+export async function buildSnapshot(params: {
+  key: string;
+  version: number;
+  body: Uint8Array;
+  publishedAt: number;
+  signingKey: CryptoKey;
+  kid: string;
+}): Promise<Snapshot> {
+  const { key, version, body, publishedAt } = params;
+  const hash = await sha256(body);
+  const etag = await computeEtag(key, version, hash);
+  const signature = await signSnapshot(
+    params.signingKey,
+    { kid: params.kid, key, ver: version, iat: Math.floor(publishedAt / 1000) },
+    body,
+  );
+  return {
+    meta: { key, version, etag, digest: contentDigestOf(hash), signature, publishedAt, size: body.length },
+    body,
+  };
+}
+
+// A snapshot is one KV value: a magic line, the metadata as one JSON line, then the exact body.
+// KV metadata is capped at 1024 bytes, too small for a signature over a long key, hence the framing.
+const MAGIC = "FCS1\n";
+const MAGIC_BYTES = utf8Bytes(MAGIC);
+
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  return concatBytes(MAGIC_BYTES, utf8Bytes(`${JSON.stringify(snapshot.meta)}\n`), snapshot.body);
+}
+
+export function decodeSnapshot(value: ArrayBuffer | Uint8Array): Snapshot {
+  const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
+  for (let i = 0; i < MAGIC_BYTES.length; i++) {
+    if (bytes[i] !== MAGIC_BYTES[i]) throw new Error("not a fleetconf snapshot record");
+  }
+  const newline = bytes.indexOf(0x0a, MAGIC_BYTES.length);
+  if (newline < 0) throw new Error("truncated snapshot record");
+  const meta = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(MAGIC_BYTES.length, newline)),
+  ) as SnapshotMeta;
+  const body = bytes.subarray(newline + 1);
+  if (body.length !== meta.size) throw new Error("snapshot record size mismatch");
+  return { meta, body };
+}
