@@ -59,6 +59,19 @@ export default defineConfig({
         ],
         test: { name: "origin", include: ["test/origin/**/*.test.ts"] },
       },
+      {
+        // Real `wrangler dev` processes over HTTP (test/e2e/support/stack.ts). One shared stack
+        // per run; files run one at a time because they share it and the machine's CPUs.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/e2e/support/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -13,23 +13,31 @@ export function versionCacheControl(settings: NamespaceSettings): string {
   return `${scope}, max-age=${IMMUTABLE_MAX_AGE}, immutable`;
 }
 
-/** Which tier answered, as a Cache-Status cache name (RFC 9211 §2). */
+/** The edge's cache name in Cache-Status (RFC 9211 §2): one cache, the tier goes in `detail`. */
+export const EDGE_CACHE_NAME = "fleetconf-edge";
+
+/** Which tier answered: isolate memory, the location's Cache API, or KV. */
 export type CacheTier = "memory" | "cache" | "kv";
 
 /**
- * Builds a Cache-Status value. Hits from memory or the Cache API are `hit`; an answer fetched
- * from KV is `fwd=miss`; a stale answer carries `fwd=stale` or, when upstream failed, the
- * `detail` of what failed.
+ * Builds the edge's Cache-Status member (RFC 9211), e.g.
+ * - `fleetconf-edge; hit; ttl=3; detail=memory` — fresh, from isolate memory or (`detail=cache`) the Cache API;
+ * - `fleetconf-edge; fwd=miss; ttl=5; detail=kv` — not cached in this location, read from KV;
+ * - `fleetconf-edge; hit; fwd=stale; ttl=-4; detail=memory` — past max-age, served while a
+ *   refresh runs in the background (stale-while-revalidate);
+ * - `fleetconf-edge; hit; fwd=stale; ttl=-40; detail=memory/kv-timeout` — past max-age, the refresh
+ *   failed (the reason follows the tier), served under stale-if-error.
+ * `ttl` (§2.5) is the remaining freshness in whole seconds, negative when stale. `detail` (§2.8) is
+ * an sf-token, so `/` joins the tier and the upstream failure.
  */
 export function cacheStatus(
   tier: CacheTier,
   options: { stale?: boolean; error?: string; ttl?: number } = {},
 ): string {
-  const parts = [`fleetconf-edge-${tier}`];
-  if (tier === "kv") parts.push("fwd=miss");
-  else parts.push("hit");
-  if (options.stale) parts.push("fwd=stale");
-  if (options.ttl !== undefined) parts.push(`ttl=${Math.round(options.ttl)}`);
-  if (options.error) parts.push(`detail="${options.error}"`);
-  return parts.join("; ");
+  let value = EDGE_CACHE_NAME;
+  value += tier === "kv" ? "; fwd=miss" : options.stale ? "; hit; fwd=stale" : "; hit";
+  if (options.ttl !== undefined) value += `; ttl=${Math.floor(options.ttl)}`;
+  value += `; detail=${tier}`;
+  if (options.error) value += `/${options.error}`;
+  return value;
 }

@@ -8,6 +8,13 @@ export interface EdgeEnv {
   BUILD_VERSION: string;
   /** Bytes of config kept in isolate memory (LRU). Default 32 MiB. */
   MEMORY_CACHE_BYTES?: string;
+  /** Milliseconds a KV read may take before the edge treats KV as failing. Default 2000. */
+  KV_READ_TIMEOUT_MS?: string;
+  /**
+   * Origin of the synthetic URLs the edge stores in `caches.default`. Default
+   * `https://fleetconf.cache`; in production use a hostname of the zone so zone purges reach them.
+   */
+  CACHE_URL_BASE?: string;
   /** JSON `{"keys": [...]}`: public snapshot and read-token keys, current and retired. */
   PUBLIC_JWKS: string;
   /** Shared with the origin: authenticates the internal purge route. */

@@ -1,8 +1,7 @@
-import { Hono } from "hono";
+/** The edge worker's entry: one app per isolate, so its memory tier lives as long as the isolate. */
+import { newApp } from "./app";
 import type { EdgeEnv } from "./env";
 
-const app = new Hono<{ Bindings: EdgeEnv }>();
-app.get("/healthz", (c) => c.json({ ok: true, part: "edge", version: c.env.BUILD_VERSION }));
-app.get("/kv", async (c) => c.text((await c.env.CONFIGS.get("head/x/y")) ?? "none"));
+const app = newApp();
 
 export default { fetch: app.fetch } satisfies ExportedHandler<EdgeEnv>;

@@ -1,0 +1,80 @@
+/**
+ * A/B comparisons: every variant runs once per round, in the same order (A, B, A, B …), so slow
+ * drift on a shared machine hits all variants alike; the report uses medians over rounds.
+ */
+import { type LoadResult, type LoadTool, runLoad } from "./load";
+import { sleep } from "./processes";
+import { fmt, progress } from "./report";
+import { median } from "./stats";
+
+export interface Variant {
+  label: string;
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface VariantSummary {
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  runs: LoadResult[];
+}
+
+export interface CompareOptions {
+  section: string;
+  rounds: number;
+  durationS: number;
+  connections: number;
+  tool: LoadTool;
+  /** Seconds of unrecorded load per variant before the first round (JIT, caches, sockets). */
+  warmupS?: number;
+  /** Pause after each run so the server drains what the last run left in flight (large bodies). */
+  settleMs?: number;
+}
+
+export function describeRun(r: LoadResult): string {
+  return `${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2).padStart(6)} ms  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ""}`;
+}
+
+export async function compareVariants(
+  variants: readonly Variant[],
+  options: CompareOptions,
+): Promise<Map<string, VariantSummary>> {
+  const base = { connections: options.connections, tool: options.tool };
+  for (const variant of variants) {
+    await runLoad({
+      ...base,
+      url: variant.url,
+      headers: variant.headers ?? {},
+      durationS: options.warmupS ?? 1,
+    });
+  }
+  const runs = new Map<string, LoadResult[]>(variants.map((v) => [v.label, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const variant of variants) {
+      const result = await runLoad({
+        ...base,
+        url: variant.url,
+        headers: variant.headers ?? {},
+        durationS: options.durationS,
+      });
+      runs.get(variant.label)?.push(result);
+      progress(options.section, `${variant.label} r${round}`, describeRun(result));
+      if (options.settleMs) await sleep(options.settleMs);
+    }
+  }
+  const summaries = new Map<string, VariantSummary>();
+  for (const [label, results] of runs) {
+    summaries.set(label, {
+      label,
+      rps: median(results.map((r) => r.rps)),
+      p50: median(results.map((r) => r.p50)),
+      p99: median(results.map((r) => r.p99)),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+      runs: results,
+    });
+  }
+  return summaries;
+}

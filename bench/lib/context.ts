@@ -1,0 +1,130 @@
+/**
+ * One benchmark run's settings and shared state: quick or full sizes, the load tool, the temp
+ * dir (`/tmp/fleetconf-bench-<stamp>`: state, logs, secrets), and fresh secrets written as env
+ * files the way `npm run dev` and the e2e harness give them to each worker.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  EDGE_SECRET_NAMES,
+  type FleetconfSecrets,
+  generateSecrets,
+  renderDotenv,
+} from "../../scripts/lib/secrets.mjs";
+import type { LoadTool } from "./load";
+
+export interface RunSizes {
+  /** Seconds per load run. */
+  durationS: number;
+  /** A/B rounds per comparison (each round runs A then B). */
+  rounds: number;
+  connections: number;
+  sizeDurationS: number;
+  coldKeys: number;
+  publishes: number;
+  concurrentPublishes: number;
+  propagationPublishes: number;
+  fleetSizes: number[];
+  fleetIntervalMs: number;
+  fleetWindowS: number;
+  memoryKeys: number;
+  memoryBudgetBytes: number;
+  memoryPasses: number;
+}
+
+export const FULL: RunSizes = {
+  durationS: 10,
+  rounds: 3,
+  connections: 32,
+  sizeDurationS: 5,
+  coldKeys: 3000,
+  publishes: 100,
+  concurrentPublishes: 200,
+  propagationPublishes: 100,
+  fleetSizes: [500, 1000, 2000],
+  fleetIntervalMs: 1000,
+  fleetWindowS: 5,
+  memoryKeys: 1000,
+  memoryBudgetBytes: 32 * 1024 * 1024,
+  memoryPasses: 3,
+};
+
+export const QUICK: RunSizes = {
+  durationS: 2,
+  rounds: 1,
+  connections: 32,
+  sizeDurationS: 1,
+  coldKeys: 300,
+  publishes: 20,
+  concurrentPublishes: 40,
+  propagationPublishes: 20,
+  fleetSizes: [200],
+  fleetIntervalMs: 1000,
+  fleetWindowS: 2,
+  memoryKeys: 200,
+  memoryBudgetBytes: 4 * 1024 * 1024,
+  memoryPasses: 2,
+};
+
+export interface BenchContext {
+  quick: boolean;
+  sizes: RunSizes;
+  tool: LoadTool;
+  workDir: string;
+  logFile: string;
+  secrets: FleetconfSecrets;
+  edgeEnvFile: string;
+  originEnvFile: string;
+  /** A fresh dir under the run's temp dir. */
+  dir(name: string): string;
+}
+
+export function createContext(options: { quick: boolean; tool: LoadTool; stamp: string }): BenchContext {
+  const workDir = join("/tmp", `fleetconf-bench-${options.stamp}`);
+  mkdirSync(workDir, { recursive: true });
+  const secrets = generateSecrets();
+  const edgeEnvFile = join(workDir, "edge.env");
+  const originEnvFile = join(workDir, "origin.env");
+  // The edge gets only what it gets in production: no private key, no admin secret.
+  const edgeSecrets = Object.fromEntries(EDGE_SECRET_NAMES.map((name) => [name, secrets[name]]));
+  writeFileSync(edgeEnvFile, renderDotenv(edgeSecrets, "bench edge secrets"), { mode: 0o600 });
+  writeFileSync(originEnvFile, renderDotenv({ ...secrets }, "bench origin secrets"), { mode: 0o600 });
+  const logFile = join(workDir, "workers.log");
+  writeFileSync(logFile, "");
+  return {
+    quick: options.quick,
+    sizes: options.quick ? QUICK : FULL,
+    tool: options.tool,
+    workDir,
+    logFile,
+    secrets,
+    edgeEnvFile,
+    originEnvFile,
+    dir(name) {
+      const path = join(workDir, name);
+      mkdirSync(path, { recursive: true });
+      return path;
+    },
+  };
+}
+
+export interface Probe {
+  status: number;
+  etag: string | null;
+  version: string | null;
+  cacheStatus: string | null;
+  bytes: number;
+}
+
+/** One request, to check what a load run is about to measure (status, tier, ETag). */
+export async function probe(url: string, headers: Record<string, string> = {}): Promise<Probe> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  const body = new Uint8Array(await res.arrayBuffer());
+  return {
+    status: res.status,
+    etag: res.headers.get("ETag"),
+    version: res.headers.get("Config-Version"),
+    cacheStatus: res.headers.get("Cache-Status"),
+    bytes: body.length,
+  };
+}

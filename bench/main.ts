@@ -1,0 +1,168 @@
+/**
+ * `npm run bench [-- --quick] [--only hot,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
+ * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
+ * Markdown report (BENCHMARKS.md for a full run, bench/results/<stamp>-quick.md for --quick).
+ * Every server it started is stopped by PID at the end, also on failure.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createContext } from "./lib/context";
+import { type LoadTool, wrkAvailable } from "./lib/load";
+import { machineInfo } from "./lib/machine";
+import { renderMarkdown } from "./lib/markdown";
+import { printSection, type Section, skippedSection } from "./lib/report";
+import {
+  type EdgeMiniflare,
+  type FullStack,
+  startEdgeMiniflare,
+  startFullStack,
+  startNginx,
+  startWranglerPair,
+} from "./lib/stacks";
+import { REPO_ROOT } from "./lib/wrangler";
+import { coldSection } from "./scenarios/cold";
+import { fleetSection } from "./scenarios/fleet";
+import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
+import { memorySection } from "./scenarios/memory";
+import { originSection } from "./scenarios/origin";
+import { propagationSection } from "./scenarios/propagation";
+import { sizeSection } from "./scenarios/size";
+
+const ALL = ["hot", "size", "cold", "origin", "propagation", "fleet", "memory"] as const;
+type SectionId = (typeof ALL)[number];
+
+function parseArgs(argv: string[]): { quick: boolean; only: Set<SectionId>; tool: LoadTool } {
+  let quick = false;
+  let only = new Set<SectionId>(ALL);
+  let tool: LoadTool = wrkAvailable() ? "wrk" : "autocannon";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = () => {
+      const [, inline] = arg.split("=", 2);
+      return inline ?? argv[++i] ?? "";
+    };
+    if (arg === "--quick") quick = true;
+    else if (arg.startsWith("--only")) {
+      const wanted = value().split(",").filter(Boolean);
+      for (const id of wanted) if (!ALL.includes(id as SectionId)) throw new Error(`unknown section ${id}`);
+      only = new Set(wanted as SectionId[]);
+    } else if (arg.startsWith("--tool")) {
+      const t = value();
+      if (t !== "wrk" && t !== "autocannon") throw new Error("--tool is wrk or autocannon");
+      tool = t;
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  return { quick, only, tool };
+}
+
+/** Runs one section; a failure becomes a skipped section with its reason, and the run goes on. */
+async function attempt(id: string, title: string, run: () => Promise<Section>): Promise<Section> {
+  try {
+    return await run();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return skippedSection(id, title, reason ?? "failed");
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const stamp = new Date().toISOString().replace(/[:.]/g, "").slice(0, 15);
+  const ctx = createContext({ quick: args.quick, tool: args.tool, stamp });
+  const machine = machineInfo();
+  const startedAt = new Date().toISOString();
+  console.log(
+    `fleetconf bench (${args.quick ? "quick" : "full"}): ${machine.nproc} CPUs, ${machine.memoryGiB} GiB, node ${machine.node}, ` +
+      `load ${args.tool}; ${machine.foreignWorkerd} workerd processes already running; temp ${ctx.workDir}`,
+  );
+  const sections: Section[] = [];
+  const done = (section: Section) => {
+    sections.push(section);
+    printSection(section);
+  };
+  const want = (id: SectionId) => args.only.has(id);
+
+  let mf: EdgeMiniflare | undefined;
+  let full: FullStack | undefined;
+  try {
+    if (want("hot") || want("size") || want("cold") || want("memory")) mf = await startEdgeMiniflare(ctx);
+    if (want("hot")) {
+      done(
+        await attempt("hot", "1. Hot path", async () => {
+          const rows: HotRow[] = [];
+          const pair = await startWranglerPair(ctx);
+          try {
+            rows.push(...(await hotOnWrangler(ctx, pair)));
+          } finally {
+            await pair.stop();
+          }
+          if (mf) rows.push(...(await hotOnMiniflare(ctx, mf)));
+          if (machine.nginx && !ctx.quick) {
+            const nginx = await startNginx(ctx);
+            try {
+              rows.push(...(await hotOnNginx(ctx, nginx)));
+            } finally {
+              await nginx.stop();
+            }
+          }
+          return hotSection(rows, ctx);
+        }),
+      );
+    }
+    const edgeStack = mf;
+    if (want("size") && edgeStack) done(await attempt("size", "2. Size", () => sizeSection(ctx, edgeStack)));
+    if (want("cold") && edgeStack)
+      done(await attempt("cold", "3. Cold paths", () => coldSection(ctx, edgeStack)));
+    if (want("memory") && edgeStack)
+      done(await attempt("memory", "7. Memory", () => memorySection(ctx, edgeStack)));
+    if (mf) {
+      await mf.dispose();
+      mf = undefined;
+    }
+    if (want("origin") || want("propagation") || want("fleet")) {
+      try {
+        full = await startFullStack(ctx);
+      } catch (error) {
+        const reason = `full stack did not start: ${error instanceof Error ? error.message.split("\n")[0] : error}`;
+        for (const id of ["origin", "propagation", "fleet"] as const) {
+          if (want(id)) done(skippedSection(id, id, reason));
+        }
+      }
+    }
+    const stack = full;
+    if (stack) {
+      if (want("origin")) done(await attempt("origin", "4. Origin", () => originSection(ctx, stack)));
+      if (want("propagation"))
+        done(await attempt("propagation", "5. Propagation", () => propagationSection(ctx, stack)));
+      if (want("fleet")) done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
+    }
+  } finally {
+    await mf?.dispose();
+    await full?.stop();
+  }
+
+  const results = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: args.quick,
+    tool: args.tool,
+    machine,
+    sections,
+  };
+  const resultsDir = join(REPO_ROOT, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const jsonPath = join(resultsDir, `${stamp}${args.quick ? "-quick" : ""}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  const mdPath = args.quick ? join(resultsDir, `${stamp}-quick.md`) : join(REPO_ROOT, "BENCHMARKS.md");
+  writeFileSync(mdPath, renderMarkdown(results, jsonPath.slice(REPO_ROOT.length + 1)));
+  console.log(`\nwrote ${jsonPath}\nwrote ${mdPath}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

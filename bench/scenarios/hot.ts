@@ -1,0 +1,155 @@
+/**
+ * §1 Hot path: GET 200 and conditional 304 of a 4 KiB config served from isolate memory, the
+ * edge against the bare worker on the same harness in the same run, under `wrangler dev` (one
+ * process each) and under plain Miniflare (both in one process); nginx as a reference line.
+ */
+import { compareVariants, type Variant, type VariantSummary } from "../lib/compare";
+import { type BenchContext, probe } from "../lib/context";
+import type { Cell, Section, Target } from "../lib/report";
+import { progress } from "../lib/report";
+import { configPath, type EdgeMiniflare, HOT_KEY, type NginxServer, type WranglerPair } from "../lib/stacks";
+import { ratio } from "../lib/stats";
+
+interface Endpoint {
+  label: string;
+  base: string;
+}
+
+export interface HotRow {
+  runtime: string;
+  condition: "200" | "304";
+  edge: VariantSummary;
+  bare: VariantSummary | null;
+}
+
+/** Warms each endpoint and returns the headers that make its request a 304. */
+async function conditionalHeaders(endpoint: Endpoint, key: string): Promise<Record<string, string>> {
+  const url = `${endpoint.base}${configPath(key)}`;
+  const first = await probe(url);
+  if (first.status !== 200 || !first.etag) {
+    throw new Error(
+      `${endpoint.label}: GET ${configPath(key)} answered ${first.status}, expected 200 with an ETag`,
+    );
+  }
+  const second = await probe(url, { "If-None-Match": first.etag });
+  if (second.status !== 304) throw new Error(`${endpoint.label}: conditional GET answered ${second.status}`);
+  return { "If-None-Match": first.etag };
+}
+
+/** Runs 200 and 304 for the edge and its bare twin; returns one row per condition. */
+export async function hotPair(
+  ctx: BenchContext,
+  runtime: string,
+  edge: Endpoint,
+  bare: Endpoint | null,
+  key = HOT_KEY,
+  durationS = ctx.sizes.durationS,
+): Promise<HotRow[]> {
+  const section = `hot/${runtime}`;
+  const endpoints = bare ? [edge, bare] : [edge];
+  const conditional = new Map<string, Record<string, string>>();
+  for (const endpoint of endpoints) conditional.set(endpoint.label, await conditionalHeaders(endpoint, key));
+  const tier = (await probe(`${edge.base}${configPath(key)}`)).cacheStatus;
+  progress(section, `edge Cache-Status`, tier ?? "(none)");
+  const rows: HotRow[] = [];
+  for (const condition of ["200", "304"] as const) {
+    const variants: Variant[] = endpoints.map((endpoint) => ({
+      label: `${endpoint.label} ${condition}`,
+      url: `${endpoint.base}${configPath(key)}`,
+      headers: condition === "304" ? (conditional.get(endpoint.label) ?? {}) : {},
+    }));
+    const summaries = await compareVariants(variants, {
+      section,
+      rounds: ctx.sizes.rounds,
+      durationS,
+      connections: ctx.sizes.connections,
+      tool: ctx.tool,
+    });
+    const edgeSummary = summaries.get(`${edge.label} ${condition}`);
+    if (!edgeSummary) throw new Error("missing edge summary");
+    rows.push({
+      runtime,
+      condition,
+      edge: edgeSummary,
+      bare: bare ? (summaries.get(`${bare.label} ${condition}`) ?? null) : null,
+    });
+  }
+  return rows;
+}
+
+export async function hotOnWrangler(ctx: BenchContext, pair: WranglerPair): Promise<HotRow[]> {
+  return hotPair(
+    ctx,
+    "wrangler dev",
+    { label: "edge", base: pair.edge.url },
+    { label: "bare", base: pair.bare.url },
+  );
+}
+
+export async function hotOnMiniflare(ctx: BenchContext, mf: EdgeMiniflare): Promise<HotRow[]> {
+  const edge = mf.urls[mf.edge] as string;
+  const bare = mf.urls[mf.bare] as string;
+  return hotPair(ctx, "miniflare", { label: "edge", base: edge }, { label: "bare", base: bare });
+}
+
+export async function hotOnNginx(ctx: BenchContext, nginx: NginxServer): Promise<HotRow[]> {
+  return hotPair(ctx, "nginx", { label: "nginx", base: nginx.url }, null);
+}
+
+export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section {
+  const table: Cell[][] = [];
+  const targets: Target[] = [];
+  for (const row of rows) {
+    const { edge, bare } = row;
+    table.push([
+      `${row.runtime} ${row.condition}`,
+      edge.rps,
+      edge.p50,
+      edge.p99,
+      bare?.rps ?? null,
+      bare?.p50 ?? null,
+      bare?.p99 ?? null,
+      bare ? ratio(edge.rps, bare.rps) : null,
+      bare ? ratio(edge.p99, bare.p99) : null,
+    ]);
+    if (bare) {
+      const rpsRatio = ratio(edge.rps, bare.rps);
+      const p99Ratio = ratio(edge.p99, bare.p99);
+      targets.push({
+        name: `${row.runtime} ${row.condition}: req/s ≥ 0.9× bare`,
+        met: rpsRatio >= 0.9,
+        detail: `${rpsRatio}× (${Math.round(edge.rps)} vs ${Math.round(bare.rps)} req/s)`,
+      });
+      targets.push({
+        name: `${row.runtime} ${row.condition}: p99 ≤ 1.5× bare`,
+        met: p99Ratio <= 1.5,
+        detail: `${p99Ratio}× (${edge.p99} vs ${bare.p99} ms)`,
+      });
+    }
+  }
+  return {
+    id: "hot",
+    title: "1. Hot path: 4 KiB config from isolate memory, edge vs bare worker",
+    method:
+      `${ctx.tool} closed loop, ${ctx.sizes.connections} connections, ${ctx.sizes.durationS} s per run, ` +
+      `${ctx.sizes.rounds} A/B rounds after a 1 s warm-up each; medians over rounds. "edge" is the real ` +
+      'edge (KV seeded in the contract\'s layout, key served from isolate memory); "bare" ' +
+      "(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else. " +
+      "nginx (one worker process, etag on, access log off) serves the same bytes as a static file.",
+    columns: [
+      "runtime / status",
+      "edge req/s",
+      "edge p50 ms",
+      "edge p99 ms",
+      "bare req/s",
+      "bare p50 ms",
+      "bare p99 ms",
+      "req/s ratio",
+      "p99 ratio",
+    ],
+    rows: table,
+    targets,
+    notes: [],
+    raw: rows,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The fleet agent: keeps FILE equal to the verified current config of one key and runs a hook
+ * after each change. Everything about trust is the SDK's (client/): the agent only ever writes
+ * bytes the SDK accepted, so content that failed verification never reaches FILE.
+ *
+ * State across restarts lives in the SDK's cache file, by default the sidecar `FILE.fleetconf.json`:
+ * it holds the last accepted snapshot with its signature, so at start the agent (1) knows the
+ * version FILE holds and refuses anything older (a replay), and (2) if the edge is down, keeps
+ * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor.
+ */
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { type ConfigClientOptions, type ConfigSnapshot, createConfigClient } from "../../client";
+import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
+import { HookRunner, type LogFn } from "./hook";
+
+export const SIDECAR_SUFFIX = ".fleetconf.json";
+export const HOOK_GRACE_MS = 10_000;
+
+export interface AgentOptions {
+  client: ConfigClientOptions<unknown>;
+  /** Absolute path of the file to keep current. */
+  out: string;
+  exec?: string;
+  /** Absolute path of the SDK cache file; default `${out}.fleetconf.json`. */
+  cacheFile?: string;
+  env: Record<string, string | undefined>;
+  hookGraceMs?: number;
+}
+
+export interface AgentResult {
+  writes: number;
+  hooks: number;
+}
+
+/** Removes temp files a killed writer of `file` left behind (names only this agent uses). */
+export async function removeStaleTempFiles(file: string): Promise<string[]> {
+  const dir = dirname(file);
+  const base = basename(file);
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const stale = entries.filter((name) => isTempFileName(base, name));
+  await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
+  return stale;
+}
+
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Keeps the file's permission bits across replacements; new files get 0644 (configs are read by services). */
+async function modeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).mode & 0o777;
+  } catch {
+    return 0o644;
+  }
+}
+
+export async function runAgent(options: AgentOptions, signal: AbortSignal, log: LogFn): Promise<AgentResult> {
+  const cacheFile = options.cacheFile ?? `${options.out}${SIDECAR_SUFFIX}`;
+  for (const file of [options.out, cacheFile]) {
+    const removed = await removeStaleTempFiles(file);
+    if (removed.length > 0) log("warn", "agent.cleanup", { removed });
+  }
+  const hook = options.exec ? new HookRunner(options.exec, log, options.env) : null;
+  const key = options.client.key;
+  let writes = 0;
+  let latest: ConfigSnapshot<unknown> | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  // Writes run one at a time, in the order versions were accepted.
+  let queue: Promise<void> = Promise.resolve();
+
+  async function apply(snapshot: ConfigSnapshot<unknown>): Promise<void> {
+    if (latest !== snapshot || signal.aborted) return;
+    const existing = await readIfExists(options.out).catch(() => null);
+    const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
+    if (existing?.equals(snapshot.bytes)) {
+      log("info", "config.current", { ...fields, file: options.out });
+      return;
+    }
+    try {
+      await writeFileAtomic(options.out, snapshot.bytes, await modeOf(options.out));
+    } catch (error) {
+      log("error", "config.write_failed", { ...fields, file: options.out, error: (error as Error).message });
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => enqueue(snapshot), options.client.intervalMs ?? 5000);
+      return;
+    }
+    writes++;
+    log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
+    hook?.trigger({ key, version: snapshot.version, file: options.out });
+  }
+
+  function enqueue(snapshot: ConfigSnapshot<unknown>): void {
+    latest = snapshot;
+    queue = queue.then(() => apply(snapshot));
+  }
+
+  const client = createConfigClient({ ...options.client, cacheFile });
+  client.onChange((snapshot) => enqueue(snapshot));
+  client.onError((error) => {
+    log(error.code === "cache_invalid" ? "warn" : "error", "client.error", {
+      key,
+      code: error.code,
+      ...(error.status === undefined ? {} : { status: error.status }),
+      message: error.message,
+    });
+  });
+  log("info", "agent.start", {
+    key,
+    edge: options.client.edge,
+    file: options.out,
+    cache: cacheFile,
+    intervalMs: options.client.intervalMs,
+    hook: options.exec !== undefined,
+  });
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  log("info", "agent.stopping", { key });
+  await client.close();
+  clearTimeout(retryTimer);
+  await queue;
+  await hook?.idle(options.hookGraceMs ?? HOOK_GRACE_MS);
+  log("info", "agent.stop", { key, writes, hooks: hook?.runs ?? 0 });
+  return { writes, hooks: hook?.runs ?? 0 };
+}

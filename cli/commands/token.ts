@@ -1,0 +1,76 @@
+/**
+ * `fleetconf token`: an admin token minted locally from `.dev.vars` (HS256, DESIGN §5), or with
+ * --read a read token minted by the origin (`POST /v1/tokens`, EdDSA, verified by the edge).
+ */
+import { isValidSegment } from "../../core/keys";
+import { isReadScope } from "../../core/scopes";
+import { mintAdminToken } from "../../core/tokens";
+import { flag, parseDuration, stringOption } from "../args";
+import type { Command, CommandContext } from "../command";
+import { devVarsPath, readDevVars } from "../dev-vars";
+import { CliError, UsageError } from "../errors";
+import { devSubject } from "../settings";
+
+const NAME = "token";
+const MAX_ADMIN_TTL = 30 * 86_400;
+
+/** An admin scope: space-separated `admin`, `publish:{ns}` or `read:{ns}` (DESIGN §5). */
+export function isAdminScope(scope: string): boolean {
+  const parts = scope.split(" ").filter((s) => s.length > 0);
+  return (
+    parts.length > 0 &&
+    parts.every((part) => {
+      if (part === "admin") return true;
+      const match = /^(publish|read):(.+)$/.exec(part);
+      return match?.[2] !== undefined && isValidSegment(match[2]);
+    })
+  );
+}
+
+export const tokenCommand: Command = {
+  name: NAME,
+  summary: "Mint an admin token (local dev) or, with --read, a read token from the origin",
+  usage: "token [--scope SCOPE] [--ttl DURATION] [--read]",
+  help: `Without --read: mints an admin token (aud fleetconf-admin, HS256) from ADMIN_JWT_SECRET in
+.dev.vars — for local development; production admin tokens come from your identity provider.
+SCOPE is space-separated: admin | publish:NS | read:NS (default "admin"). TTL default 1h, max 30d.
+
+With --read: asks the origin for a read token (aud fleetconf-read, EdDSA) that services and agents
+send to the edge. SCOPE is read:NS or read:* (default read:*). TTL default 1d, max 366d.
+
+Prints only the token, so it can be captured:
+  export FLEETCONF_TOKEN=$(fleetconf token --scope "publish:payments" --ttl 8h)
+  fleetconf token --read --scope read:payments --ttl 30d`,
+  options: { scope: { type: "string" }, ttl: { type: "string" }, read: { type: "boolean" } },
+  positionals: { min: 0, max: 0 },
+  async run(ctx: CommandContext) {
+    const read = flag(ctx.values, "read");
+    const scope = stringOption(ctx.values, "scope") ?? (read ? "read:*" : "admin");
+    const ttlRaw = stringOption(ctx.values, "ttl");
+    const ttl = ttlRaw === undefined ? (read ? 86_400 : 3600) : parseDuration(ttlRaw, "--ttl", NAME);
+    if (read) {
+      if (!isReadScope(scope)) throw new UsageError("a read token's scope is read:NS or read:*", NAME);
+      const minted = await (await ctx.api()).mintReadToken(scope, ttl);
+      ctx.out.note(
+        ctx.out.paintErr.dim(`read token for ${minted.scope}, expires ${minted.expiresAt ?? "?"}`),
+      );
+      ctx.out.result({ kind: "read", ...minted }, minted.token);
+      return 0;
+    }
+    if (!isAdminScope(scope)) throw new UsageError(`invalid admin scope ${JSON.stringify(scope)}`, NAME);
+    if (ttl < 1 || ttl > MAX_ADMIN_TTL) throw new UsageError("--ttl must be between 1s and 30d", NAME);
+    const path = devVarsPath(stringOption(ctx.values, "dev-vars"), ctx.io.env, ctx.io.cwd);
+    const secret = (await readDevVars(path))?.vars.get("ADMIN_JWT_SECRET");
+    if (!secret) {
+      throw new CliError(`no ADMIN_JWT_SECRET in ${path}`, {
+        code: "no_secret",
+        hint: "run `npm run dev` once (it writes .dev.vars) or `fleetconf keys generate --write`",
+      });
+    }
+    const token = await mintAdminToken(secret, { scope, ttlSeconds: ttl, sub: devSubject() });
+    const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
+    ctx.out.note(ctx.out.paintErr.dim(`admin token for "${scope}", expires ${expiresAt}`));
+    ctx.out.result({ kind: "admin", token, scope, expiresAt }, token);
+    return 0;
+  },
+};

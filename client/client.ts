@@ -1,0 +1,440 @@
+/**
+ * `createConfigClient`: keeps one config key current by polling the edge with conditional GETs
+ * (If-None-Match → 304, RFC 9110 §13.1.2), accepting a new snapshot only when it verifies
+ * (client/verify.ts), and otherwise keeping the last good one. Runs in Node, Workers and browsers;
+ * only the optional cache file touches Node APIs (client/cache-file.ts).
+ */
+import type { Jwks } from "../core/jws";
+import { parseKey } from "../core/keys";
+import { cacheRecordOf, cacheRecordParts, readCacheFile, writeCacheFile } from "./cache-file";
+import { ConfigClientError } from "./errors";
+import { freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
+import { DEFAULT_JWKS_REFETCH_MIN_MS, type KeySource, pinnedKeySource, remoteKeySource } from "./jwks";
+import {
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  delayAfterFailure,
+  delayAfterSuccess,
+  type SchedulePolicy,
+} from "./schedule";
+import { type VerifiedSnapshot, verifySnapshotParts } from "./verify";
+
+export interface ConfigClientOptions<T> {
+  /** Base URL of the edge, e.g. `https://config.example.com`. */
+  edge: string;
+  /** The config key, e.g. `payments/prod/flags`. */
+  key: string;
+  /** Read token for private namespaces; a function is called before every request (for refresh). */
+  token?: string | (() => string | Promise<string>);
+  /** Pinned JWKS (recommended), or… */
+  jwks?: Jwks;
+  /** …a URL to fetch it from once (refetched only on an unknown kid). */
+  jwksUrl?: string;
+  /** Minimum time between polls; default 5000. The edge's max-age can only lengthen it. */
+  intervalMs?: number;
+  /** Sent as `Config-Client-Id` (≤128 of `[A-Za-z0-9._:-]`); default a random id per client. */
+  clientId?: string;
+  /** Node only: where to keep the last good snapshot across restarts. */
+  cacheFile?: string;
+  fetch?: typeof fetch;
+  /** Parses the JSON value into the caller's type; throwing refuses the snapshot (`invalid_config`). */
+  validate?: (value: unknown) => T;
+  maxBackoffMs?: number;
+  requestTimeoutMs?: number;
+  jwksRefetchMinMs?: number;
+  /** For tests: the jitter source (default Math.random). */
+  random?: () => number;
+}
+
+export interface ConfigSnapshot<T> {
+  readonly key: string;
+  readonly version: number;
+  readonly etag: string;
+  readonly value: T;
+  readonly bytes: Uint8Array;
+  /** Publish time, ms since the epoch (the signed `iat`). */
+  readonly publishedAt: number;
+  /** True while the snapshot comes from the cache file and the edge has not confirmed it. */
+  readonly stale: boolean;
+  readonly digest: string;
+  readonly signature: string;
+  readonly kid: string;
+}
+
+export interface ConfigClient<T> {
+  /** Resolves with the first snapshot (fresh, or stale from the cache file when the edge is unreachable);
+   *  while there is none, rejects with the next error. Polling continues either way. */
+  ready(): Promise<ConfigSnapshot<T>>;
+  current(): ConfigSnapshot<T> | undefined;
+  /** Called once per newly accepted version (and once when a cached snapshot is first used). */
+  onChange(
+    listener: (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void,
+  ): () => void;
+  onError(listener: (error: ConfigClientError) => void): () => void;
+  /** Stops polling, aborts the request in flight and waits for a pending cache write. */
+  close(): Promise<void>;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export function createConfigClient<T = unknown>(options: ConfigClientOptions<T>): ConfigClient<T> {
+  return new PollingConfigClient<T>(options);
+}
+
+type Outcome =
+  | { kind: "ok"; freshness: number | null }
+  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
+
+class PollingConfigClient<T> implements ConfigClient<T> {
+  private readonly url: string;
+  private readonly keys: KeySource;
+  private readonly policy: SchedulePolicy;
+  private readonly fetcher: typeof fetch;
+  private readonly clientId: string;
+  private readonly timeoutMs: number;
+  private snapshot: ConfigSnapshot<T> | undefined;
+  /** Verified snapshot from the cache file, used if the edge cannot be reached or confirms it. */
+  private cached: ConfigSnapshot<T> | undefined;
+  private cachedJwks: Jwks | undefined;
+  private failures = 0;
+  private closed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight: AbortController | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private cacheWrites: Promise<void> = Promise.resolve();
+  private readonly changeListeners = new Set<
+    (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void
+  >();
+  private readonly errorListeners = new Set<(error: ConfigClientError) => void>();
+  private readonly waiters = new Set<{
+    resolve: (s: ConfigSnapshot<T>) => void;
+    reject: (e: unknown) => void;
+  }>();
+
+  constructor(private readonly options: ConfigClientOptions<T>) {
+    const key = parseKey(options.key);
+    if (!key.ok) throw new TypeError(`fleetconf: invalid key ${JSON.stringify(options.key)}: ${key.reason}`);
+    if (!/^https?:\/\//.test(options.edge)) throw new TypeError("fleetconf: edge must be an http(s) URL");
+    if ((options.jwks === undefined) === (options.jwksUrl === undefined)) {
+      throw new TypeError("fleetconf: pass exactly one of jwks (pinned) or jwksUrl");
+    }
+    if (options.clientId !== undefined && !CLIENT_ID.test(options.clientId)) {
+      throw new TypeError("fleetconf: clientId must be 1-128 characters of [A-Za-z0-9._:-]");
+    }
+    this.url = `${options.edge.replace(/\/+$/, "")}/v1/configs/${key.value.key}`;
+    this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.clientId = options.clientId ?? crypto.randomUUID();
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.policy = {
+      intervalMs: Math.max(1, options.intervalMs ?? DEFAULT_INTERVAL_MS),
+      maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      random: options.random ?? Math.random,
+    };
+    this.keys = options.jwks
+      ? pinnedKeySource(options.jwks)
+      : remoteKeySource({
+          url: options.jwksUrl as string,
+          fetch: this.fetcher,
+          refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
+          timeoutMs: this.timeoutMs,
+          now: Date.now,
+        });
+    this.loop = this.start();
+  }
+
+  ready(): Promise<ConfigSnapshot<T>> {
+    if (this.snapshot) return Promise.resolve(this.snapshot);
+    if (this.closed) return Promise.reject(new ConfigClientError("closed", "the client is closed"));
+    return new Promise((resolve, reject) => this.waiters.add({ resolve, reject }));
+  }
+
+  current(): ConfigSnapshot<T> | undefined {
+    return this.snapshot;
+  }
+
+  onChange(listener: (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void) {
+    this.changeListeners.add(listener);
+    return () => void this.changeListeners.delete(listener);
+  }
+
+  onError(listener: (error: ConfigClientError) => void) {
+    this.errorListeners.add(listener);
+    return () => void this.errorListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.inFlight?.abort();
+    await this.loop;
+    await this.cacheWrites;
+    const error = new ConfigClientError("closed", "the client was closed before a snapshot arrived");
+    for (const waiter of this.waiters) waiter.reject(error);
+    this.waiters.clear();
+  }
+
+  private async start(): Promise<void> {
+    if (this.options.cacheFile) await this.loadCache(this.options.cacheFile);
+    if (!this.closed) await this.pollAndSchedule();
+  }
+
+  private async pollAndSchedule(): Promise<void> {
+    const outcome = await this.poll();
+    if (this.closed) return;
+    let delay: number;
+    if (outcome.kind === "ok") {
+      this.failures = 0;
+      delay = delayAfterSuccess(this.policy, outcome.freshness);
+    } else {
+      this.failures++;
+      // The edge is unreachable or misbehaving and nothing fresh was ever accepted: serve the
+      // verified cached snapshot (marked stale) rather than nothing.
+      if (!this.snapshot && this.cached) this.adopt({ ...this.cached, stale: true });
+      this.report(outcome.error);
+      delay = delayAfterFailure(this.policy, this.failures, outcome.retryAfter);
+    }
+    this.timer = setTimeout(() => {
+      this.loop = this.pollAndSchedule();
+    }, delay);
+  }
+
+  private async poll(): Promise<Outcome> {
+    const controller = new AbortController();
+    this.inFlight = controller;
+    const timeout = setTimeout(() => controller.abort(), this.timeoutMs);
+    try {
+      const headers: Record<string, string> = {
+        Accept: "application/json",
+        "Config-Client-Id": this.clientId,
+      };
+      const known = this.snapshot ?? this.cached;
+      if (known) headers["If-None-Match"] = known.etag;
+      const token =
+        typeof this.options.token === "function" ? await this.options.token() : this.options.token;
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let res: Response;
+      let body: Uint8Array;
+      try {
+        res = await this.fetcher(this.url, { headers, signal: controller.signal });
+        body = new Uint8Array(await res.arrayBuffer());
+      } catch (error) {
+        const reason =
+          controller.signal.aborted && !this.closed ? `timed out after ${this.timeoutMs} ms` : String(error);
+        return this.failed(
+          new ConfigClientError("network_error", `cannot reach ${this.url}: ${reason}`, { cause: error }),
+        );
+      }
+      const freshness = freshnessSeconds(res.headers.get("Cache-Control"));
+      if (res.status === 304) return this.notModified(freshness);
+      if (res.status === 200) return await this.received(res, body, freshness);
+      return this.failed(statusError(res, body), retryAfterMs(res.headers.get("Retry-After"), Date.now()));
+    } catch (error) {
+      // A token callback or a key source failing is reported like any other failed poll.
+      if (error instanceof ConfigClientError) return this.failed(error);
+      return this.failed(new ConfigClientError("network_error", String(error), { cause: error }));
+    } finally {
+      clearTimeout(timeout);
+      this.inFlight = undefined;
+    }
+  }
+
+  private failed(error: ConfigClientError, retryAfter: number | null = null): Outcome {
+    return { kind: "failed", error, retryAfter };
+  }
+
+  private notModified(freshness: number | null): Outcome {
+    if (this.snapshot) {
+      if (this.snapshot.stale) this.snapshot = { ...this.snapshot, stale: false };
+      return { kind: "ok", freshness };
+    }
+    if (this.cached) {
+      // The edge confirmed the cached ETag: the cached snapshot is current.
+      this.adopt({ ...this.cached, stale: false });
+      return { kind: "ok", freshness };
+    }
+    return this.failed(new ConfigClientError("malformed_response", "304 without a conditional request"));
+  }
+
+  private async received(res: Response, body: Uint8Array, freshness: number | null): Promise<Outcome> {
+    const result = await verifySnapshotParts(
+      {
+        etag: res.headers.get("ETag"),
+        configVersion: res.headers.get("Config-Version"),
+        contentDigest: res.headers.get("Content-Digest"),
+        signature: res.headers.get("Config-Signature"),
+        body,
+      },
+      { key: this.options.key, minVersion: this.floorVersion() },
+      this.keys,
+    );
+    if (!result.ok) return this.failed(result.error);
+    const current = this.snapshot;
+    if (current && result.snapshot.version === current.version) {
+      if (!sameBytes(current.bytes, result.snapshot.body)) {
+        return this.failed(
+          new ConfigClientError(
+            "version_conflict",
+            `version ${current.version} arrived with different bytes`,
+          ),
+        );
+      }
+      if (current.stale) this.snapshot = { ...current, stale: false };
+      return { kind: "ok", freshness };
+    }
+    const typed = this.toSnapshot(result.snapshot, false);
+    if (!typed.ok) return this.failed(typed.error);
+    this.adopt(typed.snapshot);
+    this.persist(typed.snapshot);
+    return { kind: "ok", freshness };
+  }
+
+  /** Versions below this are refused: the newest of what is served and what the cache holds. */
+  private floorVersion(): number {
+    return Math.max(this.snapshot?.version ?? 0, this.cached?.version ?? 0);
+  }
+
+  private toSnapshot(
+    verified: VerifiedSnapshot,
+    stale: boolean,
+  ): { ok: true; snapshot: ConfigSnapshot<T> } | { ok: false; error: ConfigClientError } {
+    let value: T;
+    try {
+      value = this.options.validate ? this.options.validate(verified.value) : (verified.value as T);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        ok: false,
+        error: new ConfigClientError(
+          "invalid_config",
+          `validate refused version ${verified.version}: ${reason}`,
+          { cause: error },
+        ),
+      };
+    }
+    return {
+      ok: true,
+      snapshot: Object.freeze({
+        key: verified.key,
+        version: verified.version,
+        etag: verified.etag,
+        value,
+        bytes: verified.body,
+        publishedAt: verified.publishedAt,
+        stale,
+        digest: verified.digest,
+        signature: verified.signature,
+        kid: verified.kid,
+      }),
+    };
+  }
+
+  private adopt(next: ConfigSnapshot<T>): void {
+    const previous = this.snapshot;
+    this.snapshot = Object.freeze(next);
+    this.cached = undefined;
+    for (const waiter of this.waiters) waiter.resolve(this.snapshot);
+    this.waiters.clear();
+    for (const listener of this.changeListeners) {
+      try {
+        listener(this.snapshot, previous);
+      } catch (error) {
+        this.report(
+          new ConfigClientError("listener_error", `an onChange listener threw: ${String(error)}`, {
+            cause: error,
+          }),
+          false,
+        );
+      }
+    }
+  }
+
+  /** Tells error listeners; a failed poll (not a cache or listener problem) also settles ready(). */
+  private report(error: ConfigClientError, settlesReady = true): void {
+    if (settlesReady && !this.snapshot) {
+      for (const waiter of this.waiters) waiter.reject(error);
+      this.waiters.clear();
+    }
+    for (const listener of this.errorListeners) {
+      try {
+        listener(error);
+      } catch {
+        // An error listener that throws has nowhere left to report to.
+      }
+    }
+  }
+
+  private async loadCache(file: string): Promise<void> {
+    try {
+      const record = await readCacheFile(file);
+      if (!record) return;
+      if (record.key !== this.options.key)
+        throw new TypeError(`it holds ${record.key}, not ${this.options.key}`);
+      const result = await verifySnapshotParts(
+        cacheRecordParts(record),
+        { key: this.options.key, minVersion: 0 },
+        this.keys,
+        record.jwks,
+      );
+      if (!result.ok) throw result.error;
+      const typed = this.toSnapshot(result.snapshot, true);
+      if (!typed.ok) throw typed.error;
+      this.cached = typed.snapshot;
+      this.cachedJwks = record.jwks;
+    } catch (error) {
+      const reason = error instanceof ConfigClientError ? `${error.code}: ${error.message}` : String(error);
+      this.report(
+        new ConfigClientError("cache_invalid", `ignoring cache file ${file}: ${reason}`, { cause: error }),
+        false,
+      );
+    }
+  }
+
+  /** Queues an atomic write of the cache file; writes run one at a time, newest last. */
+  private persist(snapshot: ConfigSnapshot<T>): void {
+    const file = this.options.cacheFile;
+    if (!file) return;
+    const record = cacheRecordOf(snapshot, this.keys.fetchedJwks() ?? this.cachedJwks ?? null, Date.now());
+    this.cacheWrites = this.cacheWrites.then(() =>
+      writeCacheFile(file, record).catch((error: unknown) => {
+        this.report(
+          new ConfigClientError("cache_write_failed", `cannot write ${file}: ${String(error)}`, {
+            cause: error,
+          }),
+          false,
+        );
+      }),
+    );
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function statusError(res: Response, body: Uint8Array): ConfigClientError {
+  const detail = problemDetail(res.headers.get("Content-Type"), body);
+  const suffix = detail ? `: ${detail}` : "";
+  const options = { status: res.status, ...(detail === undefined ? {} : { detail }) };
+  switch (res.status) {
+    case 401:
+      return new ConfigClientError("unauthorized", `the edge refused the read token (401)${suffix}`, options);
+    case 403:
+      return new ConfigClientError(
+        "forbidden",
+        `the read token does not cover this key (403)${suffix}`,
+        options,
+      );
+    case 404:
+      return new ConfigClientError(
+        "not_found",
+        `the key is not published or was deleted (404)${suffix}`,
+        options,
+      );
+    case 429:
+      return new ConfigClientError("rate_limited", `the edge is rate limiting (429)${suffix}`, options);
+    default:
+      return new ConfigClientError("http_error", `the edge answered ${res.status}${suffix}`, options);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * fleetconf client SDK: fetch one config key from the edge, verified, and keep it current.
+ *
+ *   import { createConfigClient } from "fleetconf/client";
+ *   const client = createConfigClient({ edge, key: "payments/prod/flags", jwks });
+ *   const { value } = await client.ready();
+ *   client.onChange((snapshot) => apply(snapshot.value));
+ *
+ * See docs/client.md.
+ */
+export type { Jwks, PublicJwk } from "../core/jws";
+export type { CacheRecord } from "./cache-file";
+export {
+  type ConfigClient,
+  type ConfigClientOptions,
+  type ConfigSnapshot,
+  createConfigClient,
+} from "./client";
+export { CONFIG_CLIENT_ERROR_CODES, ConfigClientError, type ConfigClientErrorCode } from "./errors";
+export { parseJwks } from "./jwks";

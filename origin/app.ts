@@ -1,0 +1,30 @@
+/**
+ * Builds the origin's Hono app: request ids and logging, services from the parsed configuration,
+ * admin authentication on the whole `/v1` API, the route modules, and the one error handler that
+ * renders every failure as problem+json (RFC 9457).
+ */
+import { Hono } from "hono";
+import { problemErrorHandler, problemNotFound, requestContext } from "../core";
+import type { OriginApp } from "./app-env";
+import { adminAuth } from "./middleware/admin-auth";
+import { init } from "./middleware/init";
+import { auditRoutes } from "./routes/audit";
+import { configRoutes } from "./routes/configs";
+import { healthRoutes } from "./routes/health";
+import { namespaceRoutes } from "./routes/namespaces";
+import { tokenRoutes } from "./routes/tokens";
+
+export function newApp(): Hono<OriginApp> {
+  const app = new Hono<OriginApp>();
+  app.use("*", requestContext("origin"));
+  app.use("*", init());
+  app.route("/", healthRoutes());
+  app.use("/v1/*", adminAuth());
+  app.route("/v1/configs", configRoutes());
+  app.route("/v1/namespaces", namespaceRoutes());
+  app.route("/v1/tokens", tokenRoutes());
+  app.route("/v1/audit", auditRoutes());
+  app.notFound(problemNotFound);
+  app.onError(problemErrorHandler("origin"));
+  return app;
+}

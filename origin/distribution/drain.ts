@@ -1,0 +1,98 @@
+/**
+ * Moving committed changes from the NamespaceStore's SQLite to KV and out of the edge caches.
+ * For each pending key: every snapshot not yet in KV, then the head (re-read from SQL, so it is
+ * always the newest committed state and never points at a snapshot missing from KV), then one
+ * purge for everything. A row leaves the outbox only when all of that succeeded and nothing newer
+ * was committed meanwhile; otherwise it stays for the next attempt (every write is idempotent).
+ */
+import { encodeSnapshot, type HeadRecord, kvKeys, type SnapshotMeta } from "../../core";
+import {
+  listOutbox,
+  markWritten,
+  type OutboxRow,
+  readBody,
+  readKey,
+  readSettings,
+  readVersion,
+  settle,
+  unwrittenVersions,
+} from "../store/tables";
+import type { Purger } from "./purger";
+
+/** The part of a KV binding the drain uses: tests wrap it to inject failures. */
+export interface KvWriter {
+  put(key: string, value: string | ArrayBuffer | ArrayBufferView): Promise<unknown>;
+}
+
+export interface DistributionDeps {
+  kv: KvWriter;
+  purger: Purger;
+}
+
+export type DrainReport =
+  | { ok: true; keys: string[]; namespaces: string[]; snapshots: number }
+  | { ok: false; error: string };
+
+export async function drainOutbox(sql: SqlStorage, deps: DistributionDeps): Promise<DrainReport> {
+  const rows = listOutbox(sql);
+  const keys: string[] = [];
+  const namespaces: string[] = [];
+  let snapshots = 0;
+  try {
+    for (const row of rows) {
+      if (row.kind === "key") {
+        snapshots += await distributeKey(sql, deps, row.target);
+        keys.push(row.target);
+      } else {
+        await deps.kv.put(kvKeys.namespace(row.target), JSON.stringify(readSettings(sql)));
+        namespaces.push(row.target);
+      }
+    }
+    if (keys.length > 0 || namespaces.length > 0) await deps.purger.purge({ keys, namespaces });
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+  for (const row of rows) settle(sql, row as OutboxRow);
+  return { ok: true, keys, namespaces, snapshots };
+}
+
+/** Writes a key's missing snapshots, then its head. Returns how many snapshots were written. */
+async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: string): Promise<number> {
+  const state = readKey(sql, key);
+  if (!state || state.current_version === null) return 0;
+  const headVersion = state.current_version;
+  let written = 0;
+  for (const version of unwrittenVersions(sql, key, headVersion)) {
+    const record = readVersion(sql, key, version);
+    if (!record) continue;
+    const meta: SnapshotMeta = {
+      key,
+      version,
+      etag: record.etag,
+      digest: record.digest,
+      signature: record.signature,
+      publishedAt: record.publishedAt,
+      size: record.size,
+    };
+    await deps.kv.put(
+      kvKeys.snapshot(key, version),
+      encodeSnapshot({ meta, body: readBody(sql, key, version) }),
+    );
+    markWritten(sql, key, version);
+    written++;
+  }
+  const current = readVersion(sql, key, headVersion);
+  if (!current) throw new Error(`head of ${key} points at missing version ${headVersion}`);
+  const head: HeadRecord = {
+    v: 1,
+    key,
+    version: headVersion,
+    etag: current.etag,
+    // For a tombstone, when it was deleted; the edge answers 404 whatever the time.
+    publishedAt: state.deleted ? state.updated_at : current.publishedAt,
+    deleted: state.deleted === 1,
+    rollout: null,
+  };
+  await deps.kv.put(kvKeys.head(key), JSON.stringify(head));
+  return written;
+}

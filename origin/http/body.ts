@@ -1,0 +1,112 @@
+/**
+ * Request bodies of the admin API, parsed once at the boundary: the media type is checked before a
+ * byte is read (415), the size limit is enforced while streaming whether or not a Content-Length
+ * was sent (413), and the bytes must be a strict JSON document (400, core/json.ts).
+ */
+import { FleetconfError, requireJsonDocument } from "../../core";
+
+/** Bodies of the small control routes (rollback, namespace settings, tokens). */
+export const CONTROL_BODY_LIMIT = 16 * 1024;
+
+/**
+ * `application/json` or any `type/subtype+json` (RFC 6839 §3.1). JSON is UTF-8 (RFC 8259 §8.1),
+ * so a charset parameter other than utf-8 is refused rather than misread.
+ */
+export function requireJsonMediaType(contentType: string | undefined): void {
+  const [essence = "", ...params] = (contentType ?? "").split(";").map((part) => part.trim().toLowerCase());
+  const isJson =
+    essence === "application/json" || /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+\+json$/.test(essence);
+  if (!isJson) {
+    throw new FleetconfError(
+      "unsupported_media_type",
+      "The body must be JSON: send Content-Type: application/json.",
+    );
+  }
+  for (const param of params) {
+    const [name, value = ""] = param.split("=").map((s) => s.trim());
+    if (name === "charset" && value.replaceAll('"', "") !== "utf-8") {
+      throw new FleetconfError("unsupported_media_type", "JSON is UTF-8; charset must be utf-8 if given.");
+    }
+  }
+}
+
+function tooLarge(limit: number): FleetconfError {
+  return new FleetconfError("payload_too_large", `The body is larger than the limit of ${limit} bytes.`, {
+    extensions: { limit },
+  });
+}
+
+/** Reads at most `limit` bytes, stopping (and cancelling the upload) as soon as it goes over. */
+export async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("Content-Length");
+  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** A config body: JSON media type, within the limit, a valid document. Returns the exact bytes. */
+export async function readConfigBody(request: Request, limit: number): Promise<Uint8Array> {
+  requireJsonMediaType(request.headers.get("Content-Type") ?? undefined);
+  const bytes = await readBodyWithin(request, limit);
+  requireJsonDocument(bytes);
+  return bytes;
+}
+
+/**
+ * A control body: a JSON object with only the `allowed` members. An unknown member is refused
+ * (400) so a typo ("maxage") fails loudly instead of being ignored.
+ */
+export async function readControlObject(
+  request: Request,
+  allowed: readonly string[],
+): Promise<Record<string, unknown>> {
+  requireJsonMediaType(request.headers.get("Content-Type") ?? undefined);
+  const text = requireJsonDocument(await readBodyWithin(request, CONTROL_BODY_LIMIT));
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new FleetconfError("invalid_request", "The body must be a JSON object.");
+  }
+  const unknown = Object.keys(value).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0) {
+    throw new FleetconfError(
+      "invalid_request",
+      `Unknown member${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => JSON.stringify(n)).join(", ")}; allowed: ${allowed.join(", ")}.`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An integer member within [min, max], or undefined when absent. */
+export function optionalInteger(
+  body: Record<string, unknown>,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new FleetconfError("invalid_request", `${name} must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+}

@@ -1,0 +1,8 @@
+/** Turns a NamespaceStore result back into a value or the FleetconfError it stands for. */
+import { FleetconfError } from "../../core";
+import type { StoreResult } from "../store/result";
+
+export function unwrap<T>(result: StoreResult<T>): T {
+  if (result.ok) return result.value;
+  throw new FleetconfError(result.code, result.detail);
+}

@@ -1,0 +1,40 @@
+/**
+ * Admin authentication (DESIGN §5): a Bearer JWT with `aud` fleetconf-admin and an `exp`,
+ * HS256 with ADMIN_JWT_SECRET or checked against ADMIN_JWKS_URL's keys, algorithms allow-listed
+ * (never `none`). Missing or invalid → 401 with `WWW-Authenticate` (RFC 6750 §3); a valid token
+ * whose scope does not cover the resource → 403 (RFC 6750 §3.1 insufficient_scope).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  annotate,
+  bearerToken,
+  FleetconfError,
+  type Permission,
+  scopeCovers,
+  verifyAdminToken,
+} from "../../core";
+import type { OriginApp } from "../app-env";
+
+export function adminAuth(): MiddlewareHandler<OriginApp> {
+  return async function adminAuth(c, next) {
+    const token = bearerToken(c.req.header("Authorization"));
+    const caller = await verifyAdminToken(token, c.get("services").config.adminKeys);
+    c.set("caller", caller);
+    annotate(c, { actor: caller.sub });
+    await next();
+  };
+}
+
+function describe(permission: Permission): string {
+  return permission.action === "admin" ? "admin" : `${permission.action}:${permission.namespace}`;
+}
+
+/** Throws 403 unless the caller's scopes cover `permission` (core scopeCovers). */
+export function requireScope(c: Context<OriginApp>, permission: Permission): void {
+  if (scopeCovers(c.get("caller").scopes, permission)) return;
+  throw new FleetconfError("forbidden", `This needs the ${describe(permission)} scope (or admin).`, {
+    headers: {
+      "WWW-Authenticate": `Bearer realm="fleetconf", error="insufficient_scope", scope="${describe(permission)}"`,
+    },
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The NamespaceStore's SQLite schema (one database per namespace). docs/kv-layout.md describes
+ * each table; this is the executable form. Statements are idempotent and run before the object
+ * serves its first call, so adding a table later is one more `CREATE … IF NOT EXISTS`.
+ */
+
+/**
+ * Durable Object SQLite rows and values are capped at 2 MB, while a config may be up to 25 MiB,
+ * so a body is stored as its first chunk in `versions.body` and the rest in `version_parts`.
+ */
+export const BODY_CHUNK_BYTES = 1024 * 1024;
+
+export const SCHEMA = [
+  // One row per key ever published: its live version, tombstone flag and the next version
+  // number, which only grows so a version is never reused (not after rollback, not after delete).
+  `CREATE TABLE IF NOT EXISTS keys (
+    key TEXT PRIMARY KEY,
+    current_version INTEGER,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    next_version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  )`,
+  // Every version ever published, immutable once written; kv_written flips when its snapshot is in KV.
+  `CREATE TABLE IF NOT EXISTS versions (
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    message TEXT,
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    kv_written INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (key, version)
+  )`,
+  `CREATE TABLE IF NOT EXISTS version_parts (
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (key, version, part)
+  )`,
+  // At most one row: absent means DEFAULT_NAMESPACE_SETTINGS (private).
+  `CREATE TABLE IF NOT EXISTS settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    visibility TEXT NOT NULL,
+    max_age INTEGER NOT NULL,
+    stale_while_revalidate INTEGER NOT NULL,
+    stale_if_error INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    key TEXT,
+    from_version INTEGER,
+    to_version INTEGER,
+    message TEXT,
+    digest TEXT,
+    detail TEXT
+  )`,
+  "CREATE INDEX IF NOT EXISTS audit_by_key ON audit (key, id)",
+  "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at, id)",
+  // Changes committed here but not yet confirmed in KV and the edge caches. `seq` grows on every
+  // new change to the same target, so a drain only removes the row if nothing newer arrived.
+  `CREATE TABLE IF NOT EXISTS outbox (
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (kind, target)
+  )`,
+  // Small named integers: the namespace's name, consecutive drain failures (backoff).
+  "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+] as const;
+
+export function ensureSchema(sql: SqlStorage): void {
+  for (const statement of SCHEMA) sql.exec(statement);
+}

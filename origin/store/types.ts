@@ -1,0 +1,123 @@
+/** Values exchanged with the NamespaceStore over RPC: plain, structured-clonable data. */
+import type { NamespaceSettings } from "../../core";
+
+/** Whether a change has reached KV and the edge caches yet (DESIGN §4). */
+export type Distribution = "complete" | "pending";
+
+export interface VersionRecord {
+  key: string;
+  version: number;
+  etag: string;
+  digest: string;
+  signature: string;
+  /** Milliseconds since the epoch. */
+  publishedAt: number;
+  author: string;
+  message: string | null;
+  size: number;
+}
+
+export interface Preconditions {
+  /** Raw `If-Match` value, syntax already checked by the route. */
+  ifMatch: string | null;
+  /** Raw `If-None-Match` value, syntax already checked by the route. */
+  ifNoneMatch: string | null;
+}
+
+export interface ChangeMeta {
+  namespace: string;
+  key: string;
+  /** The token's `sub`: who made the change, for the audit log. */
+  actor: string;
+  message: string | null;
+}
+
+export interface PublishInput extends ChangeMeta, Preconditions {
+  body: Uint8Array;
+}
+
+export interface RollbackInput extends ChangeMeta, Preconditions {
+  to: number;
+}
+
+export interface DeleteInput extends ChangeMeta, Preconditions {}
+
+/** 201 when a new version was made, 200 when the bytes equal the current version's. */
+export interface WriteOutcome {
+  created: boolean;
+  record: VersionRecord;
+  distribution: Distribution;
+}
+
+export interface DeleteOutcome {
+  key: string;
+  /** The last version, kept in history. */
+  version: number;
+  deletedAt: number;
+  distribution: Distribution;
+}
+
+export interface StoredVersion {
+  record: VersionRecord;
+  body: Uint8Array;
+  /** True for the key's live current version. */
+  current: boolean;
+}
+
+export interface HistoryPage {
+  versions: VersionRecord[];
+  /** Versions below this one come next; null at the end. */
+  nextBefore: number | null;
+}
+
+export type SettingsPatch = Partial<NamespaceSettings>;
+
+export interface SettingsOutcome {
+  settings: NamespaceSettings;
+  changed: boolean;
+  distribution: Distribution;
+}
+
+/**
+ * A member of an audit entry's detail, typed so RPC can serialise it: `unknown` (and deeply
+ * recursive JSON types) cannot cross a Durable Object RPC boundary in TypeScript.
+ */
+export type Scalar = string | number | boolean | null;
+export type AuditDetail = { [member: string]: Scalar | { from: Scalar; to: Scalar } };
+
+export type AuditAction = "publish" | "rollback" | "delete" | "namespace" | "token";
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: AuditAction;
+  key: string | null;
+  fromVersion: number | null;
+  toVersion: number | null;
+  message: string | null;
+  digest: string | null;
+  /** Action-specific facts (a namespace change's fields, a token's scope and expiry). Never a secret. */
+  detail: AuditDetail | null;
+}
+
+export interface AuditQuery {
+  key: string | null;
+  /** Entries at or after this time (ms). */
+  since: number | null;
+  /** Entries with an id above this one (the page cursor). */
+  afterId: number | null;
+  limit: number;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** The id to continue after; null at the end. */
+  nextAfter: number | null;
+}
+
+export interface TokenAuditInput {
+  actor: string;
+  scope: string;
+  expiresAt: number;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+/**
+ * `npm run dev`: the whole fleetconf stack on this machine, offline. Writes `.dev.vars` on first
+ * run, starts the edge (127.0.0.1:8787) and the origin (127.0.0.1:8788) as two `wrangler dev`
+ * processes sharing `.wrangler/state`, seeds a public demo config and prints a dev admin token and
+ * curl lines to try. Ctrl-C (or SIGTERM) stops both. Plain Node ESM: runs right after `npm install`.
+ * docs/development.md explains every step.
+ */
+import { parseArgs } from "node:util";
+import { ensureDevVars } from "./lib/dev-vars.mjs";
+import { portIsFree, startProcess } from "./lib/processes.mjs";
+import { mintDevAdminToken } from "./lib/secrets.mjs";
+import { seedDemo } from "./lib/seed.mjs";
+import {
+  lastEdgeBindingStatus,
+  REPO_ROOT,
+  WORKERS,
+  WRANGLER_BIN,
+  waitForHealthy,
+  wranglerDevArgs,
+  wranglerEnv,
+} from "./lib/wrangler.mjs";
+
+const USAGE = `usage: npm run dev [-- options]
+  --edge-port N        edge port (default 8787, env FLEETCONF_EDGE_PORT)
+  --origin-port N      origin port (default 8788, env FLEETCONF_ORIGIN_PORT)
+  --inspector-port N   edge's devtools port; the origin's is N+1 (default 9230)
+  --persist-to DIR     local KV / Durable Object / cache state (default .wrangler/state)
+  --registry DIR       dev registry the two workers find each other in (default .wrangler/registry)
+  --no-seed            do not publish the demo config`;
+
+function fail(message) {
+  console.error(`[dev] ${message}`);
+  process.exit(1);
+}
+
+function parseOptions() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        "edge-port": { type: "string", default: process.env.FLEETCONF_EDGE_PORT ?? "8787" },
+        "origin-port": { type: "string", default: process.env.FLEETCONF_ORIGIN_PORT ?? "8788" },
+        "inspector-port": { type: "string", default: "9230" },
+        "persist-to": { type: "string", default: ".wrangler/state" },
+        registry: { type: "string", default: ".wrangler/registry" },
+        "no-seed": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail(`${error.message}\n${USAGE}`);
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const port = (name) => {
+    const value = Number(parsed[name]);
+    if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`--${name} must be a port number`);
+    return value;
+  };
+  const inspector = port("inspector-port");
+  return {
+    edgePort: port("edge-port"),
+    originPort: port("origin-port"),
+    edgeInspector: inspector,
+    originInspector: inspector + 1,
+    persistTo: parsed["persist-to"],
+    registry: parsed.registry,
+    seed: !parsed["no-seed"],
+  };
+}
+
+const options = parseOptions();
+
+// Refuse early and clearly instead of letting wrangler pick another port or half-start.
+const wanted = [
+  ["edge", options.edgePort],
+  ["origin", options.originPort],
+  ["edge inspector", options.edgeInspector],
+  ["origin inspector", options.originInspector],
+];
+const busy = [];
+for (const [what, port] of wanted) if (!(await portIsFree(port))) busy.push({ what, port });
+if (busy.length > 0) {
+  const list = busy.map(({ what, port }) => `${port} (${what})`).join(", ");
+  fail(
+    `port ${list} already in use on 127.0.0.1. Is another \`npm run dev\` running?\n` +
+      `      Find the holder: ss -ltnp | grep -E ':(${busy.map(({ port }) => port).join("|")})\\b'\n` +
+      "      or pick other ports: npm run dev -- --edge-port 8797 --origin-port 8798 --inspector-port 9240",
+  );
+}
+
+let secrets;
+try {
+  secrets = ensureDevVars(REPO_ROOT, (message) => console.log(`[dev] ${message}`));
+} catch (error) {
+  fail(error.message);
+}
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+const prefixes = { edge: paint(36, "[edge]  "), origin: paint(35, "[origin]") };
+const env = wranglerEnv({
+  WRANGLER_REGISTRY_PATH: options.registry,
+  ...(color ? { FORCE_COLOR: "1" } : {}),
+});
+
+const children = {};
+for (const part of ["edge", "origin"]) {
+  const args = wranglerDevArgs({
+    config: WORKERS[part].config,
+    port: part === "edge" ? options.edgePort : options.originPort,
+    inspectorPort: part === "edge" ? options.edgeInspector : options.originInspector,
+    persistTo: options.persistTo,
+  });
+  children[part] = startProcess(part, process.execPath, [WRANGLER_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    onLine: (line) => console.log(`${prefixes[part]} ${line}`),
+  });
+}
+
+let stopping = false;
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  console.log("[dev] stopping the edge and the origin…");
+  await Promise.all(Object.values(children).map((child) => child.stop()));
+  console.log("[dev] stopped.");
+  process.exit(exitCode);
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+process.on("SIGHUP", () => stopAll(0));
+for (const child of Object.values(children)) {
+  child.exited.then((state) => {
+    if (stopping) return;
+    console.error(`[dev] ${child.name} exited unexpectedly (${state}); stopping the other worker.`);
+    stopAll(1);
+  });
+}
+
+const edgeUrl = `http://127.0.0.1:${options.edgePort}`;
+const originUrl = `http://127.0.0.1:${options.originPort}`;
+try {
+  await Promise.all([
+    waitForHealthy(`${edgeUrl}/healthz`, { proc: children.edge }),
+    waitForHealthy(`${originUrl}/healthz`, { proc: children.origin }),
+  ]);
+} catch (error) {
+  if (!stopping) {
+    console.error(`[dev] ${error.message}`);
+    await stopAll(1);
+  }
+  // A child's exit is already stopping everything; wait for it to end the process.
+  await new Promise(() => {});
+}
+// Give the origin's dev-registry watcher a moment to bind EDGE, so the seed's purge reaches it.
+for (let i = 0; i < 100 && lastEdgeBindingStatus(children.origin.lines) !== "connected"; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const token = await mintDevAdminToken(secrets.ADMIN_JWT_SECRET, {
+  scope: "admin",
+  sub: "dev",
+  ttlSeconds: 12 * 3600,
+});
+const seeded = options.seed ? await seedDemo({ originUrl, edgeUrl, token }) : { warnings: [] };
+for (const warning of seeded.warnings) console.warn(paint(33, `[dev] warning: ${warning}`));
+
+const key = "demo/web/settings";
+const etag = seeded.etag ? seeded.etag.replaceAll("'", "") : '"<ETag from the first response>"';
+console.log(`
+${paint(1, "fleetconf dev stack is up")}
+  edge    ${edgeUrl}   (read API, DESIGN §3)
+  origin  ${originUrl}   (admin API, DESIGN §4)
+  state   ${options.persistTo}   (reset: stop, then rm -rf ${options.persistTo})
+  secrets .dev.vars (copied to origin/.dev.vars)
+
+Dev admin token (scope admin, 12 h):
+  export FLEETCONF_TOKEN='${token}'
+
+Try:
+  curl -i ${edgeUrl}/v1/configs/${key}
+  curl -i -H 'If-None-Match: ${etag}' ${edgeUrl}/v1/configs/${key}
+  curl -i -X PUT ${originUrl}/v1/configs/${key} \\
+    -H "Authorization: Bearer $FLEETCONF_TOKEN" -H 'Content-Type: application/json' \\
+    --data '{"greeting":"hello again","theme":"dark"}'
+
+Ctrl-C stops both workers.
+`);

@@ -1,0 +1,222 @@
+/**
+ * The fleet agent in-process, against a local HTTP edge double serving really signed snapshots:
+ * the file follows verified versions only, the hook runs once per change, restarts never go back
+ * in versions, outages keep the file, and stopping leaves no temp files.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runAgent } from "../../../cli/agent/agent";
+import { HookRunner } from "../../../cli/agent/hook";
+import {
+  flipByte,
+  newSigner,
+  problem,
+  type Signer,
+  serveSnapshot,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../client/support/snapshot-server";
+
+const KEY = "web/prod/nginx";
+let server: TestServer;
+let signer: Signer;
+let dir: string;
+let out: string;
+let hookLog: string;
+
+beforeEach(async () => {
+  server = await startTestServer();
+  signer = await newSigner();
+  dir = await mkdtemp(join(tmpdir(), "fleetconf-agent-"));
+  out = join(dir, "nginx.json");
+  hookLog = join(dir, "hook.log");
+});
+
+afterEach(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Line {
+  level: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+function startAgent(options: { exec?: string | null; hookGraceMs?: number } = {}) {
+  const lines: Line[] = [];
+  const controller = new AbortController();
+  const exec =
+    options.exec === undefined
+      ? `echo "$FLEETCONF_KEY $FLEETCONF_VERSION $FLEETCONF_FILE" >> ${hookLog}`
+      : options.exec;
+  const done = runAgent(
+    {
+      client: { edge: server.url, key: KEY, jwks: signer.jwks, intervalMs: 30, maxBackoffMs: 60 },
+      out,
+      env: { PATH: process.env.PATH },
+      ...(exec === null ? {} : { exec }),
+      ...(options.hookGraceMs === undefined ? {} : { hookGraceMs: options.hookGraceMs }),
+    },
+    controller.signal,
+    (level, event, fields) => lines.push({ level, event, ...fields }),
+  );
+  return {
+    lines,
+    events: (name: string) => lines.filter((l) => l.event === name),
+    async stop() {
+      controller.abort();
+      return done;
+    },
+  };
+}
+
+const hookRuns = async () => (await readFile(hookLog, "utf8").catch(() => "")).split("\n").filter(Boolean);
+const fileText = () => readFile(out, "utf8");
+
+describe("fleetconf agent", () => {
+  it("writes the verified config and runs the hook once with FLEETCONF_* set", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { workers: 4 })));
+    const agent = startAgent();
+    await waitFor(() => agent.events("hook.done").length === 1, 5000, "first hook");
+    expect(await fileText()).toBe('{"workers":4}');
+    await new Promise((r) => setTimeout(r, 150)); // several more polls, all 304
+    expect(await hookRuns()).toEqual([`${KEY} 1 ${out}`]);
+    expect(await agent.stop()).toEqual({ writes: 1, hooks: 1 });
+  });
+
+  it("replaces the file and runs the hook again for each new version", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent();
+    await waitFor(() => agent.events("hook.done").length === 1);
+    server.handle(serveSnapshot(await signer.sign(KEY, 2, { v: 2 })));
+    await waitFor(() => agent.events("hook.done").length === 2);
+    expect(await fileText()).toBe('{"v":2}');
+    expect(await hookRuns()).toEqual([`${KEY} 1 ${out}`, `${KEY} 2 ${out}`]);
+    expect(agent.events("config.written").map((l) => l.version)).toEqual([1, 2]);
+    await agent.stop();
+  });
+
+  it("never writes a tampered version and keeps the last good file", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent();
+    await waitFor(() => agent.events("hook.done").length === 1);
+    const next = await signer.sign(KEY, 2, { v: 2 });
+    server.handle(serveSnapshot(next, { body: flipByte(next.body, 2) }));
+    await waitFor(() => agent.events("client.error").some((l) => l.code === "digest_mismatch"));
+    expect(await fileText()).toBe('{"v":1}');
+    expect(await hookRuns()).toHaveLength(1);
+    await agent.stop();
+  });
+
+  it("keeps the version in the sidecar so a restarted agent refuses an older version", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 5, { v: 5 })));
+    const first = startAgent();
+    await waitFor(() => first.events("hook.done").length === 1);
+    await first.stop();
+    expect(await readdir(dir)).toContain("nginx.json.fleetconf.json");
+    server.handle(serveSnapshot(await signer.sign(KEY, 4, { v: 4 })));
+    const second = startAgent();
+    await waitFor(() => second.events("client.error").some((l) => l.code === "version_rollback"));
+    expect(await fileText()).toBe('{"v":5}');
+    expect(await hookRuns()).toHaveLength(1);
+    await second.stop();
+  });
+
+  it("starts from an up-to-date file without rewriting it or running the hook", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 3, { v: 3 })));
+    const first = startAgent();
+    await waitFor(() => first.events("hook.done").length === 1);
+    await first.stop();
+    const second = startAgent();
+    await waitFor(() => second.events("config.current").length === 1);
+    expect(await second.stop()).toEqual({ writes: 0, hooks: 0 });
+    expect(await hookRuns()).toHaveLength(1);
+  });
+
+  it("rewrites a file edited by hand back to the verified content", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 3, { v: 3 })));
+    const first = startAgent({ exec: null });
+    await waitFor(() => first.events("config.written").length === 1);
+    await first.stop();
+    await writeFile(out, '{"v": "hand edit"}');
+    const second = startAgent({ exec: null });
+    await waitFor(() => second.events("config.written").length === 1);
+    expect(await fileText()).toBe('{"v":3}');
+    await second.stop();
+  });
+
+  it("leaves the file alone and retries while the edge is down, then catches up", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const first = startAgent();
+    await waitFor(() => first.events("hook.done").length === 1);
+    await first.stop();
+    server.handle(problem(502, "edge down"));
+    const second = startAgent();
+    await waitFor(() => second.events("client.error").length >= 3, 5000, "retries");
+    expect(second.events("config.current")[0]).toMatchObject({ version: 1, stale: true });
+    expect(await fileText()).toBe('{"v":1}');
+    server.handle(serveSnapshot(await signer.sign(KEY, 2, { v: 2 })));
+    await waitFor(() => second.events("hook.done").length === 1);
+    expect(await fileText()).toBe('{"v":2}');
+    expect(await hookRuns()).toEqual([`${KEY} 1 ${out}`, `${KEY} 2 ${out}`]);
+    await second.stop();
+  });
+
+  it("removes temp files a killed writer left and leaves none after stopping", async () => {
+    await writeFile(join(dir, ".nginx.json.0123456789ab.tmp"), "half");
+    await writeFile(join(dir, "unrelated.tmp"), "keep");
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent();
+    await waitFor(() => agent.events("hook.done").length === 1);
+    await agent.stop();
+    expect((await readdir(dir)).sort()).toEqual([
+      "hook.log",
+      "nginx.json",
+      "nginx.json.fleetconf.json",
+      "unrelated.tmp",
+    ]);
+    expect(agent.events("agent.cleanup")[0]?.removed).toEqual([".nginx.json.0123456789ab.tmp"]);
+  });
+
+  it("logs a failing hook with its exit code and keeps running", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent({ exec: "echo reloading; exit 3" });
+    await waitFor(() => agent.events("hook.failed").length === 1);
+    expect(agent.events("hook.failed")[0]).toMatchObject({ version: 1, exitCode: 3 });
+    expect(agent.events("hook.output")[0]).toMatchObject({ stream: "stdout", line: "reloading" });
+    await agent.stop();
+  });
+
+  it("waits for a running hook on stop and terminates it after the grace period", async () => {
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent({ exec: "sleep 30", hookGraceMs: 200 });
+    await waitFor(() => agent.events("hook.start").length === 1);
+    const started = Date.now();
+    await agent.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(agent.events("hook.killed")).toHaveLength(1);
+    expect(agent.events("hook.failed")[0]).toMatchObject({ signal: "SIGTERM" });
+  });
+});
+
+describe("HookRunner", () => {
+  it("coalesces changes that arrive while a hook runs into one more run for the newest", async () => {
+    const runs: Array<Record<string, unknown>> = [];
+    const runner = new HookRunner(
+      `sleep 0.2; echo "$FLEETCONF_VERSION" >> ${hookLog}`,
+      (_l, event, fields) => {
+        if (event === "hook.done") runs.push(fields ?? {});
+      },
+      { PATH: process.env.PATH },
+    );
+    for (const version of [1, 2, 3, 4]) runner.trigger({ key: KEY, version, file: out });
+    await waitFor(() => runs.length === 2, 5000);
+    await runner.idle(5000);
+    expect(await hookRuns()).toEqual(["1", "4"]);
+    expect(runner.runs).toBe(2);
+  });
+});

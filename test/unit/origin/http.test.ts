@@ -1,0 +1,191 @@
+/** The origin's pure request-parsing helpers: paths, bodies, headers, cursors, preconditions. */
+import { describe, expect, it } from "vitest";
+import { FleetconfError } from "../../../core";
+import { retryDelayMs } from "../../../origin/distribution/scheduler";
+import { readBodyWithin, requireJsonMediaType } from "../../../origin/http/body";
+import { parseConfigTarget } from "../../../origin/http/config-path";
+import { decodeCursor, encodeCursor, parseLimit } from "../../../origin/http/cursor";
+import { readConfigMessage, readPreconditions } from "../../../origin/http/headers";
+import { AsyncMutex } from "../../../origin/store/mutex";
+import { preconditionFailure } from "../../../origin/store/preconditions";
+import type { VersionRecord } from "../../../origin/store/types";
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof FleetconfError ? error.code : "not-a-fleetconf-error";
+  }
+  return undefined;
+}
+
+describe("parseConfigTarget", () => {
+  it.each([
+    ["GET", "a/b", { resource: "config", key: "a/b" }],
+    ["GET", "a/b/versions", { resource: "versions", key: "a/b" }],
+    ["GET", "a/b/versions/7", { resource: "version", key: "a/b", version: 7 }],
+    ["GET", "a/versions", { resource: "config", key: "a/versions" }],
+    ["GET", "a/versions/x", { resource: "config", key: "a/versions/x" }],
+    ["GET", "a/b/c/d/versions", { resource: "versions", key: "a/b/c/d" }],
+    ["PUT", "a/b/versions", { resource: "config", key: "a/b/versions" }],
+    ["DELETE", "a/b/versions/3", { resource: "config", key: "a/b/versions/3" }],
+    ["POST", "a/b/rollback", { resource: "rollback", key: "a/b" }],
+  ])("%s %s", (method, path, expected) => {
+    const target = parseConfigTarget(method, path);
+    expect({ ...target, key: target.key.key }).toEqual(expected);
+  });
+
+  it("refuses version 0, POST without /rollback, and invalid keys", () => {
+    expect(codeOf(() => parseConfigTarget("GET", "a/b/versions/0"))).toBe("invalid_version");
+    expect(codeOf(() => parseConfigTarget("POST", "a/b"))).toBe("method_not_allowed");
+    expect(codeOf(() => parseConfigTarget("PUT", "A/b"))).toBe("invalid_key");
+    expect(codeOf(() => parseConfigTarget("GET", ""))).toBe("invalid_key");
+  });
+});
+
+describe("readBodyWithin", () => {
+  const streamOf = (chunks: number[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const size of chunks) controller.enqueue(new Uint8Array(size).fill(0x20));
+        controller.close();
+      },
+    });
+  const request = (body: ReadableStream<Uint8Array>) =>
+    new Request("http://x/", { method: "PUT", body, duplex: "half" } as RequestInit);
+
+  it("returns the exact bytes within the limit", async () => {
+    expect((await readBodyWithin(request(streamOf([3, 4])), 7)).length).toBe(7);
+  });
+
+  it("fails with 413 as soon as a stream passes the limit, without a Content-Length", async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(1024));
+      },
+    });
+    await expect(readBodyWithin(request(endless), 10_000)).rejects.toMatchObject({
+      code: "payload_too_large",
+    });
+    expect(pulled).toBeLessThan(20);
+  });
+
+  it("fails with 413 from Content-Length alone", async () => {
+    const req = new Request("http://x/", {
+      method: "PUT",
+      body: "x".repeat(20),
+      headers: { "Content-Length": "20" },
+    });
+    await expect(readBodyWithin(req, 10)).rejects.toMatchObject({ code: "payload_too_large" });
+  });
+});
+
+describe("requireJsonMediaType", () => {
+  it.each([
+    "application/json",
+    "Application/JSON; charset=utf-8",
+    "application/merge-patch+json",
+    'application/json;charset="UTF-8"',
+  ])("accepts %s", (type) => expect(codeOf(() => requireJsonMediaType(type))).toBeUndefined());
+  it.each([undefined, "", "text/json", "application/jsonx", "application/json; charset=latin1", "+json"])(
+    "refuses %s with 415",
+    (type) => expect(codeOf(() => requireJsonMediaType(type))).toBe("unsupported_media_type"),
+  );
+});
+
+describe("readConfigMessage", () => {
+  it("decodes UTF-8 sent as header bytes", () => {
+    const bytes = new TextEncoder().encode("déployé ✓");
+    const latin1 = String.fromCharCode(...bytes);
+    expect(readConfigMessage(new Headers({ "Config-Message": latin1 }))).toBe("déployé ✓");
+  });
+  it("counts characters, not bytes, against the 1000 limit", () => {
+    const text = "é".repeat(1000);
+    const latin1 = String.fromCharCode(...new TextEncoder().encode(text));
+    expect(readConfigMessage(new Headers({ "Config-Message": latin1 }))).toBe(text);
+  });
+  it("refuses invalid UTF-8", () => {
+    expect(codeOf(() => readConfigMessage(new Headers({ "Config-Message": "\xff\xfe" })))).toBe(
+      "invalid_request",
+    );
+  });
+});
+
+describe("readPreconditions", () => {
+  it("ignores If-None-Match where the route does not use it", () => {
+    const headers = new Headers({ "If-Match": '"a"', "If-None-Match": "*" });
+    expect(readPreconditions(headers, { ifNoneMatch: false })).toEqual({ ifMatch: '"a"', ifNoneMatch: null });
+  });
+  it("refuses an unquoted entity tag", () => {
+    expect(
+      codeOf(() => readPreconditions(new Headers({ "If-None-Match": "abc" }), { ifNoneMatch: true })),
+    ).toBe("invalid_request");
+  });
+});
+
+describe("cursors and limits", () => {
+  it("round-trips a cursor and refuses one with another tag", () => {
+    const cursor = encodeCursor("before", 42);
+    expect(decodeCursor("before", cursor ?? undefined)).toBe(42);
+    expect(codeOf(() => decodeCursor("after", cursor ?? undefined))).toBe("invalid_request");
+    expect(encodeCursor("before", null)).toBeNull();
+  });
+  it("parses limits within bounds", () => {
+    expect(parseLimit(undefined, 50, 1000)).toBe(50);
+    expect(parseLimit("1000", 50, 1000)).toBe(1000);
+    expect(codeOf(() => parseLimit("1001", 50, 1000))).toBe("invalid_request");
+    expect(codeOf(() => parseLimit("01", 50, 1000))).toBe("invalid_request");
+  });
+});
+
+describe("preconditionFailure (RFC 9110 §13.2.2 order)", () => {
+  const live: VersionRecord = {
+    key: "a/b",
+    version: 3,
+    etag: '"3-abc"',
+    digest: "d",
+    signature: "s",
+    publishedAt: 0,
+    author: "x",
+    message: null,
+    size: 1,
+  };
+  it.each([
+    [live, '"3-abc"', null, false],
+    [live, '"2-old"', null, true],
+    [live, "*", null, false],
+    [null, "*", null, true],
+    [live, null, "*", true],
+    [null, null, "*", false],
+    [live, null, 'W/"3-abc"', true],
+    [live, null, '"2-old"', false],
+  ])("live=%o If-Match=%s If-None-Match=%s → fails=%s", (current, ifMatch, ifNoneMatch, fails) => {
+    expect(preconditionFailure(current, { ifMatch, ifNoneMatch }) !== null).toBe(fails);
+  });
+});
+
+describe("retryDelayMs", () => {
+  it("doubles from 1 s and caps at 5 minutes", () => {
+    expect([1, 2, 3, 4, 9, 10, 50].map(retryDelayMs)).toEqual([
+      1000, 2000, 4000, 8000, 256000, 300000, 300000,
+    ]);
+  });
+});
+
+describe("AsyncMutex", () => {
+  it("runs critical sections one at a time, in order, even when one throws", async () => {
+    const mutex = new AsyncMutex();
+    const log: string[] = [];
+    const section = (name: string, fail = false) =>
+      mutex.run(async () => {
+        log.push(`${name}:start`);
+        await new Promise((r) => setTimeout(r, 5));
+        log.push(`${name}:end`);
+        if (fail) throw new Error(name);
+      });
+    await Promise.allSettled([section("a"), section("b", true), section("c")]);
+    expect(log).toEqual(["a:start", "a:end", "b:start", "b:end", "c:start", "c:end"]);
+  });
+});

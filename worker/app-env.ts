@@ -1,0 +1,26 @@
+/** The edge app's Hono environment: its bindings and the per-request variables handlers read. */
+import type { ConfigKey, RequestVariables } from "../core";
+import type { SettingsEntry } from "./cache/entries";
+import type { Lookup } from "./cache/tiered-store";
+import type { EdgeEnv } from "./env";
+import type { EdgeServices } from "./services";
+
+/** A config read request, parsed once at the boundary. */
+export interface ConfigTarget {
+  key: ConfigKey;
+  /** `?version=N`, or null for the current version. */
+  version: number | null;
+  /** `Config-Client-Id`, or null when absent (used by rollout cohort selection). */
+  clientId: string | null;
+  /** `performance.now()` when the request reached the route, for Server-Timing. */
+  startedAt: number;
+}
+
+export interface EdgeVariables extends RequestVariables {
+  services: EdgeServices;
+  target: ConfigTarget;
+  /** The namespace's settings and which tier they came from. */
+  namespaceSettings: Lookup<SettingsEntry>;
+}
+
+export type EdgeHonoEnv = { Bindings: EdgeEnv; Variables: EdgeVariables };

@@ -1,0 +1,67 @@
+/**
+ * What the tiers hold. Heads and namespace settings are mutable upstream, so each entry carries
+ * the time it was read from KV (`fetchedAt`): its age decides fresh / stale-while-revalidate /
+ * stale-if-error, in whichever tier it is found. Snapshots are immutable and never age.
+ */
+import { type HeadRecord, headCacheControl, type NamespaceSettings, versionCacheControl } from "../../core";
+
+export interface TimedEntry {
+  /** When this value was read from KV, in the edge clock's milliseconds. */
+  readonly fetchedAt: number;
+  /** Set by a purge: never served as fresh or stale-while-revalidate, only under stale-if-error. */
+  readonly mustRevalidate?: boolean;
+}
+
+export interface HeadEntry extends TimedEntry {
+  /** The head, or null when the key was never published (cached like a head: a negative entry). */
+  readonly head: HeadRecord | null;
+}
+
+export interface SettingsEntry extends TimedEntry {
+  readonly settings: NamespaceSettings;
+  /** Cache-Control values for this namespace, built once per entry rather than per request. */
+  readonly headCacheControl: string;
+  readonly versionCacheControl: string;
+}
+
+export function settingsEntry(settings: NamespaceSettings, fetchedAt: number): SettingsEntry {
+  return Object.freeze({
+    settings,
+    fetchedAt,
+    headCacheControl: headCacheControl(settings),
+    versionCacheControl: versionCacheControl(settings),
+  });
+}
+
+export function headEntry(head: HeadRecord | null, fetchedAt: number): HeadEntry {
+  return Object.freeze({ head, fetchedAt });
+}
+
+/** A copy that must be revalidated before it is served again (purge keeps it for stale-if-error). */
+export function markedForRevalidation<T extends TimedEntry>(entry: T): T {
+  return Object.freeze({ ...entry, mustRevalidate: true });
+}
+
+/** Where an entry stands against its namespace's numbers (RFC 9111 §4.2, RFC 5861). */
+export type Freshness = "fresh" | "stale-while-revalidate" | "stale-if-error" | "expired";
+
+export function freshnessOf(entry: TimedEntry, settings: NamespaceSettings, nowMs: number): Freshness {
+  const staleForMs = nowMs - entry.fetchedAt - settings.maxAge * 1000;
+  if (!entry.mustRevalidate) {
+    if (staleForMs < 0) return "fresh";
+    if (staleForMs <= settings.staleWhileRevalidate * 1000) return "stale-while-revalidate";
+  }
+  // Past the revalidation window: go upstream, and fall back to this entry only within
+  // stale-if-error (RFC 5861 §4), counted like the other windows from the end of freshness.
+  return staleForMs <= settings.staleIfError * 1000 ? "stale-if-error" : "expired";
+}
+
+/** Remaining freshness in milliseconds; negative when stale (Cache-Status `ttl`). */
+export function ttlOf(entry: TimedEntry, settings: NamespaceSettings, nowMs: number): number {
+  return settings.maxAge * 1000 - (nowMs - entry.fetchedAt);
+}
+
+/** How long the Cache API tier keeps a head or settings entry: as long as it can still be served. */
+export function cacheLifetimeSeconds(settings: NamespaceSettings): number {
+  return settings.maxAge + Math.max(settings.staleWhileRevalidate, settings.staleIfError);
+}

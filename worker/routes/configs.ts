@@ -1,0 +1,126 @@
+/**
+ * `GET|HEAD /v1/configs/{key}[?version=N]` (DESIGN §3): the exact published bytes with their
+ * prebuilt identity headers, Cache-Control from the namespace, Cache-Status (RFC 9211) naming the
+ * deepest tier used, and conditional requests answered with 304 (RFC 9110 §13.1.2, §13.1.3).
+ * HEAD is GET without the body (Hono dispatches HEAD to the GET handler and drops the body).
+ */
+import { type Context, Hono } from "hono";
+import {
+  annotate,
+  type CacheTier,
+  cacheStatus,
+  FleetconfError,
+  ifNoneMatchHits,
+  notModifiedSince,
+} from "../../core";
+import type { EdgeHonoEnv } from "../app-env";
+import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
+import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
+import type { SnapshotLookup } from "../cache/tiered-store";
+import { configTarget } from "../middleware/config-target";
+import { readAuth } from "../middleware/read-auth";
+import { isKnownVersion, servedVersion } from "../select-version";
+
+const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
+const VARY_PUBLIC = "Config-Client-Id";
+const VARY_PRIVATE = "Authorization, Config-Client-Id";
+
+export function configRoutes(): Hono<EdgeHonoEnv> {
+  const routes = new Hono<EdgeHonoEnv>();
+  routes.get("/v1/configs/*", configTarget(), readAuth(), serveConfig);
+  routes.all("/v1/configs/*", () => {
+    throw new FleetconfError("method_not_allowed", "Configs are read with GET or HEAD at the edge.", {
+      headers: { Allow: "GET, HEAD" },
+    });
+  });
+  return routes;
+}
+
+async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
+  const { store, now } = c.get("services");
+  const target = c.get("target");
+  const settings = c.get("namespaceSettings");
+  const { key, namespace } = target.key;
+  const ctx = c.executionCtx;
+
+  const head = await store.head(key, namespace, settings.entry.settings, ctx);
+  // Cache-Status describes the config served (its head and bytes); the namespace settings only
+  // shape Cache-Control, and a failure reading them shows up in the log line.
+  let tier = head.tier;
+  const { stale, upstreamError } = head;
+  const status = () => cacheStatus(tier, { stale, ttl: head.ttlMs / 1000, error: upstreamError });
+
+  const record = head.entry.head;
+  if (record === null || record.deleted) {
+    annotate(c, { key, tier, outcome: record === null ? "absent" : "deleted" });
+    throw new FleetconfError("not_found", `No config is published at ${key}.`, {
+      headers: { "Cache-Status": status() },
+    });
+  }
+  const version = target.version ?? servedVersion(record, target.clientId, now());
+  if (target.version !== null && !isKnownVersion(record, version))
+    throw versionNotFound(key, version, status());
+
+  let found: SnapshotLookup | null;
+  try {
+    found = await store.snapshot(key, namespace, version, ctx);
+  } catch (error) {
+    throw upstreamUnavailable(upstreamReasonOf(error));
+  }
+  if (found === null) {
+    // The current version's snapshot was checked when its head was adopted, so only an
+    // explicitly requested old version can be missing.
+    if (target.version !== null) throw versionNotFound(key, version, status());
+    throw upstreamUnavailable("snapshot-missing");
+  }
+  tier = deeper(tier, found.tier);
+
+  const { snapshot } = found;
+  const cacheControl =
+    target.version === null ? settings.entry.headCacheControl : settings.entry.versionCacheControl;
+  const perRequest: HeaderList = [
+    ["Cache-Control", cacheControl],
+    ["Cache-Status", status()],
+    ["Vary", settings.entry.settings.visibility === "public" ? VARY_PUBLIC : VARY_PRIVATE],
+    ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
+  ];
+  annotate(c, {
+    key,
+    version,
+    tier,
+    stale,
+    ...(upstreamError ? { upstreamError } : {}),
+    ...(settings.upstreamError ? { settingsUpstreamError: settings.upstreamError } : {}),
+  });
+  if (isNotModified(c, snapshot)) {
+    return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
+  }
+  const headers = headersOf(snapshot.headers, perRequest);
+  // RFC 9110 §9.3.2: HEAD carries the header fields GET would, Content-Length included.
+  if (c.req.method === "HEAD") headers.set("Content-Length", String(snapshot.body.length));
+  return new Response(snapshot.body, { status: 200, headers });
+}
+
+/** RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only when it is absent. */
+function isNotModified(c: Context<EdgeHonoEnv>, snapshot: PreparedSnapshot): boolean {
+  const ifNoneMatch = c.req.header("If-None-Match");
+  if (ifNoneMatch !== undefined) return ifNoneMatchHits(ifNoneMatch, snapshot.meta.etag);
+  return notModifiedSince(c.req.header("If-Modified-Since"), snapshot.meta.publishedAt);
+}
+
+function headersOf(fixed: HeaderList, perRequest: HeaderList): Headers {
+  const headers = new Headers();
+  for (const [name, value] of fixed) headers.set(name, value);
+  for (const [name, value] of perRequest) headers.set(name, value);
+  return headers;
+}
+
+function deeper(a: CacheTier, b: CacheTier): CacheTier {
+  return TIER_DEPTH[a] >= TIER_DEPTH[b] ? a : b;
+}
+
+function versionNotFound(key: string, version: number, status: string): FleetconfError {
+  return new FleetconfError("not_found", `Version ${version} of ${key} does not exist.`, {
+    headers: { "Cache-Status": status },
+  });
+}

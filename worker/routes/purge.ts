@@ -1,0 +1,80 @@
+/**
+ * `POST /internal/purge` (cross-team contract): the origin, through its service binding, clears
+ * this location's cached heads and namespace settings after a change. Authenticated by the shared
+ * `Fleetconf-Purge-Secret`, compared in constant time; not meant to be reachable from the public
+ * (in production the origin uses the zone purge API by Cache-Tag instead, docs/operations.md).
+ */
+import { type Context, Hono } from "hono";
+import { annotate, FleetconfError, isValidSegment, parseKey, timingSafeEqualStrings } from "../../core";
+import type { EdgeHonoEnv } from "../app-env";
+
+export const PURGE_SECRET_HEADER = "Fleetconf-Purge-Secret";
+export const MAX_PURGE_ITEMS = 1000;
+const MAX_PURGE_BODY_BYTES = 256 * 1024;
+
+export interface PurgeRequest {
+  keys: string[];
+  namespaces: string[];
+}
+
+export function purgeRoutes(): Hono<EdgeHonoEnv> {
+  const routes = new Hono<EdgeHonoEnv>();
+  routes.post("/internal/purge", async (c) => {
+    const { purgeSecret, store } = c.get("services");
+    const given = c.req.header(PURGE_SECRET_HEADER);
+    // An unset secret must not turn into "an empty header is enough".
+    if (purgeSecret === "" || given === undefined || !timingSafeEqualStrings(given, purgeSecret)) {
+      throw new FleetconfError("unauthorized", `A valid ${PURGE_SECRET_HEADER} header is required.`);
+    }
+    const request = parsePurgeRequest(await readBody(c));
+    await store.purge(request.keys, request.namespaces);
+    annotate(c, { purgedKeys: request.keys.length, purgedNamespaces: request.namespaces.length });
+    return c.json({ purged: { keys: request.keys.length, namespaces: request.namespaces.length } });
+  });
+  routes.all("/internal/purge", () => {
+    throw new FleetconfError("method_not_allowed", "Purges are POSTed.", { headers: { Allow: "POST" } });
+  });
+  return routes;
+}
+
+async function readBody(c: Context<EdgeHonoEnv>): Promise<string> {
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_PURGE_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_PURGE_BODY_BYTES) throw tooLarge();
+  return text;
+}
+
+function tooLarge(): FleetconfError {
+  return new FleetconfError("payload_too_large", `A purge body is at most ${MAX_PURGE_BODY_BYTES} bytes.`);
+}
+
+/** `{"keys": [...], "namespaces": [...]}`, either optional; entries deduplicated. */
+export function parsePurgeRequest(text: string): PurgeRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalid("The body must be JSON.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw invalid("The body must be an object.");
+  const { keys = [], namespaces = [] } = body as { keys?: unknown; namespaces?: unknown };
+  return {
+    keys: listOf(keys, "keys", (key) => parseKey(key).ok),
+    namespaces: listOf(namespaces, "namespaces", isValidSegment),
+  };
+}
+
+function listOf(value: unknown, field: string, valid: (item: string) => boolean): string[] {
+  if (!Array.isArray(value)) throw invalid(`${field} must be an array of strings.`);
+  if (value.length > MAX_PURGE_ITEMS) throw invalid(`At most ${MAX_PURGE_ITEMS} ${field} per purge.`);
+  for (const item of value) {
+    if (typeof item !== "string" || !valid(item)) throw invalid(`${field} holds an invalid entry.`);
+  }
+  return [...new Set(value as string[])];
+}
+
+function invalid(detail: string): FleetconfError {
+  return new FleetconfError("invalid_request", detail);
+}
