@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hot,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * `npm run bench [-- --quick] [--only hot,breakdown,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
  * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
  * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
  * Markdown report (BENCHMARKS.md for a full run, bench/results/<stamp>-quick.md for --quick).
@@ -12,15 +12,9 @@ import { type LoadTool, wrkAvailable } from "./lib/load";
 import { machineInfo } from "./lib/machine";
 import { renderMarkdown } from "./lib/markdown";
 import { printSection, type Section, skippedSection } from "./lib/report";
-import {
-  type EdgeMiniflare,
-  type FullStack,
-  startEdgeMiniflare,
-  startFullStack,
-  startNginx,
-  startWranglerPair,
-} from "./lib/stacks";
+import { startEdgeMiniflare, startFullStack, startNginx, startWranglerPair } from "./lib/stacks";
 import { REPO_ROOT } from "./lib/wrangler";
+import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
 import { fleetSection } from "./scenarios/fleet";
 import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
@@ -29,7 +23,7 @@ import { originSection } from "./scenarios/origin";
 import { propagationSection } from "./scenarios/propagation";
 import { sizeSection } from "./scenarios/size";
 
-const ALL = ["hot", "size", "cold", "origin", "propagation", "fleet", "memory"] as const;
+const ALL = ["hot", "breakdown", "size", "cold", "origin", "propagation", "fleet", "memory"] as const;
 type SectionId = (typeof ALL)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<SectionId>; tool: LoadTool } {
@@ -83,21 +77,32 @@ async function main(): Promise<void> {
   };
   const want = (id: SectionId) => args.only.has(id);
 
-  let mf: EdgeMiniflare | undefined;
-  let full: FullStack | undefined;
+  // Every stack starts at once (startup dominates a quick run); idle stacks cost next to nothing.
+  const wantsEdgeOnly = ["hot", "breakdown", "size", "cold", "memory"].some((id) => want(id as SectionId));
+  const wantsFull = want("origin") || want("propagation") || want("fleet");
+  const [mfStart, pairStart, fullStart] = await Promise.allSettled([
+    wantsEdgeOnly ? startEdgeMiniflare(ctx) : Promise.resolve(undefined),
+    want("hot") ? startWranglerPair(ctx) : Promise.resolve(undefined),
+    wantsFull ? startFullStack(ctx) : Promise.resolve(undefined),
+  ]);
+  const reasonOf = (result: PromiseRejectedResult) =>
+    result.reason instanceof Error ? (result.reason.message.split("\n")[0] ?? "") : String(result.reason);
+  const mf = mfStart.status === "fulfilled" ? mfStart.value : undefined;
+  const pair = pairStart.status === "fulfilled" ? pairStart.value : undefined;
+  const full = fullStart.status === "fulfilled" ? fullStart.value : undefined;
   try {
-    if (want("hot") || want("size") || want("cold") || want("memory")) mf = await startEdgeMiniflare(ctx);
-    if (want("hot")) {
+    if (mfStart.status === "rejected") {
+      for (const id of ["hot", "breakdown", "size", "cold", "memory"] as const) {
+        if (want(id)) done(skippedSection(id, id, `Miniflare stack did not start: ${reasonOf(mfStart)}`));
+      }
+    }
+    if (want("hot") && mf) {
+      const edgeStack = mf;
       done(
         await attempt("hot", "1. Hot path", async () => {
           const rows: HotRow[] = [];
-          const pair = await startWranglerPair(ctx);
-          try {
-            rows.push(...(await hotOnWrangler(ctx, pair)));
-          } finally {
-            await pair.stop();
-          }
-          if (mf) rows.push(...(await hotOnMiniflare(ctx, mf)));
+          if (pair) rows.push(...(await hotOnWrangler(ctx, pair)));
+          rows.push(...(await hotOnMiniflare(ctx, edgeStack)));
           if (machine.nginx && !ctx.quick) {
             const nginx = await startNginx(ctx);
             try {
@@ -106,40 +111,38 @@ async function main(): Promise<void> {
               await nginx.stop();
             }
           }
-          return hotSection(rows, ctx);
+          const section = hotSection(rows, ctx);
+          if (pairStart.status === "rejected")
+            section.notes.push(`wrangler dev rows missing: ${reasonOf(pairStart)}`);
+          return section;
         }),
       );
     }
-    const edgeStack = mf;
-    if (want("size") && edgeStack) done(await attempt("size", "2. Size", () => sizeSection(ctx, edgeStack)));
-    if (want("cold") && edgeStack)
-      done(await attempt("cold", "3. Cold paths", () => coldSection(ctx, edgeStack)));
-    if (want("memory") && edgeStack)
-      done(await attempt("memory", "7. Memory", () => memorySection(ctx, edgeStack)));
+    await pair?.stop();
     if (mf) {
+      const edgeStack = mf;
+      if (want("breakdown"))
+        done(await attempt("breakdown", "1b. Breakdown", () => breakdownSection(ctx, edgeStack)));
+      if (want("size")) done(await attempt("size", "2. Size", () => sizeSection(ctx, edgeStack)));
+      if (want("cold")) done(await attempt("cold", "3. Cold paths", () => coldSection(ctx, edgeStack)));
+      if (want("memory")) done(await attempt("memory", "7. Memory", () => memorySection(ctx, edgeStack)));
       await mf.dispose();
-      mf = undefined;
     }
-    if (want("origin") || want("propagation") || want("fleet")) {
-      try {
-        full = await startFullStack(ctx);
-      } catch (error) {
-        const reason = `full stack did not start: ${error instanceof Error ? error.message.split("\n")[0] : error}`;
-        for (const id of ["origin", "propagation", "fleet"] as const) {
-          if (want(id)) done(skippedSection(id, id, reason));
-        }
+    if (fullStart.status === "rejected") {
+      for (const id of ["origin", "propagation", "fleet"] as const) {
+        if (want(id)) done(skippedSection(id, id, `full stack did not start: ${reasonOf(fullStart)}`));
       }
     }
-    const stack = full;
-    if (stack) {
+    if (full) {
+      const stack = full;
       if (want("origin")) done(await attempt("origin", "4. Origin", () => originSection(ctx, stack)));
       if (want("propagation"))
         done(await attempt("propagation", "5. Propagation", () => propagationSection(ctx, stack)));
       if (want("fleet")) done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
     }
   } finally {
-    await mf?.dispose();
-    await full?.stop();
+    // Each stop is idempotent: it signals only the process groups this run started.
+    await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop()]);
   }
 
   const results = {

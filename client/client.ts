@@ -7,7 +7,7 @@
 import type { Jwks } from "../core/jws";
 import { parseKey } from "../core/keys";
 import { cacheRecordOf, cacheRecordParts, readCacheFile, writeCacheFile } from "./cache-file";
-import { ConfigClientError } from "./errors";
+import { ConfigClientError, errorForStatus } from "./errors";
 import { freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
 import { DEFAULT_JWKS_REFETCH_MIN_MS, type KeySource, pinnedKeySource, remoteKeySource } from "./jwks";
 import {
@@ -17,63 +17,8 @@ import {
   delayAfterSuccess,
   type SchedulePolicy,
 } from "./schedule";
-import { type VerifiedSnapshot, verifySnapshotParts } from "./verify";
-
-export interface ConfigClientOptions<T> {
-  /** Base URL of the edge, e.g. `https://config.example.com`. */
-  edge: string;
-  /** The config key, e.g. `payments/prod/flags`. */
-  key: string;
-  /** Read token for private namespaces; a function is called before every request (for refresh). */
-  token?: string | (() => string | Promise<string>);
-  /** Pinned JWKS (recommended), or… */
-  jwks?: Jwks;
-  /** …a URL to fetch it from once (refetched only on an unknown kid). */
-  jwksUrl?: string;
-  /** Minimum time between polls; default 5000. The edge's max-age can only lengthen it. */
-  intervalMs?: number;
-  /** Sent as `Config-Client-Id` (≤128 of `[A-Za-z0-9._:-]`); default a random id per client. */
-  clientId?: string;
-  /** Node only: where to keep the last good snapshot across restarts. */
-  cacheFile?: string;
-  fetch?: typeof fetch;
-  /** Parses the JSON value into the caller's type; throwing refuses the snapshot (`invalid_config`). */
-  validate?: (value: unknown) => T;
-  maxBackoffMs?: number;
-  requestTimeoutMs?: number;
-  jwksRefetchMinMs?: number;
-  /** For tests: the jitter source (default Math.random). */
-  random?: () => number;
-}
-
-export interface ConfigSnapshot<T> {
-  readonly key: string;
-  readonly version: number;
-  readonly etag: string;
-  readonly value: T;
-  readonly bytes: Uint8Array;
-  /** Publish time, ms since the epoch (the signed `iat`). */
-  readonly publishedAt: number;
-  /** True while the snapshot comes from the cache file and the edge has not confirmed it. */
-  readonly stale: boolean;
-  readonly digest: string;
-  readonly signature: string;
-  readonly kid: string;
-}
-
-export interface ConfigClient<T> {
-  /** Resolves with the first snapshot (fresh, or stale from the cache file when the edge is unreachable);
-   *  while there is none, rejects with the next error. Polling continues either way. */
-  ready(): Promise<ConfigSnapshot<T>>;
-  current(): ConfigSnapshot<T> | undefined;
-  /** Called once per newly accepted version (and once when a cached snapshot is first used). */
-  onChange(
-    listener: (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void,
-  ): () => void;
-  onError(listener: (error: ConfigClientError) => void): () => void;
-  /** Stops polling, aborts the request in flight and waits for a pending cache write. */
-  close(): Promise<void>;
-}
+import type { ConfigClient, ConfigClientOptions, ConfigSnapshot } from "./types";
+import { toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -229,7 +174,11 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       const freshness = freshnessSeconds(res.headers.get("Cache-Control"));
       if (res.status === 304) return this.notModified(freshness);
       if (res.status === 200) return await this.received(res, body, freshness);
-      return this.failed(statusError(res, body), retryAfterMs(res.headers.get("Retry-After"), Date.now()));
+      const detail = problemDetail(res.headers.get("Content-Type"), body);
+      return this.failed(
+        errorForStatus(res.status, detail),
+        retryAfterMs(res.headers.get("Retry-After"), Date.now()),
+      );
     } catch (error) {
       // A token callback or a key source failing is reported like any other failed poll.
       if (error instanceof ConfigClientError) return this.failed(error);
@@ -283,7 +232,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       if (current.stale) this.snapshot = { ...current, stale: false };
       return { kind: "ok", freshness };
     }
-    const typed = this.toSnapshot(result.snapshot, false);
+    const typed = toConfigSnapshot(result.snapshot, false, this.options.validate);
     if (!typed.ok) return this.failed(typed.error);
     this.adopt(typed.snapshot);
     this.persist(typed.snapshot);
@@ -293,41 +242,6 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   /** Versions below this are refused: the newest of what is served and what the cache holds. */
   private floorVersion(): number {
     return Math.max(this.snapshot?.version ?? 0, this.cached?.version ?? 0);
-  }
-
-  private toSnapshot(
-    verified: VerifiedSnapshot,
-    stale: boolean,
-  ): { ok: true; snapshot: ConfigSnapshot<T> } | { ok: false; error: ConfigClientError } {
-    let value: T;
-    try {
-      value = this.options.validate ? this.options.validate(verified.value) : (verified.value as T);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return {
-        ok: false,
-        error: new ConfigClientError(
-          "invalid_config",
-          `validate refused version ${verified.version}: ${reason}`,
-          { cause: error },
-        ),
-      };
-    }
-    return {
-      ok: true,
-      snapshot: Object.freeze({
-        key: verified.key,
-        version: verified.version,
-        etag: verified.etag,
-        value,
-        bytes: verified.body,
-        publishedAt: verified.publishedAt,
-        stale,
-        digest: verified.digest,
-        signature: verified.signature,
-        kid: verified.kid,
-      }),
-    };
   }
 
   private adopt(next: ConfigSnapshot<T>): void {
@@ -378,7 +292,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         record.jwks,
       );
       if (!result.ok) throw result.error;
-      const typed = this.toSnapshot(result.snapshot, true);
+      const typed = toConfigSnapshot(result.snapshot, true, this.options.validate);
       if (!typed.ok) throw typed.error;
       this.cached = typed.snapshot;
       this.cachedJwks = record.jwks;
@@ -411,30 +325,4 @@ class PollingConfigClient<T> implements ConfigClient<T> {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-function statusError(res: Response, body: Uint8Array): ConfigClientError {
-  const detail = problemDetail(res.headers.get("Content-Type"), body);
-  const suffix = detail ? `: ${detail}` : "";
-  const options = { status: res.status, ...(detail === undefined ? {} : { detail }) };
-  switch (res.status) {
-    case 401:
-      return new ConfigClientError("unauthorized", `the edge refused the read token (401)${suffix}`, options);
-    case 403:
-      return new ConfigClientError(
-        "forbidden",
-        `the read token does not cover this key (403)${suffix}`,
-        options,
-      );
-    case 404:
-      return new ConfigClientError(
-        "not_found",
-        `the key is not published or was deleted (404)${suffix}`,
-        options,
-      );
-    case 429:
-      return new ConfigClientError("rate_limited", `the edge is rate limiting (429)${suffix}`, options);
-    default:
-      return new ConfigClientError("http_error", `the edge answered ${res.status}${suffix}`, options);
-  }
 }

@@ -70,3 +70,29 @@ export class ConfigClientError extends Error {
     this.detail = options.detail;
   }
 }
+
+/** The error for a status the client does not accept, with the problem+json `detail` if any. */
+export function errorForStatus(status: number, detail: string | undefined): ConfigClientError {
+  const suffix = detail ? `: ${detail}` : "";
+  const options = { status, ...(detail === undefined ? {} : { detail }) };
+  switch (status) {
+    case 401:
+      return new ConfigClientError("unauthorized", `the edge refused the read token (401)${suffix}`, options);
+    case 403:
+      return new ConfigClientError(
+        "forbidden",
+        `the read token does not cover this key (403)${suffix}`,
+        options,
+      );
+    case 404:
+      return new ConfigClientError(
+        "not_found",
+        `the key is not published or was deleted (404)${suffix}`,
+        options,
+      );
+    case 429:
+      return new ConfigClientError("rate_limited", `the edge is rate limiting (429)${suffix}`, options);
+    default:
+      return new ConfigClientError("http_error", `the edge answered ${status}${suffix}`, options);
+  }
+}

@@ -10,11 +10,7 @@
  */
 export type { Jwks, PublicJwk } from "../core/jws";
 export type { CacheRecord } from "./cache-file";
-export {
-  type ConfigClient,
-  type ConfigClientOptions,
-  type ConfigSnapshot,
-  createConfigClient,
-} from "./client";
+export { createConfigClient } from "./client";
 export { CONFIG_CLIENT_ERROR_CODES, ConfigClientError, type ConfigClientErrorCode } from "./errors";
 export { parseJwks } from "./jwks";
+export type { ConfigClient, ConfigClientOptions, ConfigSnapshot } from "./types";

@@ -15,6 +15,7 @@ import type { Jwks } from "../core/jws";
 import { ConfigClientError } from "./errors";
 import { parseConfigVersion, sha256FromContentDigest } from "./headers";
 import type { KeySource } from "./jwks";
+import type { ConfigSnapshot } from "./types";
 
 export interface SnapshotParts {
   etag: string | null;
@@ -107,5 +108,36 @@ export async function verifySnapshotParts(
       body,
       value,
     },
+  };
+}
+
+/** The caller-facing snapshot: frozen, with the value passed through the caller's `validate`. */
+export function toConfigSnapshot<T>(
+  verified: VerifiedSnapshot,
+  stale: boolean,
+  validate: ((value: unknown) => T) | undefined,
+): { ok: true; snapshot: ConfigSnapshot<T> } | { ok: false; error: ConfigClientError } {
+  let value: T;
+  try {
+    value = validate ? validate(verified.value) : (verified.value as T);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `validate refused version ${verified.version}: ${reason}`;
+    return { ok: false, error: new ConfigClientError("invalid_config", message, { cause: error }) };
+  }
+  return {
+    ok: true,
+    snapshot: Object.freeze({
+      key: verified.key,
+      version: verified.version,
+      etag: verified.etag,
+      value,
+      bytes: verified.body,
+      publishedAt: verified.publishedAt,
+      stale,
+      digest: verified.digest,
+      signature: verified.signature,
+      kid: verified.kid,
+    }),
   };
 }

@@ -43,13 +43,9 @@ export async function compareVariants(
   options: CompareOptions,
 ): Promise<Map<string, VariantSummary>> {
   const base = { connections: options.connections, tool: options.tool };
-  for (const variant of variants) {
-    await runLoad({
-      ...base,
-      url: variant.url,
-      headers: variant.headers ?? {},
-      durationS: options.warmupS ?? 1,
-    });
+  const warmupS = options.warmupS ?? 1;
+  for (const variant of warmupS > 0 ? variants : []) {
+    await runLoad({ ...base, url: variant.url, headers: variant.headers ?? {}, durationS: warmupS });
   }
   const runs = new Map<string, LoadResult[]>(variants.map((v) => [v.label, []]));
   for (let round = 1; round <= options.rounds; round++) {

@@ -19,7 +19,14 @@ export interface RunSizes {
   /** A/B rounds per comparison (each round runs A then B). */
   rounds: number;
   connections: number;
+  /** Unrecorded load per variant before the first round; 0 skips it. */
+  warmupS: number;
+  breakdownDurationS: number;
   sizeDurationS: number;
+  /** Whether the size section also measures the bare worker at every size. */
+  sizeWithBare: boolean;
+  /** Pause after each size run (a 1 MiB run leaves megabytes draining). */
+  settleMs: number;
   coldKeys: number;
   publishes: number;
   concurrentPublishes: number;
@@ -36,7 +43,11 @@ export const FULL: RunSizes = {
   durationS: 10,
   rounds: 3,
   connections: 32,
+  warmupS: 1,
+  breakdownDurationS: 5,
   sizeDurationS: 5,
+  sizeWithBare: true,
+  settleMs: 1000,
   coldKeys: 3000,
   publishes: 100,
   concurrentPublishes: 200,
@@ -50,19 +61,23 @@ export const FULL: RunSizes = {
 };
 
 export const QUICK: RunSizes = {
-  durationS: 2,
+  durationS: 1,
   rounds: 1,
   connections: 32,
+  warmupS: 0,
+  breakdownDurationS: 1,
   sizeDurationS: 1,
-  coldKeys: 300,
-  publishes: 20,
-  concurrentPublishes: 40,
-  propagationPublishes: 20,
+  sizeWithBare: false,
+  settleMs: 300,
+  coldKeys: 100,
+  publishes: 10,
+  concurrentPublishes: 16,
+  propagationPublishes: 10,
   fleetSizes: [200],
   fleetIntervalMs: 1000,
   fleetWindowS: 2,
-  memoryKeys: 200,
-  memoryBudgetBytes: 4 * 1024 * 1024,
+  memoryKeys: 100,
+  memoryBudgetBytes: 2 * 1024 * 1024,
   memoryPasses: 2,
 };
 

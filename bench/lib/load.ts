@@ -113,7 +113,11 @@ function runWrk(options: LoadOptions): Promise<LoadResult> {
     child.once("error", reject);
     child.once("exit", (code) => {
       const line = out.split("\n").find((l) => l.startsWith("WRK_JSON "));
-      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${out.slice(-500)}`));
+      if (code !== 0 || !line) {
+        return reject(
+          new Error(`wrk ${args.join(" ")} failed (${code}): ${JSON.stringify(out.slice(-500))}`),
+        );
+      }
       const w = JSON.parse(line.slice("WRK_JSON ".length)) as Record<string, number>;
       const n = (name: string) => w[name] ?? 0;
       const durationS = n("durationUs") / 1e6;

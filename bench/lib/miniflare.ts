@@ -86,11 +86,15 @@ export async function startMiniflare(
     },
   });
   await mf.ready;
+  let disposed: Promise<void> | undefined;
   return {
     urls,
     inspectorPort: inspectorPort as number,
     kv: async (workerName) => (await mf.getKVNamespace("CONFIGS", workerName)) as unknown as KvWriter,
-    dispose: () => mf.dispose(),
+    dispose: () => {
+      disposed ??= mf.dispose();
+      return disposed;
+    },
   };
 }
 

@@ -84,6 +84,8 @@ export function startProcess(
     pid,
     hasExited: () => exited,
     async stop(graceMs = 5000) {
+      // Once stopped, never signal this group id again: the kernel may reuse it.
+      if (!live.has(pid)) return;
       signalGroup(pid, "SIGTERM");
       const deadline = Date.now() + graceMs;
       while (groupAlive(pid) && Date.now() < deadline) await sleep(50);

@@ -52,6 +52,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
   const build = join(REPO_ROOT, ".build", "bench");
   const edgeScript = bundleWorker("worker/index.ts", join(build, "edge.js"));
   const bareScript = bundleWorker("bench/bare-worker/index.ts", join(build, "bare.js"));
+  const variant = (name: string) => bundleWorker(`bench/variants/${name}.ts`, join(build, `${name}.js`));
   const edgeBindings = {
     PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
     PURGE_SECRET: ctx.secrets.PURGE_SECRET,
@@ -80,6 +81,10 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
         kv: true,
         bindings: { ...edgeBindings, MEMORY_CACHE_BYTES: String(ctx.sizes.memoryBudgetBytes) },
       },
+      // The cost breakdown (scenarios/breakdown.ts): one layer of the edge at a time.
+      { name: "hono-bare", scriptPath: variant("hono-bare") },
+      { name: "hono-context", scriptPath: variant("hono-context") },
+      { name: "edge-nolog", scriptPath: variant("edge-nolog"), kv: true, bindings: { ...edgeBindings } },
     ],
     ctx.dir("miniflare"),
     (chunk) => {
@@ -108,6 +113,10 @@ export interface WranglerPair {
 export async function startWranglerPair(ctx: BenchContext): Promise<WranglerPair> {
   const dir = ctx.dir("wrangler-pair");
   const persistTo = join(dir, "state");
+  // A private dev registry: in the shared one this edge would register as `fleetconf-edge` and
+  // could capture the EDGE binding of someone else's `npm run dev` origin.
+  const registry = join(dir, "registry");
+  mkdirSync(registry, { recursive: true });
   const seeding = await openPersistedKv(persistTo);
   await seedBaseline(seeding.kv, ctx.secrets.SIGNING_KEYS);
   await seeding.dispose();
@@ -116,13 +125,16 @@ export async function startWranglerPair(ctx: BenchContext): Promise<WranglerPair
       name: "edge",
       config: "wrangler.toml",
       persistTo,
+      registry,
       envFile: ctx.edgeEnvFile,
       logFile: ctx.logFile,
     }),
+    // Its own state dir: two workerd processes starting at once on one dir race for its SQLite locks.
     startWranglerDev({
       name: "bare",
       config: "bench/bare-worker/wrangler.toml",
-      persistTo,
+      persistTo: join(dir, "bare-state"),
+      registry,
       logFile: ctx.logFile,
     }),
   ]);

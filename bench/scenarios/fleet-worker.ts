@@ -23,6 +23,8 @@ export interface Counters {
   errors: number;
   bodyBytes: number;
   headerBytes: number;
+  /** Sum of request → response-headers times, for the mean round trip the clients saw. */
+  latencyMs: number;
   sinceMs: number;
 }
 
@@ -45,13 +47,16 @@ function fresh(): Counters {
     errors: 0,
     bodyBytes: 0,
     headerBytes: 0,
+    latencyMs: 0,
     sinceMs: Date.now(),
   };
 }
 
 const countingFetch: typeof fetch = async (input, init) => {
+  const started = performance.now();
   try {
     const res = await fetch(input, init);
+    counters.latencyMs += performance.now() - started;
     counters.requests++;
     if (res.status === 200) counters.ok++;
     else if (res.status === 304) counters.notModified++;

@@ -64,6 +64,7 @@ export async function hotPair(
       durationS,
       connections: ctx.sizes.connections,
       tool: ctx.tool,
+      warmupS: ctx.sizes.warmupS,
     });
     const edgeSummary = summaries.get(`${edge.label} ${condition}`);
     if (!edgeSummary) throw new Error("missing edge summary");
@@ -132,7 +133,7 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
     title: "1. Hot path: 4 KiB config from isolate memory, edge vs bare worker",
     method:
       `${ctx.tool} closed loop, ${ctx.sizes.connections} connections, ${ctx.sizes.durationS} s per run, ` +
-      `${ctx.sizes.rounds} A/B rounds after a 1 s warm-up each; medians over rounds. "edge" is the real ` +
+      `${ctx.sizes.rounds} A/B rounds after a ${ctx.sizes.warmupS} s warm-up each; medians over rounds. "edge" is the real ` +
       'edge (KV seeded in the contract\'s layout, key served from isolate memory); "bare" ' +
       "(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else. " +
       "nginx (one worker process, etag on, access log off) serves the same bytes as a static file.",

@@ -14,7 +14,8 @@ import { ratio } from "../lib/stats";
 const LABELS: SizeLabel[] = ["1k", "64k", "1m"];
 
 export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise<Section> {
-  const targetsByName = { edge: mf.urls[mf.edge] as string, bare: mf.urls[mf.bare] as string };
+  const targetsByName: Record<string, string> = { edge: mf.urls[mf.edge] as string };
+  if (ctx.sizes.sizeWithBare) targetsByName.bare = mf.urls[mf.bare] as string;
   const etags = new Map<string, string>();
   for (const [name, base] of Object.entries(targetsByName)) {
     for (const label of LABELS) {
@@ -41,7 +42,8 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
       durationS: ctx.sizes.sizeDurationS,
       connections: ctx.sizes.connections,
       tool: ctx.tool,
-      settleMs: 1000,
+      warmupS: ctx.sizes.warmupS,
+      settleMs: ctx.sizes.settleMs,
     });
     for (const [label, summary] of result) summaries.set(label, summary);
   }
@@ -81,7 +83,7 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
     method:
       `Same harness as §1 on plain Miniflare: ${ctx.tool}, ${ctx.sizes.connections} connections, ` +
       `${ctx.sizes.sizeDurationS} s per run, ${ctx.sizes.rounds} rounds, each visiting every size on the edge then the bare ` +
-      "worker (all 304 rounds first, then 200), 1 s pause after each run, medians. " +
+      `worker (all 304 rounds first, then 200), ${ctx.sizes.settleMs} ms pause after each run, medians. ` +
       `Keys ${LABELS.map((l) => configPath(sizeKey(l))).join(", ")}, all hot in isolate memory.`,
     columns: [
       "size / status",

@@ -15,6 +15,8 @@ import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { HookRunner, type LogFn } from "./hook";
 
 export const SIDECAR_SUFFIX = ".fleetconf.json";
+/** Credentials the agent itself uses; a hook (a reload script) has no business inheriting them. */
+const WITHHELD_FROM_HOOK = ["FLEETCONF_TOKEN", "FLEETCONF_READ_TOKEN"];
 export const HOOK_GRACE_MS = 10_000;
 
 export interface AgentOptions {
@@ -72,7 +74,10 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const removed = await removeStaleTempFiles(file);
     if (removed.length > 0) log("warn", "agent.cleanup", { removed });
   }
-  const hook = options.exec ? new HookRunner(options.exec, log, options.env) : null;
+  const hookEnv = Object.fromEntries(
+    Object.entries(options.env).filter(([name]) => !WITHHELD_FROM_HOOK.includes(name)),
+  );
+  const hook = options.exec ? new HookRunner(options.exec, log, hookEnv) : null;
   const key = options.client.key;
   let writes = 0;
   let latest: ConfigSnapshot<unknown> | null = null;

@@ -20,18 +20,18 @@ export function readPreconditions(headers: Headers, options: { ifNoneMatch: bool
 }
 
 /**
- * `Config-Message`: a note for the audit log, at most 1000 characters. Header values reach us as
- * one character per byte, so UTF-8 sent by a client is decoded here; control characters are
- * refused so a message cannot forge lines in logs or terminals.
+ * `Config-Message`: a note for the audit log, at most 1000 characters. Non-ASCII text travels as
+ * its UTF-8 bytes. Runtimes differ in how they hand such bytes to JavaScript: workerd behind
+ * `wrangler dev` decodes them as UTF-8, a Fetch implementation keeps one character per byte
+ * (ISO-8859-1). Both are accepted: a value whose characters are all ≤ U+00FF and form valid UTF-8
+ * as bytes is decoded; otherwise it is taken as already decoded. Invalid UTF-8 (seen as U+FFFD)
+ * and control characters are refused, so a message cannot forge lines in logs or terminals.
  */
 export function readConfigMessage(headers: Headers): string | null {
   const raw = headers.get("Config-Message");
   if (raw === null) return null;
-  let text: string;
-  try {
-    const bytes = Uint8Array.from(raw, (ch) => ch.charCodeAt(0) & 0xff);
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes).trim();
-  } catch {
+  const text = (bytesAsUtf8(raw) ?? raw).trim();
+  if (text.includes("\uFFFD")) {
     throw new FleetconfError("invalid_request", "Config-Message must be UTF-8 text.");
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
@@ -45,4 +45,15 @@ export function readConfigMessage(headers: Headers): string | null {
     );
   }
   return text.length > 0 ? text : null;
+}
+
+/** The value read as one byte per character and decoded as UTF-8, or null if it is not that. */
+function bytesAsUtf8(value: string): string | null {
+  const codes = Array.from(value, (ch) => ch.charCodeAt(0));
+  if (!codes.some((code) => code >= 0x80) || codes.some((code) => code > 0xff)) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(codes));
+  } catch {
+    return null;
+  }
 }

@@ -8,6 +8,17 @@ export interface FleetconfSecrets {
 export type SecretName = keyof FleetconfSecrets;
 export const SECRET_NAMES: readonly SecretName[];
 export const EDGE_SECRET_NAMES: readonly SecretName[];
+export interface PrivateEd25519Jwk {
+  kty: "OKP";
+  crv: "Ed25519";
+  x: string;
+  d: string;
+  kid: string;
+  alg: "EdDSA";
+  use: "sig";
+  purpose: "snapshot" | "read-token";
+}
+export function generateJwk(purpose: "snapshot" | "read-token"): PrivateEd25519Jwk;
 export function generateSecrets(): FleetconfSecrets;
 export function renderDotenv(secrets: Record<string, string>, header?: string): string;
 /** Parses dotenv text exactly as wrangler 4 reads `.dev.vars` / `--env-file`. */

@@ -12,7 +12,8 @@ export const SECRET_NAMES = ["SIGNING_KEYS", "TOKEN_KEYS", "PUBLIC_JWKS", "ADMIN
 /** The secrets the edge needs; it never sees a private key or the admin secret (docs/deploy.md). */
 export const EDGE_SECRET_NAMES = ["PUBLIC_JWKS", "PURGE_SECRET"];
 
-function ed25519Jwk(purpose) {
+/** A fresh private Ed25519 JWK with a random kid; `purpose` is "snapshot" or "read-token". */
+export function generateJwk(purpose) {
   const { privateKey } = generateKeyPairSync("ed25519");
   const jwk = privateKey.export({ format: "jwk" });
   const kid = `${purpose === "snapshot" ? "s" : "t"}-${randomBytes(9).toString("base64url")}`;
@@ -21,8 +22,8 @@ function ed25519Jwk(purpose) {
 
 /** Fresh Ed25519 snapshot and read-token keys, admin HS256 secret and purge secret. */
 export function generateSecrets() {
-  const signing = [ed25519Jwk("snapshot")];
-  const token = [ed25519Jwk("read-token")];
+  const signing = [generateJwk("snapshot")];
+  const token = [generateJwk("read-token")];
   const publicKeys = [...signing, ...token].map(({ d: _d, ...rest }) => rest);
   return {
     SIGNING_KEYS: JSON.stringify(signing),

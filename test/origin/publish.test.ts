@@ -76,6 +76,16 @@ describe("PUT /v1/configs/{key}", () => {
     expect(head.version).toBe(8);
   });
 
+  it("records a UTF-8 Config-Message, sent as bytes, as text", async () => {
+    const key = `${freshNamespace()}/app`;
+    const utf8AsBytes = String.fromCharCode(...new TextEncoder().encode("plus de débit ✓"));
+    await publishOk(key, { a: 1 }, { headers: { "Config-Message": utf8AsBytes } });
+    const history = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+      versions: { message: string }[];
+    };
+    expect(history.versions[0]?.message).toBe("plus de débit ✓");
+  });
+
   it("records Config-Message as the version's message", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 }, { headers: { "Config-Message": "raise limits for launch" } });

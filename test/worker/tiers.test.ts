@@ -56,6 +56,19 @@ describe("tiered cache: memory → caches.default → KV", () => {
     expect((await second.fetch(`/v1/configs/${key}`)).headers.get("Cache-Status")).toContain("detail=memory");
   });
 
+  it("tags every Cache API entry with Cache-Tag so a zone purge by tag reaches it", async () => {
+    const { namespace, key } = await publicKey();
+    await edge().fetch(`/v1/configs/${key}`);
+    const base = "https://fleetconf.cache";
+    const head = await caches.default.match(`${base}/head/${key}`);
+    const snap = await caches.default.match(`${base}/snap/${key}/1`);
+    const settings = await caches.default.match(`${base}/ns/${namespace}`);
+    expect(head?.headers.get("Cache-Tag")).toBe(`fc:key:${key},fc:ns:${namespace}`);
+    expect(snap?.headers.get("Cache-Tag")).toBe(`fc:key:${key},fc:ns:${namespace}`);
+    expect(settings?.headers.get("Cache-Tag")).toBe(`fc:ns:${namespace}`);
+    expect(Number(head?.headers.get("Fleetconf-Fetched-At"))).toBeGreaterThan(0);
+  });
+
   it("falls back to the Cache API when memory evicted the snapshot", async () => {
     const clock = new TestClock();
     const big = "x".repeat(20_000);

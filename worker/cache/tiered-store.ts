@@ -248,7 +248,10 @@ export class TieredStore {
     }
     if (entry !== undefined && (state === "fresh" || state === "stale-while-revalidate")) {
       const stale = state !== "fresh";
-      if (stale) this.#refresh(spec, ctx).catch((error: unknown) => logRefreshFailure(spec.id, error));
+      if (stale) {
+        const refresh = this.#refresh(spec, ctx);
+        ctx.waitUntil(refresh.then(noop, (error: unknown) => logRefreshFailure(spec.id, error)));
+      }
       return { entry, tier, stale, ttlMs: ttlOf(entry, spec.settingsOf(entry), now) };
     }
     try {
@@ -292,6 +295,8 @@ function asKind<K extends keyof MemoryKinds>(
 ): MemoryKinds[K] | undefined {
   return value?.kind === kind ? (value.entry as MemoryKinds[K]) : undefined;
 }
+
+function noop(): void {}
 
 function logRefreshFailure(id: string, error: unknown): void {
   logLine({ part: "edge", level: "warn", event: "refresh_failed", id, reason: upstreamReasonOf(error) });

@@ -46,7 +46,9 @@ interface Line {
   [field: string]: unknown;
 }
 
-function startAgent(options: { exec?: string | null; hookGraceMs?: number } = {}) {
+function startAgent(
+  options: { exec?: string | null; hookGraceMs?: number; token?: string; env?: Record<string, string> } = {},
+) {
   const lines: Line[] = [];
   const controller = new AbortController();
   const exec =
@@ -55,9 +57,16 @@ function startAgent(options: { exec?: string | null; hookGraceMs?: number } = {}
       : options.exec;
   const done = runAgent(
     {
-      client: { edge: server.url, key: KEY, jwks: signer.jwks, intervalMs: 30, maxBackoffMs: 60 },
+      client: {
+        edge: server.url,
+        key: KEY,
+        jwks: signer.jwks,
+        intervalMs: 30,
+        maxBackoffMs: 60,
+        ...(options.token ? { token: options.token } : {}),
+      },
       out,
-      env: { PATH: process.env.PATH },
+      env: { PATH: process.env.PATH, ...options.env },
       ...(exec === null ? {} : { exec }),
       ...(options.hookGraceMs === undefined ? {} : { hookGraceMs: options.hookGraceMs }),
     },
@@ -200,6 +209,26 @@ describe("fleetconf agent", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(agent.events("hook.killed")).toHaveLength(1);
     expect(agent.events("hook.failed")[0]).toMatchObject({ signal: "SIGTERM" });
+  });
+});
+
+describe("agent security", () => {
+  it("never logs the read token and does not pass credentials to the hook", async () => {
+    const secret = "eyJhbGciOiJFZERTQSJ9.secret-read-token.sig";
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const agent = startAgent({
+      token: secret,
+      env: { FLEETCONF_READ_TOKEN: secret, FLEETCONF_TOKEN: secret, KEEP_ME: "yes" },
+      exec: `env > ${hookLog}`,
+    });
+    await waitFor(() => agent.events("hook.done").length === 1);
+    await agent.stop();
+    expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${secret}`);
+    expect(JSON.stringify(agent.lines)).not.toContain("secret-read-token");
+    const hookEnv = await readFile(hookLog, "utf8");
+    expect(hookEnv).toContain("KEEP_ME=yes");
+    expect(hookEnv).toContain(`FLEETCONF_VERSION=1`);
+    expect(hookEnv).not.toContain("secret-read-token");
   });
 });
 
