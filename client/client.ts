@@ -22,6 +22,8 @@ import { toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** No config is larger than a KV value (DESIGN §2); a longer body is refused while it streams in. */
+export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 export function createConfigClient<T = unknown>(options: ConfigClientOptions<T>): ConfigClient<T> {
   return new PollingConfigClient<T>(options);
@@ -163,8 +165,9 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       let body: Uint8Array;
       try {
         res = await this.fetcher(this.url, { headers, signal: controller.signal });
-        body = new Uint8Array(await res.arrayBuffer());
+        body = await readCapped(res, MAX_BODY_BYTES);
       } catch (error) {
+        if (error instanceof ConfigClientError) return this.failed(error);
         const reason =
           controller.signal.aborted && !this.closed ? `timed out after ${this.timeoutMs} ms` : String(error);
         return this.failed(
@@ -195,7 +198,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
 
   private notModified(freshness: number | null): Outcome {
     if (this.snapshot) {
-      if (this.snapshot.stale) this.snapshot = { ...this.snapshot, stale: false };
+      if (this.snapshot.stale) this.snapshot = Object.freeze({ ...this.snapshot, stale: false });
       return { kind: "ok", freshness };
     }
     if (this.cached) {
@@ -229,7 +232,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
           ),
         );
       }
-      if (current.stale) this.snapshot = { ...current, stale: false };
+      if (current.stale) this.snapshot = Object.freeze({ ...current, stale: false });
       return { kind: "ok", freshness };
     }
     const typed = toConfigSnapshot(result.snapshot, false, this.options.validate);
@@ -325,4 +328,34 @@ class PollingConfigClient<T> implements ConfigClient<T> {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** Reads a body, giving up (and cancelling the stream) as soon as it exceeds `limit` bytes. */
+async function readCapped(res: Response, limit: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("Content-Length"));
+  if (declared > limit) {
+    await res.body?.cancel();
+    throw new ConfigClientError("malformed_response", `the body is larger than ${limit} bytes`);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new ConfigClientError("malformed_response", `the body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }

@@ -8,6 +8,16 @@ export function headCacheControl(settings: NamespaceSettings): string {
   return `${scope}, max-age=${settings.maxAge}, stale-while-revalidate=${settings.staleWhileRevalidate}, stale-if-error=${settings.staleIfError}`;
 }
 
+/**
+ * Cache-Control of the current version while a rollout runs: the answer depends on the caller's
+ * `Config-Client-Id`, and a shared cache could hand one cohort's version to another (many ignore
+ * `Vary`), so it is `private` whatever the namespace's visibility (RFC 9111 §5.2.2.7). The
+ * client's own cache may keep it: its cohort does not change with time, only grows.
+ */
+export function rolloutCacheControl(settings: NamespaceSettings): string {
+  return `private, max-age=${settings.maxAge}, stale-while-revalidate=${settings.staleWhileRevalidate}, stale-if-error=${settings.staleIfError}`;
+}
+
 export function versionCacheControl(settings: NamespaceSettings): string {
   const scope = settings.visibility === "public" ? "public" : "private";
   return `${scope}, max-age=${IMMUTABLE_MAX_AGE}, immutable`;

@@ -89,3 +89,31 @@ function parsePercent(text: string): number | null {
   if (!/^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,2})?)$/.test(text)) return null;
   return Number(text);
 }
+
+/**
+ * Whether a request gets the candidate: everyone once the share reaches 100%; below that only a
+ * client with an id whose bucket is in the share. Without an id there is no stable cohort to put a
+ * client in, so it keeps the stable version (it would otherwise flip between versions per request).
+ */
+export function servesCandidate(
+  key: string,
+  rollout: RolloutHead,
+  clientId: string | null,
+  nowMs: number,
+): boolean {
+  const share = shareAt(rollout, nowMs);
+  if (share >= 100) return true;
+  if (clientId === null) return false;
+  return inCohort(bucketOf(key, clientId), share);
+}
+
+/** When the rollout serves the candidate to everyone (ms), or null when it never will by itself. */
+export function fullShareAt(rollout: RolloutHead): number | null {
+  if (shareAt(rollout, rollout.startedAt) >= 100) return rollout.startedAt;
+  if (rollout.mode === "fixed" || rollout.step <= 0 || rollout.everySeconds <= 0) return null;
+  const period = rollout.everySeconds * 1000;
+  let steps = Math.ceil((100 - rollout.start) / rollout.step);
+  // Float division may overshoot by one step (e.g. 0.1-sized steps): step back while still at 100.
+  while (steps > 1 && shareAt(rollout, rollout.startedAt + (steps - 1) * period) >= 100) steps--;
+  return rollout.startedAt + steps * period;
+}

@@ -17,8 +17,11 @@ import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler.mj
 const bin = (name) => join(REPO_ROOT, "node_modules", ".bin", name);
 const RESULTS = join(REPO_ROOT, ".build", "test-results");
 
-const vitestStage = (name, projects) => ({
+const MINUTE = 60_000;
+
+const vitestStage = (name, projects, timeoutMs) => ({
   name,
+  timeoutMs,
   title: `vitest ${projects.join(" + ")}`,
   vitest: true,
   commands: [
@@ -34,12 +37,18 @@ const vitestStage = (name, projects) => ({
 });
 
 const STAGES = [
-  { name: "typecheck", title: "tsc --noEmit", commands: [[bin("tsc"), "--noEmit", "-p", "."]] },
-  { name: "lint", title: "biome check .", commands: [[bin("biome"), "check", "."]] },
-  vitestStage("unit", ["unit"]),
-  vitestStage("workers", ["worker", "origin"]),
+  {
+    name: "typecheck",
+    title: "tsc --noEmit",
+    timeoutMs: 5 * MINUTE,
+    commands: [[bin("tsc"), "--noEmit", "-p", "."]],
+  },
+  { name: "lint", title: "biome check .", timeoutMs: 2 * MINUTE, commands: [[bin("biome"), "check", "."]] },
+  vitestStage("unit", ["unit"], 10 * MINUTE),
+  vitestStage("workers", ["worker", "origin"], 15 * MINUTE),
   {
     name: "build",
+    timeoutMs: 5 * MINUTE,
     title: "wrangler deploy --dry-run (edge, origin)",
     commands: Object.entries(WORKERS).map(([part, { config }]) => [
       process.execPath,
@@ -52,8 +61,12 @@ const STAGES = [
       config,
     ]),
   },
-  vitestStage("e2e", ["e2e"]),
+  vitestStage("e2e", ["e2e"], 15 * MINUTE),
 ];
+
+// A hung stage must fail the run rather than hold CI forever. FLEETCONF_STAGE_TIMEOUT_SCALE=2
+// doubles every bound on a slow machine.
+const timeoutScale = Number(process.env.FLEETCONF_STAGE_TIMEOUT_SCALE ?? "1") || 1;
 
 const { values } = parseArgs({
   options: {
@@ -84,16 +97,25 @@ for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"]) {
   });
 }
 
-function run(command) {
+function run(command, timeoutMs) {
   return new Promise((resolve) => {
     const [file, ...args] = command;
     const child = spawn(file, args, { cwd: REPO_ROOT, env: wranglerEnv(), stdio: "inherit" });
     current = child;
+    const timer = setTimeout(() => {
+      console.error(`\n${file.split("/").pop()} ran past ${timeoutMs / 1000} s; stopping it.`);
+      child.kill("SIGTERM");
+      setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 10_000).unref();
+    }, timeoutMs);
     child.once("error", (error) => {
+      clearTimeout(timer);
       console.error(`could not run ${file}: ${error.message}`);
       resolve(1);
     });
-    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
@@ -118,7 +140,7 @@ for (const [index, stage] of selected.entries()) {
   if (stage.vitest) rmSync(join(RESULTS, `${stage.name}.json`), { force: true });
   let code = 0;
   for (const command of stage.commands) {
-    code = await run(command);
+    code = await run(command, stage.timeoutMs * timeoutScale);
     if (code !== 0 || interrupted) break;
   }
   const seconds = ((Date.now() - stageStart) / 1000).toFixed(1);

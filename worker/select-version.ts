@@ -1,11 +1,29 @@
 /**
- * Which version of a key a request is served: the one place rollout cohort selection will live
- * (core/rollout.ts has the math). Until it lands every client gets the head's stable version.
+ * Which version of a key a request is served: the stable version, or during a staged rollout the
+ * candidate for clients in its cohort (core/rollout.ts has the math). The share is computed from
+ * the head and the edge clock on every request, so a linear rollout grows without a write per
+ * step, and cohorts are nested: a client on the candidate at p% stays on it at every higher p.
  */
-import type { HeadRecord } from "../core";
+import { type HeadRecord, servesCandidate, shareAt } from "../core";
 
-export function servedVersion(head: HeadRecord, _clientId: string | null, _nowMs: number): number {
-  return head.version;
+export interface Selection {
+  version: number;
+  /** Set while a rollout runs: which side this request fell on and the share at this moment. */
+  rollout: { role: "candidate" | "stable"; share: number } | null;
+}
+
+export function selectVersion(head: HeadRecord, clientId: string | null, nowMs: number): Selection {
+  const rollout = head.rollout;
+  if (rollout === null) return { version: head.version, rollout: null };
+  const share = shareAt(rollout, nowMs);
+  return servesCandidate(head.key, rollout, clientId, nowMs)
+    ? { version: rollout.candidate.version, rollout: { role: "candidate", share } }
+    : { version: head.version, rollout: { role: "stable", share } };
+}
+
+/** The version served to a request without `?version=` (see selectVersion). */
+export function servedVersion(head: HeadRecord, clientId: string | null, nowMs: number): number {
+  return selectVersion(head, clientId, nowMs).version;
 }
 
 /**

@@ -56,6 +56,12 @@ export async function compareVariants(
         headers: variant.headers ?? {},
         durationS: options.durationS,
       });
+      // A throughput figure of failing requests means nothing: refuse the comparison instead.
+      if (result.errors > result.requests * 0.01) {
+        throw new Error(
+          `${variant.label}: ${result.errors} of ${result.requests} requests failed or were not 2xx/3xx`,
+        );
+      }
       runs.get(variant.label)?.push(result);
       progress(options.section, `${variant.label} r${round}`, describeRun(result));
       if (options.settleMs) await sleep(options.settleMs);

@@ -48,7 +48,7 @@ export const FULL: RunSizes = {
   sizeDurationS: 5,
   sizeWithBare: true,
   settleMs: 1000,
-  coldKeys: 3000,
+  coldKeys: 2000,
   publishes: 100,
   concurrentPublishes: 200,
   propagationPublishes: 100,

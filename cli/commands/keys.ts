@@ -43,7 +43,10 @@ Options:
   positionals: { min: 0, max: 0 },
   async run(ctx: CommandContext) {
     const secrets = await generateSecrets();
-    const text = renderDevVars(secrets);
+    const text = renderDevVars(secrets).replace(
+      /^#.*\n/,
+      "# fleetconf local secrets, from `fleetconf keys generate`. Never commit this file.\n",
+    );
     if (!flag(ctx.values, "write")) {
       ctx.out.result(secrets, text);
       return 0;

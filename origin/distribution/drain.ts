@@ -27,6 +27,30 @@ export interface KvWriter {
 export interface DistributionDeps {
   kv: KvWriter;
   purger: Purger;
+  /** How long one KV write may take before the drain gives up and retries later (default 10 s). */
+  kvTimeoutMs?: number;
+}
+
+export const KV_WRITE_TIMEOUT_MS = 10_000;
+
+/**
+ * A KV write bounded in time. A write that never settles would otherwise hold the publish that
+ * awaits this drain and, since drains are single flight, every later drain of the namespace.
+ * A write that lands after its timeout is rewritten by the retry; one delayed past that retry could
+ * put an older head back until the next change (KV is last-write-wins), but never a head whose
+ * snapshot is missing, since snapshots are written, and awaited, first.
+ */
+async function putWithin(deps: DistributionDeps, name: string, value: string | Uint8Array): Promise<void> {
+  const timeoutMs = deps.kvTimeoutMs ?? KV_WRITE_TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`KV write of ${name} took over ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([deps.kv.put(name, value), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export type DrainReport =
@@ -44,7 +68,7 @@ export async function drainOutbox(sql: SqlStorage, deps: DistributionDeps): Prom
         snapshots += await distributeKey(sql, deps, row.target);
         keys.push(row.target);
       } else {
-        await deps.kv.put(kvKeys.namespace(row.target), JSON.stringify(readSettings(sql)));
+        await putWithin(deps, kvKeys.namespace(row.target), JSON.stringify(readSettings(sql)));
         namespaces.push(row.target);
       }
     }
@@ -74,7 +98,8 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
       publishedAt: record.publishedAt,
       size: record.size,
     };
-    await deps.kv.put(
+    await putWithin(
+      deps,
       kvKeys.snapshot(key, version),
       encodeSnapshot({ meta, body: readBody(sql, key, version) }),
     );
@@ -93,6 +118,6 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     deleted: state.deleted === 1,
     rollout: null,
   };
-  await deps.kv.put(kvKeys.head(key), JSON.stringify(head));
+  await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
   return written;
 }

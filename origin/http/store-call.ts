@@ -4,5 +4,6 @@ import type { StoreResult } from "../store/result";
 
 export function unwrap<T>(result: StoreResult<T>): T {
   if (result.ok) return result.value;
-  throw new FleetconfError(result.code, result.detail);
+  const extensions = result.errors === undefined ? {} : { errors: result.errors };
+  throw new FleetconfError(result.code, result.detail, { extensions });
 }

@@ -288,6 +288,7 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
     return {
       kv: override?.kv ?? this.env.CONFIGS,
       purger: override?.purger ?? purgerFor((await originConfig(this.env)).purge, this.env),
+      ...(override?.kvTimeoutMs === undefined ? {} : { kvTimeoutMs: override.kvTimeoutMs }),
     };
   }
 }

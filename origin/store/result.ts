@@ -4,13 +4,17 @@
  * as a tagged value and the route turns them back into a `FleetconfError`.
  */
 import type { ErrorCode } from "../../core";
+import type { SchemaError } from "./types";
 
-export type StoreResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; detail: string };
+export type StoreResult<T> =
+  | { ok: true; value: T }
+  /** `errors`: where a document broke the key's JSON Schema (`schema_violation`, 422). */
+  | { ok: false; code: ErrorCode; detail: string; errors?: SchemaError[] };
 
 export function success<T>(value: T): StoreResult<T> {
   return { ok: true, value };
 }
 
-export function failure<T = never>(code: ErrorCode, detail: string): StoreResult<T> {
-  return { ok: false, code, detail };
+export function failure<T = never>(code: ErrorCode, detail: string, errors?: SchemaError[]): StoreResult<T> {
+  return errors === undefined ? { ok: false, code, detail } : { ok: false, code, detail, errors };
 }

@@ -78,6 +78,39 @@ export const SCHEMA = [
   )`,
   // Small named integers: the namespace's name, consecutive drain failures (backoff).
   "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // Staged rollouts, running and finished (docs/rollouts.md). While one runs, keys.current_version
+  // stays the stable version and the candidate is a version above it; the partial unique index
+  // makes "one rollout per key at a time" a constraint, not just a check.
+  `CREATE TABLE IF NOT EXISTS rollouts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    stable_version INTEGER NOT NULL,
+    candidate_version INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    percent REAL NOT NULL,
+    start REAL NOT NULL,
+    step REAL NOT NULL,
+    every_seconds INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    started_by TEXT NOT NULL,
+    message TEXT,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    ended_at INTEGER,
+    ended_by TEXT,
+    outcome TEXT,
+    result_version INTEGER
+  )`,
+  "CREATE UNIQUE INDEX IF NOT EXISTS rollouts_running ON rollouts (key) WHERE ended_at IS NULL",
+  "CREATE INDEX IF NOT EXISTS rollouts_by_key ON rollouts (key, id)",
+  // One JSON Schema (2020-12) per key, as the exact bytes sent; publishes are checked against it.
+  `CREATE TABLE IF NOT EXISTS schemas (
+    key TEXT PRIMARY KEY,
+    body BLOB NOT NULL,
+    digest TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  )`,
 ] as const;
 
 export function ensureSchema(sql: SqlStorage): void {

@@ -34,6 +34,81 @@ export interface ChangeMeta {
 
 export interface PublishInput extends ChangeMeta, Preconditions {
   body: Uint8Array;
+  /** From `Config-Rollout`: publish as a candidate served to a share of clients (docs/rollouts.md). */
+  rollout?: RolloutSpec | null;
+}
+
+/** How a rollout's share is set: a fixed percent, or start + step every `everySeconds`. */
+export interface RolloutSpec {
+  mode: "fixed" | "linear";
+  percent: number;
+  start: number;
+  step: number;
+  everySeconds: number;
+}
+
+export type RolloutOutcome = "completed" | "aborted";
+
+/** One rollout of a key, running (`endedAt` null) or finished. */
+export interface RolloutRecord extends RolloutSpec {
+  id: number;
+  key: string;
+  stableVersion: number;
+  candidateVersion: number;
+  startedAt: number;
+  startedBy: string;
+  message: string | null;
+  updatedAt: number;
+  updatedBy: string;
+  endedAt: number | null;
+  endedBy: string | null;
+  outcome: RolloutOutcome | null;
+  /** The version everyone got when it ended: the candidate (completed) or the restoring version (aborted). */
+  resultVersion: number | null;
+}
+
+/** A key's rollout state: its live (stable) version, and its running or latest rollout. */
+export interface RolloutView {
+  key: string;
+  live: VersionRecord;
+  rollout: RolloutRecord | null;
+  candidate: VersionRecord | null;
+}
+
+export interface RolloutUpdateInput extends ChangeMeta {
+  percent: number;
+}
+
+export interface RolloutChange {
+  view: RolloutView;
+  distribution: Distribution;
+}
+
+/** A published version that failed the key's JSON Schema: where, and why (RFC 6901 pointers). */
+export interface SchemaError {
+  pointer: string;
+  message: string;
+  keyword: string;
+  schemaLocation: string;
+}
+
+export interface SchemaRecord {
+  key: string;
+  /** The schema document's exact bytes. */
+  body: Uint8Array;
+  digest: string;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface SchemaInput extends ChangeMeta {
+  body: Uint8Array;
+}
+
+export interface SchemaOutcome {
+  record: SchemaRecord;
+  created: boolean;
+  changed: boolean;
 }
 
 export interface RollbackInput extends ChangeMeta, Preconditions {
@@ -85,7 +160,18 @@ export interface SettingsOutcome {
 export type Scalar = string | number | boolean | null;
 export type AuditDetail = { [member: string]: Scalar | { from: Scalar; to: Scalar } };
 
-export type AuditAction = "publish" | "rollback" | "delete" | "namespace" | "token";
+export type AuditAction =
+  | "publish"
+  | "rollback"
+  | "delete"
+  | "namespace"
+  | "token"
+  | "rollout_start"
+  | "rollout_update"
+  | "rollout_complete"
+  | "rollout_abort"
+  | "schema_set"
+  | "schema_delete";
 
 export interface AuditEntry {
   id: number;

@@ -114,7 +114,9 @@ describe("npm run dev", () => {
         `--persist-to=${join(temp, "busy-state")}`,
       ]);
       expect(await exitOf(dev.child)).toBe(1);
-      expect(dev.output()).toMatch(new RegExp(`port ${busyPort} \\(edge\\).* already in use on 127\\.0\\.0\\.1`));
+      expect(dev.output()).toMatch(
+        new RegExp(`port ${busyPort} \\(edge\\).* already in use on 127\\.0\\.0\\.1`),
+      );
     } finally {
       holder.close();
     }

@@ -3,7 +3,13 @@
  * the time it was read from KV (`fetchedAt`): its age decides fresh / stale-while-revalidate /
  * stale-if-error, in whichever tier it is found. Snapshots are immutable and never age.
  */
-import { type HeadRecord, headCacheControl, type NamespaceSettings, versionCacheControl } from "../../core";
+import {
+  type HeadRecord,
+  headCacheControl,
+  type NamespaceSettings,
+  rolloutCacheControl,
+  versionCacheControl,
+} from "../../core";
 
 export interface TimedEntry {
   /** When this value was read from KV, in the edge clock's milliseconds. */
@@ -22,6 +28,8 @@ export interface SettingsEntry extends TimedEntry {
   /** Cache-Control values for this namespace, built once per entry rather than per request. */
   readonly headCacheControl: string;
   readonly versionCacheControl: string;
+  /** For the current version while a rollout runs: always `private` (docs/rollouts.md). */
+  readonly rolloutCacheControl: string;
 }
 
 export function settingsEntry(settings: NamespaceSettings, fetchedAt: number): SettingsEntry {
@@ -30,6 +38,7 @@ export function settingsEntry(settings: NamespaceSettings, fetchedAt: number): S
     fetchedAt,
     headCacheControl: headCacheControl(settings),
     versionCacheControl: versionCacheControl(settings),
+    rolloutCacheControl: rolloutCacheControl(settings),
   });
 }
 

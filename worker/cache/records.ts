@@ -47,6 +47,9 @@ export function parseHeadRecord(text: string, key: string): HeadRecord {
   ) {
     throw corrupt("head");
   }
+  const rollout = parseRollout(h.rollout);
+  // A candidate is always newer than the stable version it is rolled out over.
+  if (rollout !== null && rollout.candidate.version <= h.version) throw corrupt("head rollout");
   return {
     v: 1,
     key,
@@ -54,9 +57,11 @@ export function parseHeadRecord(text: string, key: string): HeadRecord {
     etag: h.etag,
     publishedAt: h.publishedAt,
     deleted: h.deleted,
-    rollout: parseRollout(h.rollout),
+    rollout,
   };
 }
+
+const isPercent = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 100;
 
 function parseRollout(value: unknown): RolloutHead | null {
   if (value === null || value === undefined) return null;
@@ -70,11 +75,13 @@ function parseRollout(value: unknown): RolloutHead | null {
     typeof candidate.etag !== "string" ||
     !isTime(candidate.publishedAt) ||
     (r.mode !== "fixed" && r.mode !== "linear") ||
-    typeof r.percent !== "number" ||
-    typeof r.start !== "number" ||
-    typeof r.step !== "number" ||
-    typeof r.everySeconds !== "number" ||
-    !isTime(r.startedAt)
+    !isPercent(r.percent) ||
+    !isPercent(r.start) ||
+    !isPercent(r.step) ||
+    !isTime(r.everySeconds) ||
+    !isTime(r.startedAt) ||
+    // shareAt divides by everySeconds: a linear rollout needs a period and a step.
+    (r.mode === "linear" && (r.everySeconds < 1 || r.step <= 0))
   ) {
     throw corrupt("head rollout");
   }

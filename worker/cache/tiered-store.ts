@@ -148,8 +148,15 @@ export class TieredStore {
             // Gone: its snapshots must not be served from memory any more (every read checks
             // the head first, so Cache API copies are unreachable and simply expire).
             memory.deletePrefix(snapshotIdPrefix(key));
-          } else if ((await this.snapshot(key, namespace, head.version, ctx)) === null) {
-            throw new UpstreamError("snapshot-missing", `head of ${key} points at a missing snapshot`);
+          } else {
+            // During a rollout the head names two versions: both must be readable before it is
+            // adopted, and reading them now keeps both hot in memory.
+            const versions = [head.version];
+            if (head.rollout !== null) versions.push(head.rollout.candidate.version);
+            const found = await Promise.all(versions.map((v) => this.snapshot(key, namespace, v, ctx)));
+            if (found.includes(null)) {
+              throw new UpstreamError("snapshot-missing", `head of ${key} points at a missing snapshot`);
+            }
           }
           return headEntry(head, now());
         },

@@ -19,7 +19,7 @@ import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { SnapshotLookup } from "../cache/tiered-store";
 import { configTarget } from "../middleware/config-target";
 import { readAuth } from "../middleware/read-auth";
-import { isKnownVersion, servedVersion } from "../select-version";
+import { isKnownVersion, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
 const VARY_PUBLIC = "Config-Client-Id";
@@ -57,7 +57,9 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
       headers: { "Cache-Status": status() },
     });
   }
-  const version = target.version ?? servedVersion(record, target.clientId, now());
+  const selection: Selection | null =
+    target.version === null ? selectVersion(record, target.clientId, now()) : null;
+  const version = target.version ?? selection?.version ?? record.version;
   if (target.version !== null && !isKnownVersion(record, version))
     throw versionNotFound(key, version, status());
 
@@ -76,17 +78,27 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
   tier = deeper(tier, found.tier);
 
   const { snapshot } = found;
+  // `?version=N` is one immutable representation for everyone; the current version during a
+  // rollout depends on Config-Client-Id, so no shared cache may keep it (docs/rollouts.md).
   const cacheControl =
-    target.version === null ? settings.entry.headCacheControl : settings.entry.versionCacheControl;
-  const perRequest: HeaderList = [
+    target.version !== null
+      ? settings.entry.versionCacheControl
+      : selection?.rollout
+        ? settings.entry.rolloutCacheControl
+        : settings.entry.headCacheControl;
+  const perRequest: [string, string][] = [
     ["Cache-Control", cacheControl],
     ["Cache-Status", status()],
     ["Vary", settings.entry.settings.visibility === "public" ? VARY_PUBLIC : VARY_PRIVATE],
     ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
   ];
+  if (selection?.rollout) {
+    perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
+  }
   annotate(c, {
     key,
     version,
+    ...(selection?.rollout ? { rollout: selection.rollout.role, share: selection.rollout.share } : {}),
     tier,
     stale,
     ...(upstreamError ? { upstreamError } : {}),

@@ -80,6 +80,19 @@ describe("status codes", () => {
     expect(error.message).toContain("timed out");
   });
 
+  it("refuses a body larger than any config (25 MiB) while it streams in", async () => {
+    server.handle((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 26; i++) res.write(chunk);
+      res.end();
+    });
+    const { c } = client();
+    const error = await rejection(c.ready());
+    expect(error).toMatchObject({ code: "malformed_response" });
+    expect(error.message).toContain("larger than");
+  });
+
   it("keeps polling after a failure and recovers once the edge answers", async () => {
     server.handle(problem(503, "down"));
     const { c } = client({ maxBackoffMs: 40 });
