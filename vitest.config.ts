@@ -9,18 +9,24 @@ const secrets = testSecrets();
 
 // The origin's tests run the real edge beside it (its EDGE service binding and shared KV), so
 // purges and publish→serve paths are exercised for real. Bundle it once per run.
-buildSync({
-  entryPoints: ["worker/index.ts"],
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["module", "main"],
-  external: ["cloudflare:*", "node:*"],
-  outfile: ".build/test-edge/index.js",
-  logLevel: "error",
-});
+const bundle = (entry: string, outfile: string) =>
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    outfile,
+    logLevel: "error",
+  });
+bundle("worker/index.ts", ".build/test-edge/index.js");
+// The edge's tests run the real origin beside it (its ORIGIN service binding, same KV), so fleet
+// sightings really travel edge → origin → FleetStore. Its purges go to an unreachable zone API:
+// these tests never need the edge purged by the origin.
+bundle("origin/index.ts", ".build/test-origin/index.js");
 
 export default defineConfig({
   test: {
@@ -31,7 +37,33 @@ export default defineConfig({
           cloudflareTest({
             main: "./worker/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...secrets } },
+            miniflare: {
+              bindings: { ...secrets },
+              serviceBindings: { ORIGIN: "fleetconf-origin" },
+              workers: [
+                {
+                  name: "fleetconf-origin",
+                  modules: true,
+                  scriptPath: ".build/test-origin/index.js",
+                  compatibilityDate: "2026-04-26",
+                  compatibilityFlags: ["nodejs_compat"],
+                  kvNamespaces: { CONFIGS: "fleetconf-configs-local" },
+                  durableObjects: {
+                    NAMESPACES: { className: "NamespaceStore", useSQLite: true },
+                    FLEET: { className: "FleetStore", useSQLite: true },
+                    REGISTRY: { className: "NamespaceRegistry", useSQLite: true },
+                  },
+                  bindings: {
+                    ...secrets,
+                    BUILD_VERSION: "test",
+                    PURGE_MODE: "zone",
+                    PURGE_ZONE_ID: "testzone",
+                    PURGE_API_TOKEN: "unused",
+                    PURGE_API_BASE: "http://127.0.0.1:9",
+                  },
+                },
+              ],
+            },
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },

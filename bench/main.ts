@@ -12,6 +12,7 @@ import { type LoadTool, wrkAvailable } from "./lib/load";
 import { machineInfo } from "./lib/machine";
 import { renderMarkdown } from "./lib/markdown";
 import { printSection, type Section, skippedSection } from "./lib/report";
+import { snapshotSources } from "./lib/snapshot";
 import { startEdgeMiniflare, startFullStack, startNginx, startWranglerPair } from "./lib/stacks";
 import { REPO_ROOT } from "./lib/wrangler";
 import { breakdownSection } from "./scenarios/breakdown";
@@ -63,7 +64,8 @@ async function attempt(id: string, title: string, run: () => Promise<Section>): 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const stamp = new Date().toISOString().replace(/[:.]/g, "").slice(0, 15);
-  const ctx = createContext({ quick: args.quick, tool: args.tool, stamp });
+  const sources = snapshotSources(stamp);
+  const ctx = createContext({ quick: args.quick, tool: args.tool, stamp, sourceRoot: sources.root });
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
   console.log(
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
   } finally {
     // Each stop is idempotent: it signals only the process groups this run started.
     await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop()]);
+    sources.remove();
+    ctx.cleanup();
   }
 
   const results = {

@@ -58,7 +58,7 @@ export interface NamespacePatch {
   staleIfError?: number;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: Headers;
   bytes: Uint8Array;
@@ -168,7 +168,8 @@ export class AdminApi {
     };
   }
 
-  private async call(
+  /** One request with the admin token; 2xx answers come back, anything else throws a CliError. */
+  async call(
     method: string,
     path: string,
     init: { body?: Uint8Array; headers?: Record<string, string> } = {},
@@ -194,7 +195,7 @@ export class AdminApi {
 }
 
 /** Header values travel as bytes; send the message's UTF-8 bytes one per character (the origin decodes UTF-8). */
-function headerText(text: string): string {
+export function headerText(text: string): string {
   return String.fromCharCode(...new TextEncoder().encode(text.replace(/[\r\n]+/g, " ")));
 }
 
@@ -215,11 +216,19 @@ function problemError(method: string, path: string, res: Response, bytes: Uint8A
     412: "someone published in between: fetch the current ETag (`fleetconf get`) and retry",
   };
   const hint = hints[res.status];
+  // A schema violation (422) lists where the document broke the schema: keep them for the user.
+  const errors = Array.isArray(problem.errors)
+    ? problem.errors.flatMap((e: unknown) => {
+        const { pointer, message } = (e ?? {}) as { pointer?: unknown; message?: unknown };
+        return typeof pointer === "string" && typeof message === "string" ? [{ pointer, message }] : [];
+      })
+    : [];
   return new CliError(`${method} ${path}: ${res.status} ${title}${detail ? `: ${detail}` : ""}`, {
     code,
     status: res.status,
     ...(detail === undefined ? {} : { detail }),
     ...(hint === undefined ? {} : { hint }),
+    ...(errors.length > 0 ? { errors } : {}),
   });
 }
 
@@ -227,7 +236,7 @@ function badShape(member: string): CliError {
   return new CliError(`the origin's answer has no valid ${member}`, { code: "bad_response" });
 }
 
-function jsonOf(answer: Answer): Record<string, unknown> {
+export function jsonOf(answer: Answer): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(answer.bytes));
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
@@ -254,7 +263,7 @@ function parseVersionItem(raw: unknown): VersionItem {
   };
 }
 
-function parseWrite(answer: Answer): PublishResult {
+export function parseWrite(answer: Answer): PublishResult {
   const doc = jsonOf(answer);
   if (typeof doc.version !== "number" || typeof doc.etag !== "string") throw badShape("version");
   return {

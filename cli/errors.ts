@@ -24,9 +24,17 @@ export class CliError extends Error {
   readonly detail: string | undefined;
   /** One line telling the user what to try next. */
   readonly hint: string | undefined;
+  /** Where a document broke a schema (a 422's problem `errors`), as JSON Pointers. */
+  readonly errors: { pointer: string; message: string }[] | undefined;
   constructor(
     message: string,
-    options: { code?: string; status?: number; detail?: string; hint?: string } = {},
+    options: {
+      code?: string;
+      status?: number;
+      detail?: string;
+      hint?: string;
+      errors?: { pointer: string; message: string }[];
+    } = {},
   ) {
     super(message);
     this.name = "CliError";
@@ -34,5 +42,6 @@ export class CliError extends Error {
     this.status = options.status;
     this.detail = options.detail;
     this.hint = options.hint;
+    this.errors = options.errors;
   }
 }

@@ -7,12 +7,22 @@ import { AdminApi } from "./admin-api";
 import { flag, GLOBAL_OPTIONS, parseCommandArgs } from "./args";
 import type { Command, CommandContext } from "./command";
 import { agentCommand } from "./commands/agent";
+import { auditCommand } from "./commands/audit";
 import { deleteCommand, rollbackCommand } from "./commands/change";
 import { diffCommand } from "./commands/diff";
+import { fleetCommand, statusCommand } from "./commands/fleet";
 import { keysGenerateCommand, keysRetireCommand, keysRotateCommand } from "./commands/keys";
 import { namespaceGetCommand, namespaceSetCommand } from "./commands/namespace";
 import { publishCommand } from "./commands/publish";
 import { getCommand, historyCommand, showCommand } from "./commands/read";
+import {
+  rolloutAbortCommand,
+  rolloutCompleteCommand,
+  rolloutSetCommand,
+  rolloutStartCommand,
+  rolloutStatusCommand,
+} from "./commands/rollout";
+import { schemaDeleteCommand, schemaGetCommand, schemaSetCommand } from "./commands/schema";
 import { tokenCommand } from "./commands/token";
 import { watchCommand } from "./commands/watch";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
@@ -28,6 +38,15 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   rollbackCommand,
   deleteCommand,
+  rolloutStartCommand,
+  rolloutStatusCommand,
+  rolloutSetCommand,
+  rolloutCompleteCommand,
+  rolloutAbortCommand,
+  schemaSetCommand,
+  schemaGetCommand,
+  schemaDeleteCommand,
+  auditCommand,
   namespaceSetCommand,
   namespaceGetCommand,
   tokenCommand,
@@ -36,6 +55,8 @@ export const COMMANDS: readonly Command[] = [
   keysRetireCommand,
   agentCommand,
   watchCommand,
+  fleetCommand,
+  statusCommand,
 ];
 
 export const VERSION = "0.1.0";

@@ -122,11 +122,19 @@ export class Output {
     }
     if (error instanceof CliError) {
       if (this.json) {
-        const body = { code: error.code, message: error.message, status: error.status, detail: error.detail };
+        const body = {
+          code: error.code,
+          message: error.message,
+          status: error.status,
+          detail: error.detail,
+          ...(error.errors ? { errors: error.errors } : {}),
+        };
         this.io.stderr.write(`${JSON.stringify({ error: body })}\n`);
       } else {
         const lines = [`${p.red("error:")} ${error.message}`];
         if (error.detail && !error.message.includes(error.detail)) lines.push(`  ${error.detail}`);
+        for (const e of error.errors ?? [])
+          lines.push(`  ${p.yellow(e.pointer || "(document)")}: ${e.message}`);
         if (error.hint) lines.push(p.dim(`  hint: ${error.hint}`));
         this.io.stderr.write(`${lines.join("\n")}\n`);
       }

@@ -3,6 +3,7 @@ export * from "./cache-control";
 export * from "./conditional";
 export * from "./encoding";
 export * from "./errors";
+export * from "./fleet";
 export * from "./http";
 export * from "./json";
 export * from "./jws";

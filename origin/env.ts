@@ -2,11 +2,17 @@
  * The origin worker's bindings, vars and secrets (origin/wrangler.toml + .dev.vars /
  * `wrangler secret put`). Declared by hand: see worker/env.ts for why.
  */
+import type { FleetStore } from "./store/fleet-store";
+import type { NamespaceRegistry } from "./store/namespace-registry";
 import type { NamespaceStore } from "./store/namespace-store";
 
 export interface OriginEnv {
   CONFIGS: KVNamespace;
   NAMESPACES: DurableObjectNamespace<NamespaceStore>;
+  /** Per namespace: the last time each client was seen at the edge, and its version (fleet view). */
+  FLEET: DurableObjectNamespace<FleetStore>;
+  /** One object listing the namespaces the origin has changed (GET /v1/status). */
+  REGISTRY: DurableObjectNamespace<NamespaceRegistry>;
   /** Service binding to the edge worker, used for purges when PURGE_MODE is "service". */
   EDGE?: Fetcher;
   BUILD_VERSION: string;

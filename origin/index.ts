@@ -2,6 +2,8 @@
 import { newApp } from "./app";
 import type { OriginEnv } from "./env";
 
+export { FleetStore } from "./store/fleet-store";
+export { NamespaceRegistry } from "./store/namespace-registry";
 export { NamespaceStore } from "./store/namespace-store";
 
 const app = newApp();

@@ -1,18 +1,31 @@
 #!/usr/bin/env node
 /**
- * `npm run deploy`: deploys the edge, then the origin (whose EDGE service binding needs the edge
- * to exist), with wrangler. Refuses, before any network call, while the configs still carry the
- * local KV placeholder or wrangler has no credentials. Extra arguments go to `wrangler deploy`
- * (e.g. `npm run deploy -- --dry-run`). Secrets, routes and purge settings: docs/deploy.md.
+ * `npm run deploy`: deploys the edge, then the origin, with wrangler. Refuses, before any network
+ * call, while the configs still carry the local KV placeholder or wrangler has no credentials.
+ *
+ *   npm run deploy                      both workers
+ *   npm run deploy -- --bootstrap       the very first deploy (the workers bind each other)
+ *   npm run deploy -- --dry-run         build both bundles, upload nothing
+ *
+ * Other arguments go to `wrangler deploy`. Secrets, routes and purge settings: docs/deploy.md.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { credentialSource, kvIdProblems } from "./lib/deploy-checks.mjs";
+import {
+  boundServices,
+  credentialSource,
+  kvIdProblems,
+  withoutServiceBinding,
+} from "./lib/deploy-checks.mjs";
 import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler.mjs";
 
-const extra = process.argv.slice(2);
+const args = process.argv.slice(2);
+const bootstrap = args.includes("--bootstrap");
+const extra = args.filter((arg) => arg !== "--bootstrap");
 const dryRun = extra.includes("--dry-run");
+// Written beside wrangler.toml so its relative `main` still resolves; git-ignored, removed after.
+const BOOTSTRAP_CONFIG = "wrangler.bootstrap.toml";
 
 function refuse(lines) {
   console.error(
@@ -37,20 +50,43 @@ if (!dryRun) {
   console.log(`[deploy] credentials: ${credentials}`);
 }
 
-for (const [part, { config }] of Object.entries(WORKERS)) {
-  console.log(`[deploy] ${part}: wrangler deploy -c ${config} ${extra.join(" ")}`.trimEnd());
+function deploy(label, config) {
+  console.log(`[deploy] ${label}: wrangler deploy -c ${config} ${extra.join(" ")}`.trimEnd());
   const result = spawnSync(process.execPath, [WRANGLER_BIN, "deploy", "-c", config, ...extra], {
     cwd: REPO_ROOT,
     env: wranglerEnv(),
     stdio: "inherit",
   });
   if (result.status !== 0) {
-    console.error(
-      `[deploy] ${part} failed (exit ${result.status ?? result.signal}); the origin was not deployed.`,
-    );
+    console.error(`[deploy] ${label} failed (exit ${result.status ?? result.signal}); stopping here.`);
+    if (!bootstrap && !dryRun) {
+      console.error(
+        "[deploy] If wrangler says a service binding could not be resolved (error 10143), this is the first\n" +
+          "         deploy: run `npm run deploy -- --bootstrap`.",
+      );
+    }
     process.exit(result.status || 1);
   }
 }
+
+const edge = WORKERS.edge.config;
+const edgeBindsOrigin = boundServices(configs[edge]).includes(WORKERS.origin.name);
+if (bootstrap && edgeBindsOrigin) {
+  // The edge binds the origin and the origin binds the edge: ship the edge once without its
+  // ORIGIN binding, then the origin, then the edge as configured.
+  writeFileSync(join(REPO_ROOT, BOOTSTRAP_CONFIG), withoutServiceBinding(configs[edge], WORKERS.origin.name));
+  try {
+    deploy("edge (bootstrap, without its ORIGIN binding)", BOOTSTRAP_CONFIG);
+  } finally {
+    rmSync(join(REPO_ROOT, BOOTSTRAP_CONFIG), { force: true });
+  }
+  deploy("origin", WORKERS.origin.config);
+  deploy("edge", edge);
+} else {
+  deploy("edge", edge);
+  deploy("origin", WORKERS.origin.config);
+}
+
 if (!dryRun) {
   console.log(
     "[deploy] done. Secrets are per worker (`wrangler secret put NAME -c <config>`): the edge needs\n" +

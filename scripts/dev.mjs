@@ -8,15 +8,14 @@
  */
 import { parseArgs } from "node:util";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
-import { portIsFree, startProcess } from "./lib/processes.mjs";
+import { portIsFree } from "./lib/processes.mjs";
 import { mintDevAdminToken } from "./lib/secrets.mjs";
 import { seedDemo } from "./lib/seed.mjs";
 import {
-  lastEdgeBindingStatus,
+  bindingsConnected,
   REPO_ROOT,
+  startWranglerDev,
   WORKERS,
-  WRANGLER_BIN,
-  waitForHealthy,
   wranglerDevArgs,
   wranglerEnv,
 } from "./lib/wrangler.mjs";
@@ -106,21 +105,9 @@ const env = wranglerEnv({
   ...(color ? { FORCE_COLOR: "1" } : {}),
 });
 
+const edgeUrl = `http://127.0.0.1:${options.edgePort}`;
+const originUrl = `http://127.0.0.1:${options.originPort}`;
 const children = {};
-for (const part of ["edge", "origin"]) {
-  const args = wranglerDevArgs({
-    config: WORKERS[part].config,
-    port: part === "edge" ? options.edgePort : options.originPort,
-    inspectorPort: part === "edge" ? options.edgeInspector : options.originInspector,
-    persistTo: options.persistTo,
-  });
-  children[part] = startProcess(part, process.execPath, [WRANGLER_BIN, ...args], {
-    cwd: REPO_ROOT,
-    env,
-    onLine: (line) => console.log(`${prefixes[part]} ${line}`),
-  });
-}
-
 let stopping = false;
 async function stopAll(exitCode) {
   if (stopping) return;
@@ -133,6 +120,46 @@ async function stopAll(exitCode) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 process.on("SIGHUP", () => stopAll(0));
+// `npm run dev` puts `sh -c` between npm and us, and sh does not pass a SIGTERM sent to npm on:
+// npm and sh die and we are re-parented. Treat losing our parent as being told to stop.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) {
+    console.log("[dev] the parent process is gone");
+    stopAll(0);
+  }
+}, 500).unref();
+
+// Both at once; a start that collides on the fresh SQLite state is retried by startWranglerDev.
+const start = (part, port, inspectorPort) =>
+  startWranglerDev({
+    name: part,
+    args: wranglerDevArgs({
+      config: WORKERS[part].config,
+      port,
+      inspectorPort,
+      persistTo: options.persistTo,
+    }),
+    env,
+    onLine: (line) => console.log(`${prefixes[part]} ${line}`),
+    onSpawn: (proc) => {
+      children[part] = proc;
+    },
+    healthUrl: `http://127.0.0.1:${port}/healthz`,
+  });
+try {
+  await Promise.all([
+    start("edge", options.edgePort, options.edgeInspector),
+    start("origin", options.originPort, options.originInspector),
+  ]);
+} catch (error) {
+  if (!stopping) {
+    console.error(`[dev] ${error.message}`);
+    await stopAll(1);
+  }
+  // A signal is already stopping everything; wait for it to end the process.
+  await new Promise(() => {});
+}
 for (const child of Object.values(children)) {
   child.exited.then((state) => {
     if (stopping) return;
@@ -141,23 +168,8 @@ for (const child of Object.values(children)) {
   });
 }
 
-const edgeUrl = `http://127.0.0.1:${options.edgePort}`;
-const originUrl = `http://127.0.0.1:${options.originPort}`;
-try {
-  await Promise.all([
-    waitForHealthy(`${edgeUrl}/healthz`, { proc: children.edge }),
-    waitForHealthy(`${originUrl}/healthz`, { proc: children.origin }),
-  ]);
-} catch (error) {
-  if (!stopping) {
-    console.error(`[dev] ${error.message}`);
-    await stopAll(1);
-  }
-  // A child's exit is already stopping everything; wait for it to end the process.
-  await new Promise(() => {});
-}
-// Give the origin's dev-registry watcher a moment to bind EDGE, so the seed's purge reaches it.
-for (let i = 0; i < 100 && lastEdgeBindingStatus(children.origin.lines) !== "connected"; i++) {
+// Give the dev-registry watchers a moment to bind the workers to each other (the seed's purge).
+for (let i = 0; i < 100 && !bindingsConnected(children.edge.lines, children.origin.lines); i++) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 

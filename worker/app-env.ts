@@ -3,6 +3,7 @@ import type { ConfigKey, RequestVariables } from "../core";
 import type { SettingsEntry } from "./cache/entries";
 import type { Lookup } from "./cache/tiered-store";
 import type { EdgeEnv } from "./env";
+import type { ServedConfig } from "./metrics/counters";
 import type { EdgeServices } from "./services";
 
 /** A config read request, parsed once at the boundary. */
@@ -21,6 +22,8 @@ export interface EdgeVariables extends RequestVariables {
   target: ConfigTarget;
   /** The namespace's settings and which tier they came from. */
   namespaceSettings: Lookup<SettingsEntry>;
+  /** Set by the config route once it answers with a version (counted and recorded by telemetry). */
+  served?: ServedConfig;
 }
 
 export type EdgeHonoEnv = { Bindings: EdgeEnv; Variables: EdgeVariables };

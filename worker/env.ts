@@ -19,4 +19,12 @@ export interface EdgeEnv {
   PUBLIC_JWKS: string;
   /** Shared with the origin: authenticates the internal purge route. */
   PURGE_SECRET: string;
+  /** Service binding to the origin: fleet sightings go to its `/internal/fleet` (docs/operations.md). */
+  ORIGIN?: Fetcher;
+  /** "off" stops recording fleet sightings (the bench's A/B); anything else, or unset, records. */
+  FLEET_RECORDING?: string;
+  /** Milliseconds between fleet flushes per isolate. Default 2000. */
+  FLEET_FLUSH_MS?: string;
+  /** Milliseconds between the isolate's `edge_metrics` log lines. Default 60000. */
+  METRICS_INTERVAL_MS?: string;
 }

@@ -2,20 +2,25 @@
  * A/B comparisons: every variant runs once per round, in the same order (A, B, A, B …), so slow
  * drift on a shared machine hits all variants alike; the report uses medians over rounds.
  */
+import { cpuSecondsOf } from "./cpu";
 import { type LoadResult, type LoadTool, runLoad } from "./load";
 import { sleep } from "./processes";
 import { fmt, progress } from "./report";
-import { median } from "./stats";
+import { median, round as roundTo } from "./stats";
 
 export interface Variant {
   label: string;
   url: string;
   headers?: Record<string, string>;
+  /** The server's processes: their CPU time per request is recorded beside the throughput. */
+  cpuPids?: () => number[];
 }
 
 export interface VariantSummary {
   label: string;
   rps: number;
+  /** Median CPU µs per request, when the variant names its processes. */
+  cpuUs: number | null;
   p50: number;
   p99: number;
   errors: number;
@@ -35,7 +40,8 @@ export interface CompareOptions {
 }
 
 export function describeRun(r: LoadResult): string {
-  return `${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2).padStart(6)} ms  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ""}`;
+  const cpu = r.cpuUsPerRequest === undefined ? "" : `  cpu ${fmt(r.cpuUsPerRequest).padStart(5)} µs/req`;
+  return `${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 2).padStart(6)} ms  p99 ${fmt(r.p99, 2).padStart(7)} ms${cpu}${r.errors ? `  errors ${r.errors}` : ""}`;
 }
 
 export async function compareVariants(
@@ -50,12 +56,16 @@ export async function compareVariants(
   const runs = new Map<string, LoadResult[]>(variants.map((v) => [v.label, []]));
   for (let round = 1; round <= options.rounds; round++) {
     for (const variant of variants) {
-      const result = await runLoad({
+      const pids = variant.cpuPids?.() ?? [];
+      const cpuBefore = cpuSecondsOf(pids);
+      const loaded = await runLoad({
         ...base,
         url: variant.url,
         headers: variant.headers ?? {},
         durationS: options.durationS,
       });
+      const cpuUs = ((cpuSecondsOf(pids) - cpuBefore) * 1e6) / Math.max(1, loaded.requests);
+      const result = pids.length ? { ...loaded, cpuUsPerRequest: roundTo(cpuUs, 1) } : loaded;
       // A throughput figure of failing requests means nothing: refuse the comparison instead.
       if (result.errors > result.requests * 0.01) {
         throw new Error(
@@ -72,6 +82,9 @@ export async function compareVariants(
     summaries.set(label, {
       label,
       rps: median(results.map((r) => r.rps)),
+      cpuUs: results.every((r) => r.cpuUsPerRequest !== undefined)
+        ? median(results.map((r) => r.cpuUsPerRequest ?? 0))
+        : null,
       p50: median(results.map((r) => r.p50)),
       p99: median(results.map((r) => r.p99)),
       errors: results.reduce((n, r) => n + r.errors, 0),

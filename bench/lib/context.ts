@@ -3,7 +3,7 @@
  * dir (`/tmp/fleetconf-bench-<stamp>`: state, logs, secrets), and fresh secrets written as env
  * files the way `npm run dev` and the e2e harness give them to each worker.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   EDGE_SECRET_NAMES,
@@ -12,6 +12,7 @@ import {
   renderDotenv,
 } from "../../scripts/lib/secrets.mjs";
 import type { LoadTool } from "./load";
+import { REPO_ROOT } from "./wrangler";
 
 export interface RunSizes {
   /** Seconds per load run. */
@@ -48,7 +49,7 @@ export const FULL: RunSizes = {
   sizeDurationS: 5,
   sizeWithBare: true,
   settleMs: 1000,
-  coldKeys: 2000,
+  coldKeys: 1000,
   publishes: 100,
   concurrentPublishes: 200,
   propagationPublishes: 100,
@@ -88,13 +89,22 @@ export interface BenchContext {
   workDir: string;
   logFile: string;
   secrets: FleetconfSecrets;
+  /** Where the workers' sources are built from: the repo, or a frozen copy (lib/snapshot.ts). */
+  sourceRoot: string;
   edgeEnvFile: string;
   originEnvFile: string;
   /** A fresh dir under the run's temp dir. */
   dir(name: string): string;
+  /** Removes the run's state and secrets, keeping only workers.log. */
+  cleanup(): void;
 }
 
-export function createContext(options: { quick: boolean; tool: LoadTool; stamp: string }): BenchContext {
+export function createContext(options: {
+  quick: boolean;
+  tool: LoadTool;
+  stamp: string;
+  sourceRoot?: string;
+}): BenchContext {
   const workDir = join("/tmp", `fleetconf-bench-${options.stamp}`);
   mkdirSync(workDir, { recursive: true });
   const secrets = generateSecrets();
@@ -113,8 +123,14 @@ export function createContext(options: { quick: boolean; tool: LoadTool; stamp: 
     workDir,
     logFile,
     secrets,
+    sourceRoot: options.sourceRoot ?? REPO_ROOT,
     edgeEnvFile,
     originEnvFile,
+    cleanup() {
+      for (const entry of readdirSync(workDir)) {
+        if (entry !== "workers.log") rmSync(join(workDir, entry), { recursive: true, force: true });
+      }
+    },
     dir(name) {
       const path = join(workDir, name);
       mkdirSync(path, { recursive: true });

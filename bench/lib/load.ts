@@ -41,6 +41,8 @@ export interface LoadResult {
   statuses?: Record<string, number>;
   /** 1-minute load average when the run ended: how busy the shared machine was. */
   loadAverage?: number;
+  /** CPU time the server's processes spent per request during the run, in µs (when known). */
+  cpuUsPerRequest?: number;
 }
 
 const WRK_SCRIPT = fileURLToPath(new URL("./wrk-report.lua", import.meta.url));

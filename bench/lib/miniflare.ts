@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { Miniflare, type WorkerOptions } from "miniflare";
+import { ownWorkerdPids } from "./cpu";
 import { allocatePort, allocatePorts } from "./ports";
 import type { KvWriter } from "./seed";
 import { REPO_ROOT } from "./wrangler";
@@ -16,9 +17,9 @@ export const KV_NAMESPACE_ID = "fleetconf-configs-local";
 const COMPATIBILITY_DATE = "2026-04-26";
 
 /** Bundles a worker entry the way the workers vitest projects do (esbuild, ESM, workerd conditions). */
-export function bundleWorker(entry: string, outfile: string): string {
+export function bundleWorker(entry: string, outfile: string, root: string = REPO_ROOT): string {
   buildSync({
-    entryPoints: [join(REPO_ROOT, entry)],
+    entryPoints: [join(root, entry)],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -37,11 +38,15 @@ export interface MiniflareWorkerSpec {
   scriptPath: string;
   bindings?: Record<string, string>;
   kv?: boolean;
+  /** Anything else of the worker's Miniflare options (Durable Objects, service bindings). */
+  extra?: Partial<WorkerOptions>;
 }
 
 export interface MiniflareStack {
   urls: Record<string, string>;
   inspectorPort: number;
+  /** The workerd process(es) hosting every worker of this stack, for CPU accounting. */
+  pids(): number[];
   kv(workerName: string): Promise<KvWriter>;
   dispose(): Promise<void>;
 }
@@ -67,7 +72,8 @@ export async function startMiniflare(
       bindings: spec.bindings ?? {},
       ...(spec.kv ? { kvNamespaces: { CONFIGS: KV_NAMESPACE_ID } } : {}),
       unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-    };
+      ...(spec.extra ?? {}),
+    } as WorkerOptions;
   });
   const mf = new Miniflare({
     workers,
@@ -76,6 +82,7 @@ export async function startMiniflare(
     inspectorPort,
     kvPersist: join(persistDir, "kv"),
     cachePersist: join(persistDir, "cache"),
+    durableObjectsPersist: join(persistDir, "do"),
     // Worker console output is read and dropped line by line (kept for the run log), as
     // `wrangler dev` reads it; the bench does not want it on the terminal.
     handleRuntimeStdio(stdout, stderr) {
@@ -90,6 +97,7 @@ export async function startMiniflare(
   return {
     urls,
     inspectorPort: inspectorPort as number,
+    pids: ownWorkerdPids,
     kv: async (workerName) => (await mf.getKVNamespace("CONFIGS", workerName)) as unknown as KvWriter,
     dispose: () => {
       disposed ??= mf.dispose();

@@ -7,7 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import type { BenchContext } from "./context";
+import { groupPids } from "./cpu";
 import { benchDocument, SIZE_LABELS, type SizeLabel } from "./document";
 import { bundleWorker, type MiniflareStack, openPersistedKv, startMiniflare } from "./miniflare";
 import { allocatePort } from "./ports";
@@ -50,9 +52,11 @@ export interface EdgeMiniflare extends MiniflareStack {
 
 export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMiniflare> {
   const build = join(REPO_ROOT, ".build", "bench");
-  const edgeScript = bundleWorker("worker/index.ts", join(build, "edge.js"));
-  const bareScript = bundleWorker("bench/bare-worker/index.ts", join(build, "bare.js"));
-  const variant = (name: string) => bundleWorker(`bench/variants/${name}.ts`, join(build, `${name}.js`));
+  const root = ctx.sourceRoot;
+  const edgeScript = bundleWorker("worker/index.ts", join(build, "edge.js"), root);
+  const bareScript = bundleWorker("bench/bare-worker/index.ts", join(build, "bare.js"), root);
+  const variant = (name: string) =>
+    bundleWorker(`bench/variants/${name}.ts`, join(build, `${name}.js`), root);
   const edgeBindings = {
     PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
     PURGE_SECRET: ctx.secrets.PURGE_SECRET,
@@ -122,6 +126,7 @@ export async function startWranglerPair(ctx: BenchContext): Promise<WranglerPair
   await seeding.dispose();
   const [edge, bare] = await Promise.all([
     startWranglerDev({
+      root: ctx.sourceRoot,
       name: "edge",
       config: "wrangler.toml",
       persistTo,
@@ -131,6 +136,7 @@ export async function startWranglerPair(ctx: BenchContext): Promise<WranglerPair
     }),
     // Its own state dir: two workerd processes starting at once on one dir race for its SQLite locks.
     startWranglerDev({
+      root: ctx.sourceRoot,
       name: "bare",
       config: "bench/bare-worker/wrangler.toml",
       persistTo: join(dir, "bare-state"),
@@ -142,8 +148,10 @@ export async function startWranglerPair(ctx: BenchContext): Promise<WranglerPair
 }
 
 export interface FullStack {
-  edge: DevWorker;
-  origin: DevWorker;
+  /** "wrangler dev" or "miniflare". */
+  runtime: string;
+  edge: { url: string };
+  origin: { url: string };
   stop(): Promise<void>;
 }
 
@@ -154,6 +162,7 @@ export async function startFullStack(ctx: BenchContext): Promise<FullStack> {
   const registry = join(dir, "registry");
   mkdirSync(registry, { recursive: true });
   const edge = await startWranglerDev({
+    root: ctx.sourceRoot,
     name: "edge",
     config: "wrangler.toml",
     persistTo,
@@ -163,6 +172,7 @@ export async function startFullStack(ctx: BenchContext): Promise<FullStack> {
   });
   try {
     const origin = await startWranglerDev({
+      root: ctx.sourceRoot,
       name: "origin",
       config: "origin/wrangler.toml",
       persistTo,
@@ -170,15 +180,72 @@ export async function startFullStack(ctx: BenchContext): Promise<FullStack> {
       envFile: ctx.originEnvFile,
       logFile: ctx.logFile,
     });
-    return { edge, origin, stop: async () => void (await Promise.all([edge.stop(), origin.stop()])) };
+    return {
+      runtime: "wrangler dev",
+      edge,
+      origin,
+      stop: async () => void (await Promise.all([edge.stop(), origin.stop()])),
+    };
   } catch (error) {
     await edge.stop();
     throw error;
   }
 }
 
+/**
+ * Edge + origin in one plain Miniflare process (DESIGN §7's second way): the origin's Durable
+ * Objects and EDGE service binding come from its wrangler config, so this stays in step with it;
+ * both bundled from the run's source snapshot. Several times the throughput of `wrangler dev`
+ * here, which lets the fleet section reach thousands of clients.
+ */
+export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullStack> {
+  const build = join(REPO_ROOT, ".build", "bench");
+  const root = ctx.sourceRoot;
+  const edgeScript = bundleWorker("worker/index.ts", join(build, "full-edge.js"), root);
+  const originScript = bundleWorker("origin/index.ts", join(build, "full-origin.js"), root);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "origin", "wrangler.toml"));
+  const vars = Object.fromEntries(
+    Object.entries(workerOptions.bindings ?? {}).filter(
+      (e): e is [string, string] => typeof e[1] === "string",
+    ),
+  );
+  const stack = await startMiniflare(
+    [
+      {
+        name: "fleetconf-edge",
+        scriptPath: edgeScript,
+        kv: true,
+        bindings: {
+          PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
+          PURGE_SECRET: ctx.secrets.PURGE_SECRET,
+          BUILD_VERSION: "bench",
+        },
+      },
+      {
+        name: "fleetconf-origin",
+        scriptPath: originScript,
+        kv: true,
+        bindings: { ...vars, ...ctx.secrets },
+        extra: {
+          durableObjects: workerOptions.durableObjects ?? {},
+          serviceBindings: workerOptions.serviceBindings ?? {},
+        },
+      },
+    ],
+    ctx.dir("miniflare-full"),
+    () => {},
+  );
+  return {
+    runtime: "miniflare",
+    edge: { url: stack.urls["fleetconf-edge"] as string },
+    origin: { url: stack.urls["fleetconf-origin"] as string },
+    stop: () => stack.dispose(),
+  };
+}
+
 export interface NginxServer {
   url: string;
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -223,5 +290,5 @@ http {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, 10_000, proc);
-  return { url, stop: () => proc.stop() };
+  return { url, pids: () => groupPids(proc.pid), stop: () => proc.stop() };
 }

@@ -5,6 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { groupPids } from "./cpu";
 import { allocatePorts } from "./ports";
 import { type BenchProcess, startProcess, waitForHttp } from "./processes";
 
@@ -16,11 +17,15 @@ export interface DevWorker {
   url: string;
   port: number;
   inspectorPort: number;
+  /** Its processes (wrangler's Node process and the workerd processes it runs), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
 export interface DevWorkerOptions {
   name: string;
+  /** The directory the config path is relative to (the repo, or a frozen copy of it). */
+  root?: string;
   /** Wrangler config, relative to the repo root. */
   config: string;
   persistTo: string;
@@ -66,7 +71,7 @@ export async function startWranglerDev(options: DevWorkerOptions): Promise<DevWo
     ...(options.registry ? { WRANGLER_REGISTRY_PATH: options.registry } : {}),
   };
   const proc: BenchProcess = startProcess(options.name, process.execPath, args, {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env,
     logFile: options.logFile,
   });
@@ -77,5 +82,12 @@ export async function startWranglerDev(options: DevWorkerOptions): Promise<DevWo
     await proc.stop();
     throw new Error(`${options.name}: ${(error as Error).message} (log: ${options.logFile})`);
   }
-  return { name: options.name, url, port, inspectorPort, stop: () => proc.stop() };
+  return {
+    name: options.name,
+    url,
+    port,
+    inspectorPort,
+    pids: () => groupPids(proc.pid),
+    stop: () => proc.stop(),
+  };
 }

@@ -9,12 +9,22 @@
 
 import { describeRun } from "../lib/compare";
 import { type BenchContext, probe } from "../lib/context";
+import { cpuSecondsOf } from "../lib/cpu";
 import { benchDocument } from "../lib/document";
-import { type LoadResult, runLoad } from "../lib/load";
+import { type LoadOptions, type LoadResult, runLoad } from "../lib/load";
 import type { Cell, Section, Target } from "../lib/report";
 import { progress } from "../lib/report";
 import { configPath, type EdgeMiniflare, HOT_KEY } from "../lib/stacks";
 import { median } from "../lib/stats";
+
+/** A load run with the workerd process's CPU time per request (it hosts KV and the Cache API too). */
+async function loadWithCpu(mf: EdgeMiniflare, options: LoadOptions): Promise<LoadResult> {
+  const pids = mf.pids();
+  const before = cpuSecondsOf(pids);
+  const result = await runLoad(options);
+  const cpuUs = ((cpuSecondsOf(pids) - before) * 1e6) / Math.max(1, result.requests);
+  return { ...result, cpuUsPerRequest: Math.round(cpuUs) };
+}
 
 interface TierRun {
   tier: string;
@@ -47,7 +57,7 @@ export async function coldSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
         [memory, edge],
         [cache, noMemory],
       ] as const) {
-        const result = await runLoad({
+        const result = await loadWithCpu(mf, {
           url: hotUrl(base),
           connections: conns,
           durationS,
@@ -76,7 +86,7 @@ export async function coldSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
     [connections, keys.length - sequential],
   ] as const) {
     const kv: TierRun = { tier: "KV", connections: conns, cacheStatus: kvProbe.cacheStatus, runs: [] };
-    const result = await runLoad({
+    const result = await loadWithCpu(mf, {
       url: edge,
       connections: conns,
       amount,
@@ -94,6 +104,7 @@ export async function coldSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
     median(t.runs.map((r) => r.rps)),
     median(t.runs.map((r) => r.p50)),
     median(t.runs.map((r) => r.p99)),
+    median(t.runs.map((r) => r.cpuUsPerRequest ?? Number.NaN)),
     t.runs.reduce((n, r) => n + r.errors, 0),
     t.cacheStatus,
   ]);
@@ -106,8 +117,19 @@ export async function coldSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
       `per run, ${rounds} alternating rounds, medians; the Cache API rows use a second edge worker with ` +
       "MEMORY_CACHE_BYTES=1 (nothing fits in isolate memory). KV rows: freshly seeded keys, each requested exactly " +
       `once (memory and Cache API both miss): ${Math.max(1, Math.floor(coldKeys / 4))} one at a time, the other ` +
-      `${coldKeys - Math.max(1, Math.floor(coldKeys / 4))} with ${connections} connections. Cache-Status is sampled before each run to prove the tier.`,
-    columns: ["tier", "connections", "req/s", "p50 ms", "p99 ms", "errors", "Cache-Status sample"],
+      `${coldKeys - Math.max(1, Math.floor(coldKeys / 4))} with ${connections} connections. Cache-Status is sampled before each run to prove the tier. ` +
+      "CPU µs/req is the whole workerd process, which also runs Miniflare's KV and Cache API emulations; autocannon " +
+      "reports latency in whole milliseconds.",
+    columns: [
+      "tier",
+      "connections",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "CPU µs/req",
+      "errors",
+      "Cache-Status sample",
+    ],
     rows,
     targets,
     notes: [],

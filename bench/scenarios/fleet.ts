@@ -195,8 +195,8 @@ export async function fleetSection(ctx: BenchContext, stack: FullStack): Promise
     detail: `p99 ${r.p99 ?? "never"} ms, 100% ${r.p100 ?? `not reached (${r.converged}/${r.clients})`} ms`,
   }));
   return {
-    id: "fleet",
-    title: `6. Fleet: N SDK clients polling every ${T / 1000} s (wrangler dev, edge + origin)`,
+    id: `fleet/${stack.runtime}`,
+    title: `6. Fleet: N SDK clients polling every ${T / 1000} s (${stack.runtime}, edge + origin)`,
     method:
       "Real SDK clients (client/ createConfigClient, pinned JWKS, signature + digest checked on every 200) in " +
       `one or two Node processes, polling ${KEY} every T = ${T} ms (namespace max-age ${maxAge} s so the edge does not ` +
@@ -209,6 +209,7 @@ export async function fleetSection(ctx: BenchContext, stack: FullStack): Promise
       "body KiB/s",
       "header KiB/s",
       "errors",
+      "mean RTT ms",
       "50% ms",
       "99% ms",
       "100% ms",

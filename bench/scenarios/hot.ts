@@ -13,6 +13,8 @@ import { ratio } from "../lib/stats";
 interface Endpoint {
   label: string;
   base: string;
+  /** The server's processes, for CPU per request. */
+  pids?: () => number[];
 }
 
 export interface HotRow {
@@ -53,11 +55,14 @@ export async function hotPair(
   progress(section, `edge Cache-Status`, tier ?? "(none)");
   const rows: HotRow[] = [];
   for (const condition of ["200", "304"] as const) {
-    const variants: Variant[] = endpoints.map((endpoint) => ({
-      label: `${endpoint.label} ${condition}`,
-      url: `${endpoint.base}${configPath(key)}`,
-      headers: condition === "304" ? (conditional.get(endpoint.label) ?? {}) : {},
-    }));
+    const variants: Variant[] = endpoints.map(
+      (endpoint): Variant => ({
+        label: `${endpoint.label} ${condition}`,
+        url: `${endpoint.base}${configPath(key)}`,
+        headers: condition === "304" ? (conditional.get(endpoint.label) ?? {}) : {},
+        ...(endpoint.pids ? { cpuPids: endpoint.pids } : {}),
+      }),
+    );
     const summaries = await compareVariants(variants, {
       section,
       rounds: ctx.sizes.rounds,
@@ -82,19 +87,20 @@ export async function hotOnWrangler(ctx: BenchContext, pair: WranglerPair): Prom
   return hotPair(
     ctx,
     "wrangler dev",
-    { label: "edge", base: pair.edge.url },
-    { label: "bare", base: pair.bare.url },
+    { label: "edge", base: pair.edge.url, pids: pair.edge.pids },
+    { label: "bare", base: pair.bare.url, pids: pair.bare.pids },
   );
 }
 
 export async function hotOnMiniflare(ctx: BenchContext, mf: EdgeMiniflare): Promise<HotRow[]> {
   const edge = mf.urls[mf.edge] as string;
   const bare = mf.urls[mf.bare] as string;
-  return hotPair(ctx, "miniflare", { label: "edge", base: edge }, { label: "bare", base: bare });
+  const pids = mf.pids;
+  return hotPair(ctx, "miniflare", { label: "edge", base: edge, pids }, { label: "bare", base: bare, pids });
 }
 
 export async function hotOnNginx(ctx: BenchContext, nginx: NginxServer): Promise<HotRow[]> {
-  return hotPair(ctx, "nginx", { label: "nginx", base: nginx.url }, null);
+  return hotPair(ctx, "nginx", { label: "nginx", base: nginx.url, pids: nginx.pids }, null);
 }
 
 export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section {

@@ -63,6 +63,12 @@ async function phase(
   return p;
 }
 
+export function stackDescription(stack: FullStack): string {
+  return stack.runtime === "miniflare"
+    ? "Edge and origin in one plain Miniflare process (the origin's Durable Objects and EDGE binding from origin/wrangler.toml)"
+    : "Edge and origin under `wrangler dev`, sharing one KV and a private dev registry, as `npm run dev` runs them";
+}
+
 export async function originSection(ctx: BenchContext, stack: FullStack): Promise<Section> {
   const admin = await OriginAdmin.create(stack.origin.url, ctx.secrets.ADMIN_JWT_SECRET);
   await admin.setNamespace("bench", { visibility: "public" });
@@ -98,10 +104,10 @@ export async function originSection(ctx: BenchContext, stack: FullStack): Promis
     ];
   });
   return {
-    id: "origin",
-    title: "4. Origin: publish latency and throughput (wrangler dev, edge + origin)",
+    id: `origin/${stack.runtime}`,
+    title: `4. Origin: publish latency and throughput (${stack.runtime}, edge + origin)`,
     method:
-      "Edge and origin under `wrangler dev` sharing one KV, as `npm run dev` runs them. PUT /v1/configs/{key} with a " +
+      `${stackDescription(stack)}. PUT /v1/configs/{key} with a ` +
       `fresh 4 KiB document each time; sequential: ${publishes} publishes one after another; concurrent: ` +
       `${concurrentPublishes} publishes from ${CONCURRENCY} loops at once, on ${CONCURRENCY} keys of one namespace or all on one key. ` +
       "Latency is request sent → 201 received (the origin acknowledges after SQLite, KV writes and the edge purge).",

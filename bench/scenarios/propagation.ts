@@ -12,6 +12,7 @@ import type { Cell, Section } from "../lib/report";
 import { progress } from "../lib/report";
 import type { FullStack } from "../lib/stacks";
 import { summarize } from "../lib/stats";
+import { stackDescription } from "./origin";
 
 const KEY = "bench/prop/flags";
 const GIVE_UP_MS = 10_000;
@@ -60,10 +61,10 @@ export async function propagationSection(ctx: BenchContext, stack: FullStack): P
   );
   const rows: Cell[][] = [[latencies.length, s.p50, s.p90, s.p99, s.max, firstPoll, timeouts]];
   return {
-    id: "propagation",
-    title: "5. Propagation: publish acknowledged → edge serves the new version",
+    id: `propagation/${stack.runtime}`,
+    title: `5. Propagation: publish acknowledged → edge serves the new version (${stack.runtime})`,
     method:
-      `Full stack under wrangler dev; ${ctx.sizes.propagationPublishes} publishes of a 4 KiB config to ${KEY}, one at a ` +
+      `${stackDescription(stack)}; ${ctx.sizes.propagationPublishes} publishes of a 4 KiB config to ${KEY}, one at a ` +
       "time. Before each, one edge read makes the old version hot in isolate memory; after the 201, edge reads back to " +
       `back until Config-Version shows the new version (give up after ${GIVE_UP_MS / 1000} s).`,
     columns: ["publishes", "p50 ms", "p90 ms", "p99 ms", "max ms", "new on first read", "never seen"],

@@ -33,6 +33,7 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
           label: `${name} ${label} ${condition}`,
           url: `${base}${configPath(sizeKey(label))}`,
           headers: condition === "304" ? { "If-None-Match": etags.get(`${name} ${label}`) ?? "" } : {},
+          cpuPids: mf.pids,
         }),
       ),
     );
@@ -59,9 +60,11 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
         edge.rps,
         edge.p50,
         edge.p99,
+        edge.cpuUs,
         mibps,
         bare?.rps ?? null,
         bare?.p99 ?? null,
+        bare?.cpuUs ?? null,
         bare ? ratio(edge.rps, bare.rps) : null,
       ]);
     }
@@ -69,6 +72,14 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
   const small = summaries.get("edge 1k 304");
   const large = summaries.get("edge 1m 304");
   const targets: Target[] = [];
+  if (small?.cpuUs && large?.cpuUs) {
+    const r = ratio(large.cpuUs, small.cpuUs);
+    targets.push({
+      name: "304 on 1 MiB within 10% of 304 on 1 KiB (CPU per request)",
+      met: r <= 1.1,
+      detail: `${r}× (${large.cpuUs} vs ${small.cpuUs} µs/req)`,
+    });
+  }
   if (small && large) {
     const r = ratio(large.rps, small.rps);
     targets.push({
@@ -90,9 +101,11 @@ export async function sizeSection(ctx: BenchContext, mf: EdgeMiniflare): Promise
       "edge req/s",
       "edge p50 ms",
       "edge p99 ms",
+      "edge CPU µs/req",
       "edge MiB/s",
       "bare req/s",
       "bare p99 ms",
+      "bare CPU µs/req",
       "req/s ratio",
     ],
     rows,

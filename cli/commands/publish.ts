@@ -3,17 +3,18 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { checkJsonDocument } from "../../core/json";
 import type { PublishResult } from "../admin-api";
-import { flag, stringOption } from "../args";
+import { flag, integerOption, stringOption } from "../args";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { CliError, UsageError } from "../errors";
 import { formatBytes, type Io, type Output } from "../output";
+import { DEFAULT_WAIT_TIMEOUT_SECONDS, parseWaitTarget, waitForConvergence } from "../wait-convergence";
 
 const NAME = "publish";
 
 export const publishCommand: Command = {
   name: NAME,
   summary: "Publish a JSON file (or stdin) as the key's next version",
-  usage: "publish KEY FILE|- [--if-match ETAG | --create] [-m MESSAGE]",
+  usage: "publish KEY FILE|- [--if-match ETAG | --create] [-m MESSAGE] [--wait 95% [--timeout S]]",
   help: `Reads the document from FILE, or from stdin with "-", checks locally that it is JSON the origin
 accepts (UTF-8, no duplicate names, nesting ≤ 64), and publishes it. Publishing the same bytes as the
 current version changes nothing and reports that version.
@@ -22,6 +23,11 @@ Options:
   --if-match ETAG     publish only if the current version still has this ETag (else 412)
   --create            publish only if the key has no current version (If-None-Match: *)
   -m, --message TEXT  a note for the audit log and history
+  --wait SHARE        then wait until SHARE (e.g. 95%) of the clients polling the key hold the
+                      version meant for them (fleetconf fleet), with a progress bar; exit 1 if not
+                      reached within --timeout
+  --timeout SECONDS   how long --wait waits (default 120)
+  --window SECONDS    which clients --wait counts: those seen in the last SECONDS (default 300)
 
 Examples:
   fleetconf publish payments/prod/flags flags.json -m "enable new checkout"
@@ -30,6 +36,9 @@ Examples:
     "if-match": { type: "string" },
     create: { type: "boolean" },
     message: { type: "string", short: "m" },
+    wait: { type: "string" },
+    timeout: { type: "string" },
+    window: { type: "string" },
   },
   positionals: { min: 2, max: 2 },
   async run(ctx: CommandContext) {
@@ -38,6 +47,12 @@ Examples:
     const ifMatch = stringOption(ctx.values, "if-match");
     const create = flag(ctx.values, "create");
     if (ifMatch && create) throw new UsageError("--if-match and --create exclude each other", NAME);
+    // Parsed before publishing, so a typo in --wait does not leave a publish behind.
+    const waitRaw = stringOption(ctx.values, "wait");
+    const waitTarget = waitRaw === undefined ? null : parseWaitTarget(waitRaw, NAME);
+    const timeoutSeconds =
+      integerOption(ctx.values, "timeout", { min: 1, max: 86_400 }, NAME) ?? DEFAULT_WAIT_TIMEOUT_SECONDS;
+    const windowSeconds = integerOption(ctx.values, "window", { min: 1, max: 86_400 }, NAME) ?? 300;
     const body = await readDocument(source, ctx.io, ctx.out);
     const api = await ctx.api();
     ctx.out.progress(`publishing ${key} (${formatBytes(body.length)})…`);
@@ -47,7 +62,23 @@ Examples:
       ...(create ? { create } : {}),
       ...(message ? { message } : {}),
     });
-    ctx.out.result({ ...result, key }, describeWrite(ctx.out, key, result, { size: body.length }));
+    if (waitTarget === null) {
+      ctx.out.result({ ...result, key }, describeWrite(ctx.out, key, result, { size: body.length }));
+      return 0;
+    }
+    if (!ctx.out.json) ctx.out.result(null, describeWrite(ctx.out, key, result, { size: body.length }));
+    const fleet = await waitForConvergence(api, ctx.out, {
+      key,
+      version: result.version,
+      target: waitTarget,
+      timeoutSeconds,
+      windowSeconds,
+      signal: ctx.stopSignal(),
+    });
+    ctx.out.result(
+      { ...result, key, fleet },
+      `${ctx.out.paint.green("✔")} ${(fleet.converged * 100).toFixed(1)}% of ${fleet.clients} clients converged on v${result.version}`,
+    );
     return 0;
   },
 };
@@ -71,7 +102,8 @@ export function describeWrite(
   return `${p.green("✔")} ${options.verb ?? "published"} ${key} ${p.bold(`v${result.version}`)} (${etag}${bytes})${pending}`;
 }
 
-async function readDocument(source: string, io: Io, out: Output): Promise<Uint8Array> {
+/** Reads FILE or stdin ("-") and checks it is JSON the origin accepts (line and column on error). */
+export async function readDocument(source: string, io: Io, out: Output): Promise<Uint8Array> {
   let bytes: Uint8Array;
   if (source === "-") {
     if (io.stdin.isTTY) out.note("reading the document from stdin (end with Ctrl-D)…");

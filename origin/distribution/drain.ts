@@ -6,6 +6,7 @@
  * was committed meanwhile; otherwise it stays for the next attempt (every write is idempotent).
  */
 import { encodeSnapshot, type HeadRecord, kvKeys, type SnapshotMeta } from "../../core";
+import { rolloutHeadFor } from "../store/rollouts";
 import {
   listOutbox,
   markWritten,
@@ -85,8 +86,11 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
   const state = readKey(sql, key);
   if (!state || state.current_version === null) return 0;
   const headVersion = state.current_version;
+  // Read with the key's state, before any await, so the head describes one committed moment. A
+  // running rollout's candidate is above the live version: its snapshot goes to KV first too.
+  const rollout = state.deleted ? null : rolloutHeadFor(sql, key);
   let written = 0;
-  for (const version of unwrittenVersions(sql, key, headVersion)) {
+  for (const version of unwrittenVersions(sql, key, Math.max(headVersion, rollout?.candidate.version ?? 0))) {
     const record = readVersion(sql, key, version);
     if (!record) continue;
     const meta: SnapshotMeta = {
@@ -116,7 +120,7 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     // For a tombstone, when it was deleted; the edge answers 404 whatever the time.
     publishedAt: state.deleted ? state.updated_at : current.publishedAt,
     deleted: state.deleted === 1,
-    rollout: null,
+    rollout,
   };
   await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
   return written;

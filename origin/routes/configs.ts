@@ -1,6 +1,7 @@
 /**
  * `/v1/configs/{key}`: publish (PUT), read (GET), tombstone (DELETE), history
- * (`/versions`, `/versions/{n}`) and rollback (POST `/rollback`), DESIGN §4. Handlers parse the
+ * (`/versions`, `/versions/{n}`) and rollback (POST `/rollback`), DESIGN §4; staged rollouts
+ * (`/rollout`, routes/rollouts.ts) and diffs (`/diff`, routes/diff.ts). Handlers parse the
  * request into typed values, check the scope, and leave every decision that depends on stored
  * state to the namespace's Durable Object, which makes it under its lock.
  */
@@ -14,6 +15,8 @@ import { readConfigMessage, readPreconditions } from "../http/headers";
 import { unwrap } from "../http/store-call";
 import { requireScope } from "../middleware/admin-auth";
 import type { DeleteOutcome, StoredVersion, VersionRecord, WriteOutcome } from "../store/types";
+import { readDiff } from "./diff";
+import { finishRollout, readRollout, readRolloutHeader, rolloutDocument, updateRollout } from "./rollouts";
 
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -24,7 +27,8 @@ export function configRoutes(): Hono<OriginApp> {
   routes.get("/*", readConfig);
   routes.put("/*", publishConfig);
   routes.delete("/*", deleteConfig);
-  routes.post("/*", rollbackConfig);
+  routes.post("/*", postToConfig);
+  routes.patch("/*", (c) => updateRollout(c, targetOf(c).key));
   return routes;
 }
 
@@ -60,8 +64,26 @@ async function readConfig(c: Context<OriginApp>): Promise<Response> {
       annotate(c, { version: found.record.version });
       return versionDocument(found);
     }
+    case "rollout":
+      return readRollout(c, target.key);
+    case "diff":
+      return readDiff(c, target.key);
     case "rollback":
-      throw new FleetconfError("method_not_allowed", "Rollback is a POST.", { headers: { Allow: "POST" } });
+    case "rollout-complete":
+    case "rollout-abort":
+      throw new FleetconfError("method_not_allowed", "This is a POST.", { headers: { Allow: "POST" } });
+  }
+}
+
+async function postToConfig(c: Context<OriginApp>): Promise<Response> {
+  const target = targetOf(c);
+  switch (target.resource) {
+    case "rollout-complete":
+      return finishRollout(c, target.key, "complete");
+    case "rollout-abort":
+      return finishRollout(c, target.key, "abort");
+    default:
+      return rollbackConfig(c);
   }
 }
 
@@ -70,21 +92,24 @@ async function publishConfig(c: Context<OriginApp>): Promise<Response> {
   requireScope(c, { action: "publish", namespace });
   const conditions = readPreconditions(c.req.raw.headers, { ifNoneMatch: true });
   const message = readConfigMessage(c.req.raw.headers);
+  const rollout = readRolloutHeader(c.req.raw.headers);
   const body = await readConfigBody(c.req.raw, c.get("services").config.maxConfigBytes);
+  const store = c.get("services").store(namespace);
   const outcome = unwrap(
-    await c
-      .get("services")
-      .store(namespace)
-      .publish({
-        namespace,
-        key,
-        body,
-        ...conditions,
-        actor: c.get("caller").sub,
-        message,
-      }),
+    await store.publish({
+      namespace,
+      key,
+      body,
+      ...conditions,
+      actor: c.get("caller").sub,
+      message,
+      rollout,
+    }),
   );
-  return writeResponse(c, outcome);
+  if (rollout === null) return writeResponse(c, outcome);
+  // A rollout start answers with the rollout too: its share now and when it reaches everyone.
+  const view = unwrap(await store.rolloutStatus(key));
+  return writeResponse(c, outcome, view.rollout ? { rollout: rolloutDocument(view, Date.now()) } : {});
 }
 
 async function rollbackConfig(c: Context<OriginApp>): Promise<Response> {
@@ -145,7 +170,11 @@ async function deleteConfig(c: Context<OriginApp>): Promise<Response> {
 }
 
 /** 201 for a new version (with Location), 200 when the bytes equal the current version's. */
-function writeResponse(c: Context<OriginApp>, outcome: WriteOutcome): Response {
+function writeResponse(
+  c: Context<OriginApp>,
+  outcome: WriteOutcome,
+  extra: Record<string, unknown> = {},
+): Response {
   const { record } = outcome;
   annotate(c, { version: record.version, created: outcome.created, distribution: outcome.distribution });
   const headers: Record<string, string> = {
@@ -162,6 +191,7 @@ function writeResponse(c: Context<OriginApp>, outcome: WriteOutcome): Response {
       digest: record.digest,
       publishedAt: new Date(record.publishedAt).toISOString(),
       distribution: outcome.distribution,
+      ...extra,
     },
     outcome.created ? 201 : 200,
     headers,

@@ -15,14 +15,20 @@ import type { DistributionDeps } from "../distribution/drain";
 import { purgerFor } from "../distribution/purger";
 import { DrainScheduler } from "../distribution/scheduler";
 import type { OriginEnv } from "../env";
+import { diffSides, type VersionRef } from "./diff-sides";
 import { AsyncMutex } from "./mutex";
 import { preconditionFailure } from "./preconditions";
+import { type Committed, planPublish } from "./publish-plan";
 import { failure, type StoreResult, success } from "./result";
+import { insertRollout } from "./rollout-tables";
+import * as rollouts from "./rollouts";
 import { ensureSchema } from "./schema";
+import * as schemas from "./schemas";
+import { type NamespaceStatus, namespaceStatus } from "./status";
+import type { CommitOptions, StoreCore } from "./store-core";
 import * as tables from "./tables";
 import type {
   AuditAction,
-  AuditDetail,
   AuditPage,
   AuditQuery,
   ChangeMeta,
@@ -32,6 +38,12 @@ import type {
   HistoryPage,
   PublishInput,
   RollbackInput,
+  RolloutChange,
+  RolloutUpdateInput,
+  RolloutView,
+  SchemaInput,
+  SchemaOutcome,
+  SchemaRecord,
   SettingsOutcome,
   SettingsPatch,
   StoredVersion,
@@ -40,13 +52,12 @@ import type {
   WriteOutcome,
 } from "./types";
 
-/** A write's outcome inside the lock, before distribution. */
-type Committed = { created: boolean; record: VersionRecord };
-
 export class NamespaceStore extends DurableObject<OriginEnv> {
   private readonly sql: SqlStorage;
   private readonly writes = new AsyncMutex();
   private readonly drains: DrainScheduler;
+  /** What the rollout and schema operations (rollouts.ts, schemas.ts) use of this object. */
+  private readonly core: StoreCore;
   /**
    * Test seam: replaces the KV writer and/or purger the drain uses. An instance field, not a
    * method, so it is not callable over RPC; tests set it inside `runInDurableObject`.
@@ -58,6 +69,14 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
     this.sql = ctx.storage.sql;
     ensureSchema(this.sql);
     this.drains = new DrainScheduler(ctx.storage, () => this.distributionDeps());
+    this.core = {
+      sql: this.sql,
+      transaction: (work) => ctx.storage.transactionSync(work),
+      locked: (work) => this.writes.run(work),
+      commitVersion: async (change, body, options) =>
+        this.commitVersion(await originConfig(this.env), change, body, options),
+      distribute: (key) => this.distribute(key),
+    };
     // A drain cut short by eviction leaves outbox rows behind: make sure an alarm will find them.
     if (tables.listOutbox(this.sql).length > 0)
       void ctx.blockConcurrencyWhile(() => this.drains.ensureAlarm());
@@ -67,14 +86,9 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
     const config = await originConfig(this.env);
     const digest = contentDigestOf(await sha256(input.body));
     const result = await this.writes.run(async () => {
-      const live = tables.readLive(this.sql, input.key);
-      const failed = preconditionFailure(live, input);
-      if (failed) return failure<Committed>("precondition_failed", failed);
-      // Same bytes as the live version: idempotent, no new version and no audit entry (DESIGN §2).
-      if (live && live.digest === digest && live.size === input.body.length) {
-        return success<Committed>({ created: false, record: live });
-      }
-      const record = await this.commitVersion(config, input, input.body, "publish", live, null);
+      const plan = planPublish(this.sql, input, digest);
+      if (plan.kind === "answer") return plan.result;
+      const record = await this.commitVersion(config, input, input.body, plan.options);
       return success<Committed>({ created: true, record });
     });
     if (!result.ok) return result;
@@ -90,11 +104,19 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
       const live = tables.readLive(this.sql, input.key);
       const failed = preconditionFailure(live, input);
       if (failed) return failure<Committed>("precondition_failed", failed);
+      const conflict = rollouts.rolloutConflict(this.sql, input.key, "a rollback");
+      if (conflict) return failure<Committed>("conflict", conflict);
       if (live && live.digest === target.digest && live.size === target.size) {
         return success<Committed>({ created: false, record: live });
       }
       const body = tables.readBody(this.sql, input.key, input.to);
-      const record = await this.commitVersion(config, input, body, "rollback", live, { to: input.to });
+      const invalid = schemas.schemaViolation<Committed>(this.sql, input.key, body, `Version ${input.to}`);
+      if (invalid) return invalid;
+      const record = await this.commitVersion(config, input, body, {
+        action: "rollback",
+        live,
+        detail: { to: input.to },
+      });
       return success<Committed>({ created: true, record });
     });
     if (!result.ok) return result;
@@ -109,6 +131,8 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
         return failure<{ version: number; at: number }>("not_found", notFound(input.key, row));
       const failed = preconditionFailure(live, input);
       if (failed) return failure<{ version: number; at: number }>("precondition_failed", failed);
+      const conflict = rollouts.rolloutConflict(this.sql, input.key, "a delete");
+      if (conflict) return failure<{ version: number; at: number }>("conflict", conflict);
       const at = Date.now();
       this.ctx.storage.transactionSync(() => {
         tables.writeKey(this.sql, { ...row, deleted: 1, updated_at: at });
@@ -222,19 +246,63 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
     return { entries, nextAfter: rows.length > query.limit && last ? last.id : null };
   }
 
+  /** The namespace's keys, rollouts, outbox and recent errors, for GET /v1/status (status.ts). */
+  status(): NamespaceStatus {
+    return namespaceStatus(this.sql);
+  }
+
+  rolloutStatus(key: string): StoreResult<RolloutView> {
+    return rollouts.rolloutView(this.sql, key);
+  }
+
+  updateRollout(input: RolloutUpdateInput): Promise<StoreResult<RolloutChange>> {
+    return rollouts.updateRollout(this.core, input);
+  }
+
+  completeRollout(input: ChangeMeta): Promise<StoreResult<RolloutChange>> {
+    return rollouts.completeRollout(this.core, input);
+  }
+
+  abortRollout(input: ChangeMeta): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+    return rollouts.abortRollout(this.core, input);
+  }
+
+  putSchema(input: SchemaInput): Promise<StoreResult<SchemaOutcome>> {
+    return schemas.putSchema(this.core, input);
+  }
+
+  schema(key: string): StoreResult<SchemaRecord> {
+    return schemas.getSchema(this.sql, key);
+  }
+
+  deleteSchema(input: ChangeMeta): Promise<StoreResult<SchemaRecord>> {
+    return schemas.removeSchema(this.core, input);
+  }
+
+  /** The two versions' bytes for a diff (the patch is computed by the caller, outside the object). */
+  diffSides(
+    key: string,
+    from: VersionRef,
+    to: VersionRef,
+  ): StoreResult<{ from: StoredVersion; to: StoredVersion }> {
+    return diffSides(this.sql, key, from, to);
+  }
+
   override async alarm(): Promise<void> {
     await this.drains.request();
   }
 
-  /** Signs the snapshot, then commits version, key row, audit entry and outbox row at once. */
+  /**
+   * Signs the snapshot, then commits version, key row, audit entry and outbox row at once. When
+   * starting a rollout the key's live version stays `options.live` and the rollout row is added.
+   */
   private async commitVersion(
     config: OriginConfig,
     change: ChangeMeta,
     body: Uint8Array,
-    action: "publish" | "rollback",
-    live: VersionRecord | null,
-    detail: AuditDetail | null,
+    options: CommitOptions,
   ): Promise<VersionRecord> {
+    const { action, live, detail, startRollout } = options;
     const row = tables.readKey(this.sql, change.key);
     const version = row?.next_version ?? 1;
     const publishedAt = Date.now();
@@ -251,11 +319,23 @@ export class NamespaceStore extends DurableObject<OriginEnv> {
       tables.insertVersion(this.sql, record, body);
       tables.writeKey(this.sql, {
         key: change.key,
-        current_version: version,
+        current_version: startRollout && live ? live.version : version,
         deleted: 0,
         next_version: version + 1,
         updated_at: publishedAt,
       });
+      if (startRollout && live) {
+        insertRollout(this.sql, {
+          ...startRollout,
+          key: change.key,
+          stableVersion: live.version,
+          candidateVersion: version,
+          at: publishedAt,
+          actor: change.actor,
+          message: change.message,
+        });
+      }
+      options.alongside?.(version, publishedAt);
       tables.appendAudit(this.sql, {
         ...auditBase(change, action, publishedAt),
         fromVersion: live?.version ?? null,

@@ -97,7 +97,13 @@ export function insertRollout(
 }
 
 /** Replaces how the running rollout's share is set (PATCH …/rollout). */
-export function updateRolloutSpec(sql: SqlStorage, id: number, spec: RolloutSpec, at: number, actor: string): void {
+export function updateRolloutSpec(
+  sql: SqlStorage,
+  id: number,
+  spec: RolloutSpec,
+  at: number,
+  actor: string,
+): void {
   sql.exec(
     `UPDATE rollouts SET mode = ?, percent = ?, start = ?, step = ?, every_seconds = ?, updated_at = ?,
        updated_by = ? WHERE id = ? AND ended_at IS NULL`,

@@ -5,6 +5,7 @@
  * dialect, resolvable `$ref`s), so evaluating it at publish time does not fail for its own reasons.
  */
 import {
+  dereference,
   ignoredKeyword,
   type OutputUnit,
   type Schema,
@@ -30,13 +31,16 @@ export function compileSchema(text: string): CompiledSchema {
   const problem = schemaProblem(value);
   if (problem !== null) return { ok: false, reason: problem };
   let validator: Validator;
+  let lookup: Record<string, unknown>;
   try {
+    // The same table the validator builds for itself, to check every $ref resolves in it.
+    lookup = dereference(value as Schema | boolean);
     // shortCircuit=false: report every error, not only the first.
     validator = new Validator(value as Schema | boolean, "2020-12", false);
   } catch (error) {
     return { ok: false, reason: messageOf(error) };
   }
-  const unresolved = unresolvedRef(value as Walkable, validator.lookup);
+  const unresolved = unresolvedRef(value as Walkable, lookup);
   if (unresolved !== null) {
     return {
       ok: false,

@@ -58,7 +58,8 @@ export function schemaProblem(schema: Json): string | null {
 }
 
 function check(schema: Json, at: string): string | null {
-  if (!isObject(schema)) return isSchema(schema) ? null : `${at || "(root)"}: must be a schema (object or boolean)`;
+  if (!isObject(schema))
+    return isSchema(schema) ? null : `${at || "(root)"}: must be a schema (object or boolean)`;
   const fail = (keyword: string, what: string) => `${at}/${escapePointerToken(keyword)}: ${what}`;
   for (const keyword of ONE_SCHEMA) {
     const value = schema[keyword];
@@ -84,7 +85,8 @@ function check(schema: Json, at: string): string | null {
   for (const keyword of SCHEMA_LISTS) {
     const value = schema[keyword];
     if (value === undefined) continue;
-    if (!Array.isArray(value) || value.length === 0) return fail(keyword, "must be a non-empty array of schemas");
+    if (!Array.isArray(value) || value.length === 0)
+      return fail(keyword, "must be a non-empty array of schemas");
     for (const [index, sub] of value.entries()) {
       const problem = check(sub, `${at}/${keyword}/${index}`);
       if (problem) return problem;
@@ -104,7 +106,8 @@ function checkAssertions(schema: JsonObject, fail: (keyword: string, what: strin
     if (!valid) return fail("type", `must be one of ${[...TYPES].join(", ")}, or a list of them`);
   }
   for (const keyword of NUMBERS) {
-    if (schema[keyword] !== undefined && !Number.isFinite(schema[keyword])) return fail(keyword, "must be a number");
+    if (schema[keyword] !== undefined && !Number.isFinite(schema[keyword]))
+      return fail(keyword, "must be a number");
   }
   const multipleOf = schema.multipleOf;
   if (multipleOf !== undefined && !(typeof multipleOf === "number" && multipleOf > 0)) {
@@ -117,7 +120,8 @@ function checkAssertions(schema: JsonObject, fail: (keyword: string, what: strin
     }
   }
   for (const keyword of STRINGS) {
-    if (schema[keyword] !== undefined && typeof schema[keyword] !== "string") return fail(keyword, "must be a string");
+    if (schema[keyword] !== undefined && typeof schema[keyword] !== "string")
+      return fail(keyword, "must be a string");
   }
   if (schema.pattern !== undefined && !(typeof schema.pattern === "string" && compiles(schema.pattern))) {
     return fail("pattern", "must be a valid regular expression");

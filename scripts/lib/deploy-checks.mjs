@@ -64,3 +64,26 @@ export function credentialSource(env = process.env, home = homedir()) {
   }
   return undefined;
 }
+
+/**
+ * A wrangler.toml without its `[[services]]` bindings to `service`. The edge and the origin bind
+ * each other, and Cloudflare refuses a binding to a Worker that does not exist yet (API error
+ * 10143), so the very first deploy ships the edge once without its ORIGIN binding.
+ */
+export function withoutServiceBinding(tomlText, service) {
+  const parts = tomlText.split(/^(?=\s*\[)/m);
+  return parts
+    .filter((part) => {
+      if (!/^\s*\[\[services\]\]/.test(part)) return true;
+      return !new RegExp(
+        `^\\s*service\\s*=\\s*"${service.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"\\s*$`,
+        "m",
+      ).test(part);
+    })
+    .join("");
+}
+
+/** The services a wrangler.toml binds to (`[[services]] service = "…"`). */
+export function boundServices(tomlText) {
+  return [...tomlText.matchAll(/^\s*\[\[services\]\][^[]*?^\s*service\s*=\s*"([^"]+)"/gm)].map((m) => m[1]);
+}

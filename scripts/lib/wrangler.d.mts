@@ -15,7 +15,13 @@ export function wranglerDevArgs(options: {
   envFile?: string;
   vars?: Record<string, string>;
 }): string[];
+export function lastBindingStatus(
+  lines: readonly string[],
+  binding: string,
+  service: string,
+): "connected" | "not connected" | undefined;
 export function lastEdgeBindingStatus(lines: readonly string[]): "connected" | "not connected" | undefined;
+export function bindingsConnected(edgeLines: readonly string[], originLines: readonly string[]): boolean;
 export function waitForHealthy(
   url: string,
   options?: { proc?: ManagedProcess; timeoutMs?: number; intervalMs?: number; failFastMs?: number },

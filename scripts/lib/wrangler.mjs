@@ -45,13 +45,32 @@ export function wranglerDevArgs({ config, port, inspectorPort, persistTo, envFil
   ];
 }
 
-/** The last status wrangler printed for the origin's EDGE binding (it reprints on registry changes). */
-export function lastEdgeBindingStatus(lines) {
+/**
+ * The last status wrangler printed for a service binding (`env.EDGE (fleetconf-edge) … [connected]`);
+ * it reprints its bindings table whenever a dev-registry peer comes or goes. Undefined if the
+ * worker has no such binding.
+ */
+export function lastBindingStatus(lines, binding, service) {
+  const pattern = new RegExp(`env\\.${binding} \\(${service}\\).*\\[(connected|not connected)\\]`);
   for (let i = lines.length - 1; i >= 0; i--) {
-    const match = /env\.EDGE \(fleetconf-edge\).*\[(connected|not connected)\]/.exec(lines[i] ?? "");
+    const match = pattern.exec(lines[i] ?? "");
     if (match) return match[1];
   }
   return undefined;
+}
+
+/** The origin's EDGE binding status (see lastBindingStatus). */
+export function lastEdgeBindingStatus(lines) {
+  return lastBindingStatus(lines, "EDGE", WORKERS.edge.name);
+}
+
+/**
+ * Whether every cross-worker binding the two processes printed is connected: the origin's
+ * EDGE (purges) and, when the edge has one, its ORIGIN (fleet reports).
+ */
+export function bindingsConnected(edgeLines, originLines) {
+  const edgeToOrigin = lastBindingStatus(edgeLines, "ORIGIN", WORKERS.origin.name);
+  return lastEdgeBindingStatus(originLines) === "connected" && edgeToOrigin !== "not connected";
 }
 
 /**

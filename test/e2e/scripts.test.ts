@@ -8,8 +8,17 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { credentialSource, kvIdProblems, LOCAL_KV_ID } from "../../scripts/lib/deploy-checks.mjs";
-import { freePorts } from "../../scripts/lib/processes.mjs";
+import {
+  boundServices,
+  configsKvId,
+  credentialSource,
+  kvIdProblems,
+  LOCAL_KV_ID,
+  withoutServiceBinding,
+} from "../../scripts/lib/deploy-checks.mjs";
+import { ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
+import { freePorts, portIsFree } from "../../scripts/lib/processes.mjs";
+import { generateSecrets, parseDotenv, secretProblems } from "../../scripts/lib/secrets.mjs";
 import { REPO_ROOT } from "../../scripts/lib/wrangler.mjs";
 import { send } from "./support/http";
 
@@ -30,6 +39,14 @@ function processesMentioning(needle: string): number[] {
     }
   }
   return found;
+}
+
+/** A free port whose successor is free too: dev.mjs gives the origin's inspector N+1. */
+async function adjacentFreePorts(): Promise<number> {
+  for (;;) {
+    const [port = 0] = await freePorts(1);
+    if (port < 65535 && (await portIsFree(port + 1))) return port;
+  }
 }
 
 function runDev(args: string[]): { child: ChildProcess; output: () => string } {
@@ -68,13 +85,13 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 describe("npm run dev", () => {
   it("starts both workers, seeds a public demo, prints a working admin token, and stops cleanly on SIGTERM", async () => {
-    const [edgePort, originPort, inspector] = await freePorts(3);
+    const [edgePort, originPort] = await freePorts(2);
+    const inspector = await adjacentFreePorts();
     const state = join(temp, "dev-state");
     const registry = join(temp, "dev-registry");
     const dev = runDev([
       `--edge-port=${edgePort}`,
       `--origin-port=${originPort}`,
-      // The origin's inspector takes the next port; freePorts only vouched for this one.
       `--inspector-port=${inspector}`,
       `--persist-to=${state}`,
       `--registry=${registry}`,
@@ -96,14 +113,16 @@ describe("npm run dev", () => {
       expect(processesMentioning(state).length).toBeGreaterThan(0);
     } finally {
       dev.child.kill("SIGTERM");
-      expect(await exitOf(dev.child)).toBe(0);
+      const code = await exitOf(dev.child);
+      expect(code, dev.output()).toBe(0);
     }
     expect(dev.output()).toContain("[dev] stopped.");
     expect(processesMentioning(state)).toEqual([]);
   });
 
   it("refuses to start when a port is taken, says which, and exits 1", async () => {
-    const [busyPort = 0, otherPort, inspector] = await freePorts(3);
+    const [busyPort = 0, otherPort] = await freePorts(2);
+    const inspector = await adjacentFreePorts();
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(busyPort, "127.0.0.1", resolve));
     try {
@@ -120,6 +139,45 @@ describe("npm run dev", () => {
     } finally {
       holder.close();
     }
+  });
+});
+
+describe(".dev.vars handling of npm run dev", () => {
+  const freshRoot = () => {
+    const root = mkdtempSync(join(temp, "root-"));
+    mkdirSync(join(root, "origin"));
+    return root;
+  };
+
+  it("writes fresh, working secrets on first run and copies them beside the origin's config", () => {
+    const root = freshRoot();
+    const secrets = ensureDevVars(root);
+    expect(secretProblems(secrets)).toEqual([]);
+    const text = readFileSync(join(root, ".dev.vars"), "utf8");
+    expect(readFileSync(join(root, "origin", ".dev.vars"), "utf8")).toBe(text);
+    expect(parseDotenv(text)).toEqual(secrets);
+    // Run again: the same secrets, nothing rewritten.
+    expect(ensureDevVars(root)).toEqual(secrets);
+  });
+
+  it("rewrites JSON.stringify-quoted values, which wrangler would read with backslashes, keeping the keys", () => {
+    const root = freshRoot();
+    const secrets = generateSecrets();
+    const jsonQuoted = Object.entries(secrets)
+      .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+      .join("\n");
+    writeFileSync(join(root, ".dev.vars"), `${jsonQuoted}\n`);
+    expect(secretProblems(parseDotenv(jsonQuoted)).length).toBeGreaterThan(0);
+    expect(ensureDevVars(root)).toEqual(secrets);
+    expect(readFileSync(join(root, ".dev.vars.bak"), "utf8")).toBe(`${jsonQuoted}\n`);
+    expect(parseDotenv(readFileSync(join(root, "origin", ".dev.vars"), "utf8"))).toEqual(secrets);
+  });
+
+  it("refuses a .dev.vars it cannot repair instead of overwriting someone's secrets", () => {
+    const root = freshRoot();
+    writeFileSync(join(root, ".dev.vars"), "SIGNING_KEYS='not json'\n");
+    expect(() => ensureDevVars(root)).toThrow(/will not work as wrangler reads it: .*SIGNING_KEYS/);
+    expect(readFileSync(join(root, ".dev.vars"), "utf8")).toBe("SIGNING_KEYS='not json'\n");
   });
 });
 
@@ -155,6 +213,18 @@ describe("npm run deploy", () => {
     expect(kvIdProblems({ "wrangler.toml": 'name = "x"\n' })).toEqual([
       expect.stringContaining("no [[kv_namespaces]]"),
     ]);
+  });
+
+  it("bootstraps the first deploy from a copy of the edge's config without its ORIGIN binding", () => {
+    const edge = readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8");
+    const toml = `${edge}\n[[services]]\nbinding = "OTHER"\nservice = "something-else"\n`;
+    const bootstrap = withoutServiceBinding(toml, "fleetconf-origin");
+    expect(boundServices(bootstrap)).toEqual(["something-else"]);
+    expect(configsKvId(bootstrap)).toBe(configsKvId(edge));
+    expect(bootstrap).toContain("[vars]");
+    expect(boundServices(readFileSync(join(REPO_ROOT, "origin", "wrangler.toml"), "utf8"))).toContain(
+      "fleetconf-edge",
+    );
   });
 
   it("finds credentials in CLOUDFLARE_API_TOKEN or a wrangler login, and none in an empty home", () => {

@@ -141,65 +141,73 @@ async function liveKey(): Promise<{ ns: string; key: string }> {
 }
 
 describe.each(FAULTS)("when $name", { timeout: 90_000 }, (fault) => {
-  it.each(OPERATIONS)("acknowledges $name as pending, keeps KV consistent, and the alarm completes it", async (op) => {
-    const { ns, key } = await liveKey();
-    const count = await fault.install(ns);
+  it.each(OPERATIONS)(
+    "acknowledges $name as pending, keeps KV consistent, and the alarm completes it",
+    async (op) => {
+      const { ns, key } = await liveKey();
+      const count = await fault.install(ns);
 
-    const res = await op.run(key);
-    expect(res.status).toBe(op.status);
-    if (fault.snapshotsOnly && !op.writesSnapshot) {
-      // Nothing this fault touches is written: the change goes through in full.
-      expect(await res.json()).toMatchObject({ distribution: "complete" });
-      expect(count()).toBe(0);
-      await assertConverged(ns);
-      expect((await edgeState(key)).status).toBe(404);
-      return;
-    }
-    expect(await res.json()).toMatchObject({ distribution: "pending" });
-    expect(count()).toBeGreaterThan(0);
-    // Whatever failed, no head in KV points at a missing snapshot, and the retry is scheduled.
-    await assertHeadsResolve(ns);
-    expect(await outboxLength(ns)).toBe(1);
-    expect(await alarmSet(ns)).toBe(true);
-    // The edge still answers consistently: the old version or the new one, never a broken mix.
-    const during = await edgeState(key);
-    if (during.status === 200) expect(['{"v":2}', '{"v":1}', '{"v":3}']).toContain(during.body);
-    else expect([200, 404]).toContain(during.status);
+      const res = await op.run(key);
+      expect(res.status).toBe(op.status);
+      if (fault.snapshotsOnly && !op.writesSnapshot) {
+        // Nothing this fault touches is written: the change goes through in full.
+        expect(await res.json()).toMatchObject({ distribution: "complete" });
+        expect(count()).toBe(0);
+        await assertConverged(ns);
+        expect((await edgeState(key)).status).toBe(404);
+        return;
+      }
+      expect(await res.json()).toMatchObject({ distribution: "pending" });
+      expect(count()).toBeGreaterThan(0);
+      // Whatever failed, no head in KV points at a missing snapshot, and the retry is scheduled.
+      await assertHeadsResolve(ns);
+      expect(await outboxLength(ns)).toBe(1);
+      expect(await alarmSet(ns)).toBe(true);
+      // The edge still answers consistently: the old version or the new one, never a broken mix.
+      const during = await edgeState(key);
+      if (during.status === 200) expect(['{"v":2}', '{"v":1}', '{"v":3}']).toContain(during.body);
+      else expect([200, 404]).toContain(during.status);
 
-    // A retry while the fault persists fails the same way, safely, and re-arms the alarm.
-    expect(await runDurableObjectAlarm(storeOf(ns))).toBe(true);
-    await assertHeadsResolve(ns);
-    expect(await alarmSet(ns)).toBe(true);
-    injected.kvFaults += fault.name.includes("purge") ? 0 : count();
-    injected.purgeFaults += fault.name.includes("purge") ? count() : 0;
-    injected.cases++;
+      // A retry while the fault persists fails the same way, safely, and re-arms the alarm.
+      expect(await runDurableObjectAlarm(storeOf(ns))).toBe(true);
+      await assertHeadsResolve(ns);
+      expect(await alarmSet(ns)).toBe(true);
+      injected.kvFaults += fault.name.includes("purge") ? 0 : count();
+      injected.purgeFaults += fault.name.includes("purge") ? count() : 0;
+      injected.cases++;
 
-    await injectDistribution(ns, null);
-    expect(await drainByAlarm(ns)).toBeGreaterThanOrEqual(1);
-    expect(await assertConverged(ns)).toBe(op.versions);
-    const after = await edgeState(key);
-    if (op.after === 404) expect(after.status).toBe(404);
-    else expect(after).toEqual({ status: 200, version: String(op.after.version), body: op.after.body });
-  });
+      await injectDistribution(ns, null);
+      expect(await drainByAlarm(ns)).toBeGreaterThanOrEqual(1);
+      expect(await assertConverged(ns)).toBe(op.versions);
+      const after = await edgeState(key);
+      if (op.after === 404) expect(after.status).toBe(404);
+      else expect(after).toEqual({ status: 200, version: String(op.after.version), body: op.after.body });
+    },
+  );
 });
 
 describe("a key's first publish", { timeout: 60_000 }, () => {
-  it.each(FAULTS)("is readable from the origin at once and reaches the edge after the alarm when $name", async (fault) => {
-    const ns = freshNamespace("fault");
-    const key = `${ns}/first`;
-    expect((await call("PUT", `/v1/namespaces/${ns}`, { json: { visibility: "public" } })).status).toBe(200);
-    const count = await fault.install(ns);
-    expect(await publishOk(key, { first: true })).toMatchObject({ version: 1, distribution: "pending" });
-    await assertHeadsResolve(ns);
-    expect((await call("GET", `/v1/configs/${key}`)).status).toBe(200);
-    injected.kvFaults += fault.name.includes("purge") ? 0 : count();
-    injected.purgeFaults += fault.name.includes("purge") ? count() : 0;
-    injected.cases++;
-    await injectDistribution(ns, null);
-    await drainByAlarm(ns);
-    await assertConverged(ns);
-    expect(await edgeState(key)).toEqual({ status: 200, version: "1", body: '{"first":true}' });
-  });
+  it.each(FAULTS)(
+    "is readable from the origin at once and reaches the edge after the alarm when $name",
+    async (fault) => {
+      const ns = freshNamespace("fault");
+      const key = `${ns}/first`;
+      expect((await call("PUT", `/v1/namespaces/${ns}`, { json: { visibility: "public" } })).status).toBe(
+        200,
+      );
+      const count = await fault.install(ns);
+      expect(await publishOk(key, { first: true })).toMatchObject({ version: 1, distribution: "pending" });
+      await assertHeadsResolve(ns);
+      expect((await call("GET", `/v1/configs/${key}`)).status).toBe(200);
+      injected.kvFaults += fault.name.includes("purge") ? 0 : count();
+      injected.purgeFaults += fault.name.includes("purge") ? count() : 0;
+      injected.cases++;
+      await injectDistribution(ns, null);
+      await drainByAlarm(ns);
+      await assertConverged(ns);
+      expect(await edgeState(key)).toEqual({ status: 200, version: "1", body: '{"first":true}' });
+    },
+  );
 });
 
 describe("a publish while a drain is stuck on KV", { timeout: 60_000 }, () => {
@@ -241,6 +249,23 @@ describe("a publish while a drain is stuck on KV", { timeout: 60_000 }, () => {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+describe("the invariant check itself", { timeout: 60_000 }, () => {
+  it("catches a head whose snapshot is missing (a KV that acknowledges snapshot writes it dropped)", async () => {
+    const ns = freshNamespace("fault");
+    const key = `${ns}/app`;
+    await injectDistribution(ns, {
+      kv: {
+        put: async (name, value) => {
+          if (!name.startsWith("snap/")) await originEnv.CONFIGS.put(name, value);
+        },
+      },
+    });
+    expect(await publishOk(key, { lost: true })).toMatchObject({ distribution: "complete" });
+    await expect(assertHeadsResolve(ns)).rejects.toThrow(/whose snapshot is not in KV/);
+    await expect(assertConverged(ns)).rejects.toThrow(/missing from KV/);
+  });
+});
 
 describe("a KV write that never returns", { timeout: 60_000 }, () => {
   it("neither holds the publish nor wedges distribution: pending at once, the alarm completes it", async () => {

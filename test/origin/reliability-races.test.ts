@@ -81,7 +81,9 @@ describe("racing conditional publishes", { timeout: 90_000 }, () => {
   it("answers 201 once and 200 for the rest when 40 identical publishes race", async () => {
     const ns = freshNamespace("race");
     const key = `${ns}/same`;
-    const responses = await Promise.all(Array.from({ length: CONTENDERS }, () => publish(key, { same: true })));
+    const responses = await Promise.all(
+      Array.from({ length: CONTENDERS }, () => publish(key, { same: true })),
+    );
     expect(tally(responses)).toEqual({ 201: 1, 200: CONTENDERS - 1 });
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as { version: number }[];
     expect(new Set(bodies.map((b) => b.version))).toEqual(new Set([1]));

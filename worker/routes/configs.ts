@@ -104,6 +104,7 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
     ...(upstreamError ? { upstreamError } : {}),
     ...(settings.upstreamError ? { settingsUpstreamError: settings.upstreamError } : {}),
   });
+  c.set("served", { key, version, tier, stale, ...(upstreamError ? { upstreamError } : {}) });
   if (isNotModified(c, snapshot)) {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }

@@ -5,7 +5,14 @@
  * (in production the origin uses the zone purge API by Cache-Tag instead, docs/operations.md).
  */
 import { type Context, Hono } from "hono";
-import { annotate, FleetconfError, isValidSegment, parseKey, timingSafeEqualStrings } from "../../core";
+import {
+  annotate,
+  checkJsonDocument,
+  FleetconfError,
+  isValidSegment,
+  parseKey,
+  timingSafeEqualStrings,
+} from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 
 export const PURGE_SECRET_HEADER = "Fleetconf-Purge-Secret";
@@ -37,12 +44,35 @@ export function purgeRoutes(): Hono<EdgeHonoEnv> {
   return routes;
 }
 
+/**
+ * The body as strict JSON text (UTF-8, no duplicate members: core/json.ts), read at most
+ * MAX_PURGE_BODY_BYTES into memory whether or not a Content-Length was sent.
+ */
 async function readBody(c: Context<EdgeHonoEnv>): Promise<string> {
   const declared = Number(c.req.header("Content-Length") ?? "0");
   if (declared > MAX_PURGE_BODY_BYTES) throw tooLarge();
-  const text = await c.req.text();
-  if (text.length > MAX_PURGE_BODY_BYTES) throw tooLarge();
-  return text;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = c.req.raw.body?.getReader();
+  for (;;) {
+    const next = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (next.done) break;
+    total += next.value.byteLength;
+    if (total > MAX_PURGE_BODY_BYTES) {
+      await reader?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(next.value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const checked = checkJsonDocument(bytes);
+  if (!checked.ok) throw invalid(`The body must be one strict JSON document: ${checked.reason}.`);
+  return checked.text;
 }
 
 function tooLarge(): FleetconfError {
@@ -59,6 +89,10 @@ export function parsePurgeRequest(text: string): PurgeRequest {
   }
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw invalid("The body must be an object.");
+  // An unknown member (a typo such as "key") must not turn into a purge of nothing that succeeds.
+  if (Object.keys(body).some((name) => name !== "keys" && name !== "namespaces")) {
+    throw invalid('The body may only hold "keys" and "namespaces".');
+  }
   const { keys = [], namespaces = [] } = body as { keys?: unknown; namespaces?: unknown };
   return {
     keys: listOf(keys, "keys", (key) => parseKey(key).ok),

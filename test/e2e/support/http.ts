@@ -31,7 +31,8 @@ export interface Sent {
 
 /** Sends a request and reads the whole answer, so tests assert on plain values. */
 export async function send(url: string, init: RequestInit = {}): Promise<Sent> {
-  const response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(15_000) });
+  // Generous: a loaded 2-CPU machine running two workerd processes can be slow, but never hangs.
+  const response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(30_000) });
   const text = await response.text();
   let json: unknown;
   try {

@@ -21,7 +21,7 @@ import { mintAdminToken } from "../../../core";
 import { freePorts, type ManagedProcess, sleep } from "../../../scripts/lib/processes.mjs";
 import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets.mjs";
 import {
-  lastEdgeBindingStatus,
+  bindingsConnected,
   REPO_ROOT,
   startWranglerDev,
   WORKERS,
@@ -65,6 +65,11 @@ export interface Stack {
   stop(): Promise<void>;
   stopEdge(): Promise<void>;
   startEdge(): Promise<void>;
+  /**
+   * Restarts both workers over the same state with new secrets (a key rotation, as an operator
+   * would deploy it); `secrets` then holds the new ones.
+   */
+  restartWith(secrets: TestSecrets): Promise<void>;
 }
 
 interface WorkerSpec {
@@ -89,9 +94,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // The edge gets only what it gets in production (docs/deploy.md): no private key, no admin secret.
   const edgeEnv = join(dir, "edge.env");
   const originEnv = join(dir, "origin.env");
-  const edgeSecrets = Object.fromEntries(EDGE_SECRET_NAMES.map((name) => [name, secrets[name]]));
-  writeFileSync(edgeEnv, renderDotenv(edgeSecrets, "e2e edge secrets"), { mode: 0o600 });
-  writeFileSync(originEnv, renderDotenv({ ...secrets }, "e2e origin secrets"), { mode: 0o600 });
+  const writeSecrets = (values: TestSecrets) => {
+    const edgeSecrets = Object.fromEntries(EDGE_SECRET_NAMES.map((name) => [name, values[name]]));
+    writeFileSync(edgeEnv, renderDotenv(edgeSecrets, "e2e edge secrets"), { mode: 0o600 });
+    writeFileSync(originEnv, renderDotenv({ ...values }, "e2e origin secrets"), { mode: 0o600 });
+  };
+  writeSecrets(secrets);
 
   const [edgePort = 0, originPort = 0, edgeInspector = 0, originInspector = 0] = await freePorts(4);
   const specs: Record<Part, WorkerSpec> = {
@@ -145,15 +153,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(`${String(error)}\n--- ${logFile} (tail) ---\n${tail(logFile)}`);
     }
   };
-  // The origin's registry watcher notices the edge a moment after its file appears, and a purge
-  // sent before then fails (to be retried by the origin): wait until wrangler reports it bound.
+  // Each worker's registry watcher notices the other a moment after its file appears, and a call
+  // sent before then fails (a purge is retried by the origin): wait until wrangler reports the
+  // bindings connected (the origin's EDGE, and the edge's ORIGIN when it has one).
   const waitForEdgeBinding = async (): Promise<void> => {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if (lastEdgeBindingStatus(processes.origin?.lines ?? []) === "connected") return;
+      if (bindingsConnected(processes.edge?.lines ?? [], processes.origin?.lines ?? [])) return;
       await sleep(50);
     }
-    log("[harness] the origin never reported env.EDGE as [connected]; continuing");
+    log("[harness] wrangler never reported the service bindings as [connected]; continuing");
   };
   const stopPart = async (part: Part): Promise<void> => {
     const proc = processes[part];
@@ -172,13 +181,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 
   let stopped = false;
-  return {
+  const stack: Stack = {
     edgeUrl: `http://127.0.0.1:${edgePort}`,
     originUrl: `http://127.0.0.1:${originPort}`,
     secrets,
     logFile,
     adminToken: (scope = "admin") =>
-      mintAdminToken(secrets.ADMIN_JWT_SECRET, { scope, ttlSeconds: 3600, sub: "e2e" }),
+      mintAdminToken(stack.secrets.ADMIN_JWT_SECRET, { scope, ttlSeconds: 3600, sub: "e2e" }),
     logLines: (part) => [...(processes[part]?.lines ?? [])],
     tempDir: dir,
     processGroups: () => Object.values(processes).map((proc) => proc.pid),
@@ -199,7 +208,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await boot(specs.edge);
       await waitForEdgeBinding();
     },
+    async restartWith(next) {
+      await stopAll();
+      writeSecrets(next);
+      stack.secrets = next;
+      await Promise.all([boot(specs.edge), boot(specs.origin)]);
+      await waitForEdgeBinding();
+    },
   };
+  return stack;
 }
 
 function tail(logFile: string, lines = 40): string {

@@ -1,0 +1,199 @@
+/**
+ * The origin's safe-deployment routes as typed calls for the CLI: staged rollouts
+ * (`Config-Rollout`, `/v1/configs/{key}/rollout…`), schemas (`/v1/schemas/{key}`), the audit log
+ * (`/v1/audit`) and diffs (`/v1/configs/{key}/diff`). Answers are parsed once, here.
+ */
+import type { JsonChange } from "../core/json-diff";
+import { changesOf, parsePatch } from "../core/json-patch";
+import { type AdminApi, type Answer, headerText, jsonOf, type PublishResult, parseWrite } from "./admin-api";
+import { CliError } from "./errors";
+
+export interface RolloutStatus {
+  key: string;
+  state: "none" | "running" | "completed" | "aborted";
+  live: { version: number; etag: string; publishedAt: string | null };
+  stable?: { version: number };
+  candidate?: { version: number; etag: string; publishedAt: string | null };
+  mode?: "fixed" | "linear";
+  percent?: number;
+  start?: number;
+  step?: number;
+  everySeconds?: number;
+  /** The share of clients on the candidate now (running rollouts only). */
+  share?: number | null;
+  /** When a linear rollout reaches everyone. */
+  fullAt?: string | null;
+  startedAt?: string;
+  startedBy?: string;
+  message?: string | null;
+  endedAt?: string | null;
+  endedBy?: string | null;
+  resultVersion?: number | null;
+  distribution?: string;
+}
+
+export interface SchemaSummary {
+  key: string;
+  digest: string;
+  size: number;
+  updatedAt: string;
+  updatedBy: string;
+  changed?: boolean;
+  created?: boolean;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  key: string | null;
+  fromVersion: number | null;
+  toVersion: number | null;
+  message: string | null;
+  digest: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  namespace: string | null;
+  entries: AuditEntry[];
+  next: string | null;
+}
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const JSON_BODY = { "Content-Type": "application/json" };
+
+function badShape(member: string): CliError {
+  return new CliError(`the origin's answer has no valid ${member}`, { code: "bad_response" });
+}
+
+function parseRollout(doc: Record<string, unknown>): RolloutStatus {
+  const state = doc.state;
+  const live = doc.live as RolloutStatus["live"] | undefined;
+  if (
+    (state !== "none" && state !== "running" && state !== "completed" && state !== "aborted") ||
+    typeof live?.version !== "number"
+  ) {
+    throw badShape("rollout");
+  }
+  return doc as unknown as RolloutStatus;
+}
+
+export async function startRollout(
+  api: AdminApi,
+  key: string,
+  body: Uint8Array,
+  rollout: string,
+  options: { ifMatch?: string; message?: string },
+): Promise<{ write: PublishResult; rollout: RolloutStatus | null }> {
+  const headers: Record<string, string> = { ...JSON_BODY, "Config-Rollout": rollout };
+  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
+  if (options.message) headers["Config-Message"] = headerText(options.message);
+  const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers });
+  const doc = jsonOf(answer);
+  const started = typeof doc.rollout === "object" && doc.rollout !== null;
+  return {
+    write: parseWrite(answer),
+    rollout: started ? parseRollout(doc.rollout as Record<string, unknown>) : null,
+  };
+}
+
+export async function rolloutStatus(api: AdminApi, key: string): Promise<RolloutStatus> {
+  return parseRollout(jsonOf(await api.call("GET", `/v1/configs/${key}/rollout`)));
+}
+
+export async function setRolloutPercent(
+  api: AdminApi,
+  key: string,
+  percent: number,
+  message?: string,
+): Promise<RolloutStatus> {
+  const headers: Record<string, string> = { ...JSON_BODY };
+  if (message) headers["Config-Message"] = headerText(message);
+  const answer = await api.call("PATCH", `/v1/configs/${key}/rollout`, { body: bytes({ percent }), headers });
+  return parseRollout(jsonOf(answer));
+}
+
+export async function finishRollout(
+  api: AdminApi,
+  key: string,
+  how: "complete" | "abort",
+  message?: string,
+): Promise<RolloutStatus> {
+  const headers: Record<string, string> = message ? { "Config-Message": headerText(message) } : {};
+  return parseRollout(jsonOf(await api.call("POST", `/v1/configs/${key}/rollout/${how}`, { headers })));
+}
+
+export async function putSchema(
+  api: AdminApi,
+  key: string,
+  body: Uint8Array,
+  message?: string,
+): Promise<SchemaSummary> {
+  const headers: Record<string, string> = { "Content-Type": "application/schema+json" };
+  if (message) headers["Config-Message"] = headerText(message);
+  const answer = await api.call("PUT", `/v1/schemas/${key}`, { body, headers });
+  const doc = jsonOf(answer);
+  if (typeof doc.digest !== "string") throw badShape("digest");
+  return { ...(doc as unknown as SchemaSummary), created: answer.status === 201 };
+}
+
+export async function getSchema(api: AdminApi, key: string): Promise<Uint8Array> {
+  return (await api.call("GET", `/v1/schemas/${key}`)).bytes;
+}
+
+export async function deleteSchema(api: AdminApi, key: string, message?: string): Promise<SchemaSummary> {
+  const headers: Record<string, string> = message ? { "Config-Message": headerText(message) } : {};
+  return jsonOf(await api.call("DELETE", `/v1/schemas/${key}`, { headers })) as unknown as SchemaSummary;
+}
+
+export async function auditPage(
+  api: AdminApi,
+  query: { namespace?: string; key?: string; since?: string; limit?: number; cursor?: string },
+): Promise<AuditPage> {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const doc = jsonOf(await api.call("GET", `/v1/audit${params.size > 0 ? `?${params}` : ""}`));
+  if (!Array.isArray(doc.entries)) throw badShape("entries");
+  return {
+    namespace: typeof doc.namespace === "string" ? doc.namespace : null,
+    entries: doc.entries as AuditEntry[],
+    next: typeof doc.next === "string" && doc.next.length > 0 ? doc.next : null,
+  };
+}
+
+/**
+ * The origin's diff of two versions (`current`, `candidate` or a number), with the versions they
+ * resolved to; null when this origin has no diff route (older origins answer 400/404 for it).
+ */
+export async function originDiff(
+  api: AdminApi,
+  key: string,
+  from: string,
+  to: string,
+): Promise<{ from: number; to: number; changes: JsonChange[] } | null> {
+  let answer: Answer;
+  try {
+    const query = new URLSearchParams({ from, to });
+    answer = await api.call("GET", `/v1/configs/${key}/diff?${query}`);
+  } catch (error) {
+    if (error instanceof CliError && (error.status === 400 || error.status === 404)) return null;
+    throw error;
+  }
+  if (!(answer.headers.get("Content-Type") ?? "").startsWith("application/json-patch+json")) return null;
+  const fromVersion = Number(answer.headers.get("Config-Diff-From"));
+  const toVersion = Number(answer.headers.get("Config-Diff-To"));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(answer.bytes));
+  } catch {
+    throw badShape("patch");
+  }
+  const patch = parsePatch(parsed);
+  const changes = patch === null ? null : changesOf(patch);
+  if (changes === null || !Number.isSafeInteger(fromVersion) || !Number.isSafeInteger(toVersion)) {
+    throw badShape("patch");
+  }
+  return { from: fromVersion, to: toVersion, changes };
+}

@@ -1,0 +1,61 @@
+/**
+ * `POST /internal/fleet`: the edge's batched sightings (core/fleet.ts), sent through its `ORIGIN`
+ * service binding every few seconds, stored per namespace in FleetStore. Authenticated like the
+ * edge's purge route, by the shared PURGE_SECRET in `Fleetconf-Purge-Secret` compared in constant
+ * time; outside /v1, so admin tokens play no part. Not meant to be reachable from the public.
+ */
+import { type Context, Hono } from "hono";
+import {
+  annotate,
+  FleetconfError,
+  type FleetSighting,
+  namespaceOfKey,
+  parseFleetBatch,
+  timingSafeEqualStrings,
+} from "../../core";
+import type { OriginApp } from "../app-env";
+import { fleetStore } from "../http/ops-stores";
+
+export const INTERNAL_SECRET_HEADER = "Fleetconf-Purge-Secret";
+const MAX_FLEET_BODY_BYTES = 1024 * 1024;
+
+export function internalFleetRoutes(): Hono<OriginApp> {
+  const routes = new Hono<OriginApp>();
+  routes.post("/internal/fleet", recordFleet);
+  routes.all("/internal/fleet", () => {
+    throw new FleetconfError("method_not_allowed", "Sightings are POSTed.", { headers: { Allow: "POST" } });
+  });
+  return routes;
+}
+
+async function recordFleet(c: Context<OriginApp>): Promise<Response> {
+  const secret = c.env.PURGE_SECRET ?? "";
+  const given = c.req.header(INTERNAL_SECRET_HEADER);
+  // An unset secret must not turn into "an empty header is enough".
+  if (secret === "" || given === undefined || !timingSafeEqualStrings(given, secret)) {
+    throw new FleetconfError("unauthorized", `A valid ${INTERNAL_SECRET_HEADER} header is required.`);
+  }
+  if (Number(c.req.header("Content-Length") ?? "0") > MAX_FLEET_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_FLEET_BODY_BYTES) throw tooLarge();
+  const parsed = parseFleetBatch(text);
+  if (!parsed.ok) throw new FleetconfError("invalid_request", `Invalid fleet batch: ${parsed.reason}.`);
+  const byNamespace = new Map<string, FleetSighting[]>();
+  for (const sighting of parsed.value.sightings) {
+    const namespace = namespaceOfKey(sighting.key);
+    const list = byNamespace.get(namespace) ?? [];
+    list.push(sighting);
+    byNamespace.set(namespace, list);
+  }
+  await Promise.all([...byNamespace].map(([namespace, list]) => fleetStore(c.env, namespace).record(list)));
+  annotate(c, {
+    sightings: parsed.value.sightings.length,
+    namespaces: byNamespace.size,
+    dropped: parsed.value.dropped,
+  });
+  return c.json({ accepted: parsed.value.sightings.length }, 202);
+}
+
+function tooLarge(): FleetconfError {
+  return new FleetconfError("payload_too_large", `A fleet batch is at most ${MAX_FLEET_BODY_BYTES} bytes.`);
+}

@@ -1,0 +1,143 @@
+/**
+ * Staged rollouts over HTTP (docs/rollouts.md): the `Config-Rollout` header of a publish, and
+ * `/v1/configs/{key}/rollout` — GET (state and the share now), PATCH `{"percent": n}` (hold the
+ * share at n, never lower than now), POST `…/complete` and POST `…/abort`. Decisions that depend
+ * on stored state are made by the namespace's Durable Object (origin/store/rollouts.ts).
+ */
+import type { Context } from "hono";
+import { annotate, type ConfigKey, FleetconfError, fullShareAt, parseRolloutHeader } from "../../core";
+import type { OriginApp } from "../app-env";
+import { readControlObject } from "../http/body";
+import { readConfigMessage } from "../http/headers";
+import { unwrap } from "../http/store-call";
+import { requireScope } from "../middleware/admin-auth";
+import { rolloutHeadOf } from "../store/rollout-tables";
+import { shareOf } from "../store/rollouts";
+import type { Distribution, RolloutSpec, RolloutView, VersionRecord } from "../store/types";
+
+const NO_STORE = "no-store";
+
+/** `Config-Rollout: 30` or `linear; start=10; step=10; every=60` (core parseRolloutHeader), or null. */
+export function readRolloutHeader(headers: Headers): RolloutSpec | null {
+  const raw = headers.get("Config-Rollout");
+  if (raw === null) return null;
+  const parsed = parseRolloutHeader(raw);
+  if (!parsed.ok) throw new FleetconfError("invalid_request", `Config-Rollout: ${parsed.reason}.`);
+  return parsed.value;
+}
+
+/**
+ * A PATCH percent: a number from 0 to 100 with at most two decimals, the precision of the cohort
+ * buckets (10,000 of them, core/rollout.ts).
+ */
+export function parsePercent(value: unknown): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    value > 100 ||
+    Math.abs(value * 100 - Math.round(value * 100)) > 1e-9
+  ) {
+    throw new FleetconfError(
+      "invalid_request",
+      "percent must be a number from 0 to 100 with at most two decimals.",
+    );
+  }
+  return Math.round(value * 100) / 100;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function versionSummary(record: VersionRecord) {
+  return { version: record.version, etag: record.etag, publishedAt: iso(record.publishedAt) };
+}
+
+/** The rollout resource: the running rollout with its share now, or the latest finished one. */
+export function rolloutDocument(view: RolloutView, nowMs: number) {
+  const { rollout, candidate, live } = view;
+  if (rollout === null || candidate === null)
+    return { key: view.key, state: "none", live: versionSummary(live) };
+  const running = rollout.endedAt === null;
+  return {
+    key: view.key,
+    state: running ? "running" : rollout.outcome,
+    live: versionSummary(live),
+    stable: { version: rollout.stableVersion },
+    candidate: versionSummary(candidate),
+    mode: rollout.mode,
+    percent: rollout.percent,
+    start: rollout.start,
+    step: rollout.step,
+    everySeconds: rollout.everySeconds,
+    share: running ? shareOf(rollout, nowMs) : null,
+    fullAt: running ? iso(fullShareAt(rolloutHeadOf(rollout, candidate))) : null,
+    startedAt: iso(rollout.startedAt),
+    startedBy: rollout.startedBy,
+    message: rollout.message,
+    updatedAt: iso(rollout.updatedAt),
+    updatedBy: rollout.updatedBy,
+    endedAt: iso(rollout.endedAt),
+    endedBy: rollout.endedBy,
+    resultVersion: rollout.resultVersion,
+  };
+}
+
+function rolloutResponse(c: Context<OriginApp>, view: RolloutView, distribution?: Distribution): Response {
+  const document = rolloutDocument(view, Date.now());
+  annotate(c, { rollout: document.state, ...(distribution ? { distribution } : {}) });
+  c.header("Cache-Control", NO_STORE);
+  return c.json(distribution ? { ...document, distribution } : document);
+}
+
+export async function readRollout(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
+  requireScope(c, { action: "read", namespace: key.namespace });
+  const view = unwrap(await c.get("services").store(key.namespace).rolloutStatus(key.key));
+  return rolloutResponse(c, view);
+}
+
+export async function updateRollout(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
+  requireScope(c, { action: "publish", namespace: key.namespace });
+  const message = readConfigMessage(c.req.raw.headers);
+  const body = await readControlObject(c.req.raw, ["percent"]);
+  const percent = parsePercent(body.percent);
+  const change = unwrap(
+    await c
+      .get("services")
+      .store(key.namespace)
+      .updateRollout({
+        namespace: key.namespace,
+        key: key.key,
+        actor: c.get("caller").sub,
+        message,
+        percent,
+      }),
+  );
+  return rolloutResponse(c, change.view, change.distribution);
+}
+
+/** POST …/rollout/complete or …/rollout/abort; no body is needed (`Config-Message` is honoured). */
+export async function finishRollout(
+  c: Context<OriginApp>,
+  key: ConfigKey,
+  how: "complete" | "abort",
+): Promise<Response> {
+  requireScope(c, { action: "publish", namespace: key.namespace });
+  const input = {
+    namespace: key.namespace,
+    key: key.key,
+    actor: c.get("caller").sub,
+    message: readConfigMessage(c.req.raw.headers),
+  };
+  const store = c.get("services").store(key.namespace);
+  if (how === "complete") {
+    const change = unwrap(await store.completeRollout(input));
+    return rolloutResponse(c, change.view, change.distribution);
+  }
+  const outcome = unwrap(await store.abortRollout(input));
+  annotate(c, { version: outcome.record.version });
+  c.header("Config-Version", String(outcome.record.version));
+  c.header("ETag", outcome.record.etag);
+  return rolloutResponse(c, outcome.view, outcome.distribution);
+}

@@ -1,0 +1,224 @@
+/**
+ * Staged rollouts of one key (docs/rollouts.md), run inside its namespace's Durable Object. A
+ * rollout publishes a candidate version above the live (stable) one; the head in KV names both,
+ * and each edge picks per request from the head and its clock. Two promises shape every rule here:
+ * cohorts only grow (a client on the candidate stays on it until the rollout ends), and no
+ * client's version number ever goes down (an abort publishes the stable content as a new version).
+ */
+import { type RolloutHead, shareAt } from "../../core";
+import { failure, type StoreResult, success } from "./result";
+import {
+  endRollout,
+  readLatestRollout,
+  readRunningRollout,
+  rolloutHeadOf,
+  updateRolloutSpec,
+} from "./rollout-tables";
+import type { StoreCore } from "./store-core";
+import { appendAudit, enqueue, readBody, readKey, readLive, readVersion, writeKey } from "./tables";
+import type {
+  ChangeMeta,
+  RolloutChange,
+  RolloutRecord,
+  RolloutSpec,
+  RolloutUpdateInput,
+  RolloutView,
+  VersionRecord,
+  WriteOutcome,
+} from "./types";
+
+/** The share of clients on the candidate at `nowMs` (core shareAt on the stored spec). */
+export function shareOf(rollout: RolloutRecord, nowMs: number): number {
+  const head: RolloutHead = {
+    candidate: { version: rollout.candidateVersion, etag: "", publishedAt: 0 },
+    mode: rollout.mode,
+    percent: rollout.percent,
+    start: rollout.start,
+    step: rollout.step,
+    everySeconds: rollout.everySeconds,
+    startedAt: rollout.startedAt,
+  };
+  return shareAt(head, nowMs);
+}
+
+/** The `rollout` member of the key's KV head: its running rollout, or null. */
+export function rolloutHeadFor(sql: SqlStorage, key: string): RolloutHead | null {
+  const running = readRunningRollout(sql, key);
+  if (!running) return null;
+  const candidate = readVersion(sql, key, running.candidateVersion);
+  if (!candidate) throw new Error(`rollout of ${key} names missing version ${running.candidateVersion}`);
+  return rolloutHeadOf(running, candidate);
+}
+
+/**
+ * Why a write cannot happen now (409): one rollout per key at a time, and nothing else may change
+ * the key while it runs, since any new version would cut across the cohorts.
+ */
+export function rolloutConflict(sql: SqlStorage, key: string, what: string): string | null {
+  const running = readRunningRollout(sql, key);
+  if (!running) return null;
+  return `A rollout of v${running.candidateVersion} over v${running.stableVersion} is running for ${key}: ${what} is refused until it is completed (POST /v1/configs/${key}/rollout/complete) or aborted (POST /v1/configs/${key}/rollout/abort).`;
+}
+
+/** A publish that repeats the running rollout's start exactly (same bytes, same spec): safe to retry. */
+export function isRetryOfStart(
+  running: RolloutRecord,
+  candidate: VersionRecord,
+  digest: string,
+  spec: RolloutSpec,
+) {
+  return (
+    candidate.digest === digest &&
+    running.mode === spec.mode &&
+    running.percent === spec.percent &&
+    running.start === spec.start &&
+    running.step === spec.step &&
+    running.everySeconds === spec.everySeconds
+  );
+}
+
+export function rolloutView(sql: SqlStorage, key: string): StoreResult<RolloutView> {
+  const live = readLive(sql, key);
+  if (!live) {
+    return failure(
+      "not_found",
+      readKey(sql, key)?.deleted ? `${key} was deleted.` : `${key} was never published.`,
+    );
+  }
+  const rollout = readLatestRollout(sql, key);
+  const candidate = rollout ? readVersion(sql, key, rollout.candidateVersion) : null;
+  return success({ key, live, rollout, candidate });
+}
+
+function noRollout(key: string): string {
+  return `No rollout is running for ${key}; start one with PUT /v1/configs/${key} and a Config-Rollout header.`;
+}
+
+/** PATCH …/rollout: holds the share at `percent` (fixed mode); never below the share now. */
+export async function updateRollout(
+  core: StoreCore,
+  input: RolloutUpdateInput,
+): Promise<StoreResult<RolloutChange>> {
+  const { sql } = core;
+  const result = await core.locked(async () => {
+    const running = readRunningRollout(sql, input.key);
+    if (!running) return failure<null>("conflict", noRollout(input.key));
+    const at = Date.now();
+    const share = shareOf(running, at);
+    if (input.percent < share) {
+      return failure<null>(
+        "conflict",
+        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/rollout/abort).`,
+      );
+    }
+    if (running.mode === "fixed" && running.percent === input.percent) return success(null);
+    const spec: RolloutSpec = {
+      mode: "fixed",
+      percent: input.percent,
+      start: input.percent,
+      step: 0,
+      everySeconds: 0,
+    };
+    core.transaction(() => {
+      updateRolloutSpec(sql, running.id, spec, at, input.actor);
+      appendAudit(sql, {
+        at,
+        actor: input.actor,
+        action: "rollout_update",
+        key: input.key,
+        message: input.message,
+        fromVersion: running.stableVersion,
+        toVersion: running.candidateVersion,
+        digest: null,
+        detail: { mode: { from: running.mode, to: "fixed" }, percent: { from: share, to: input.percent } },
+      });
+      enqueue(sql, "key", input.key, at);
+    });
+    return success(null);
+  });
+  if (!result.ok) return result;
+  return changed(core, input.key);
+}
+
+/** POST …/rollout/complete: the candidate becomes the live version for everyone. */
+export async function completeRollout(
+  core: StoreCore,
+  input: ChangeMeta,
+): Promise<StoreResult<RolloutChange>> {
+  const { sql } = core;
+  const result = await core.locked(async () => {
+    const running = readRunningRollout(sql, input.key);
+    const row = readKey(sql, input.key);
+    const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
+    if (!running || !row || !candidate) return failure<null>("conflict", noRollout(input.key));
+    const at = Date.now();
+    core.transaction(() => {
+      writeKey(sql, { ...row, current_version: candidate.version, updated_at: at });
+      endRollout(sql, running.id, {
+        at,
+        actor: input.actor,
+        outcome: "completed",
+        resultVersion: candidate.version,
+      });
+      appendAudit(sql, {
+        at,
+        actor: input.actor,
+        action: "rollout_complete",
+        key: input.key,
+        message: input.message,
+        fromVersion: running.stableVersion,
+        toVersion: candidate.version,
+        digest: candidate.digest,
+        detail: { share: shareOf(running, at) },
+      });
+      enqueue(sql, "key", input.key, at);
+    });
+    return success(null);
+  });
+  if (!result.ok) return result;
+  return changed(core, input.key);
+}
+
+/**
+ * POST …/rollout/abort: publishes the stable version's bytes as a new version above the
+ * candidate, so clients on the candidate move forward to it, never back to a lower number.
+ * No schema check: the stable content was checked when it was published and when the schema
+ * was last set (a schema is refused while the live versions break it).
+ */
+export async function abortRollout(
+  core: StoreCore,
+  input: ChangeMeta,
+): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+  const { sql } = core;
+  const result = await core.locked(async () => {
+    const running = readRunningRollout(sql, input.key);
+    const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
+    if (!running || !candidate) return failure<VersionRecord>("conflict", noRollout(input.key));
+    const body = readBody(sql, input.key, running.stableVersion);
+    const message =
+      input.message ?? `rollout of v${running.candidateVersion} aborted: restores v${running.stableVersion}`;
+    const record = await core.commitVersion({ ...input, message }, body, {
+      action: "rollout_abort",
+      live: candidate,
+      detail: {
+        stable: running.stableVersion,
+        candidate: running.candidateVersion,
+        share: shareOf(running, Date.now()),
+      },
+      alongside: (version, at) =>
+        endRollout(sql, running.id, { at, actor: input.actor, outcome: "aborted", resultVersion: version }),
+    });
+    return success(record);
+  });
+  if (!result.ok) return result;
+  const distribution = await core.distribute(input.key);
+  const view = rolloutView(sql, input.key);
+  if (!view.ok) return view;
+  return success({ created: true, record: result.value, distribution, view: view.value });
+}
+
+async function changed(core: StoreCore, key: string): Promise<StoreResult<RolloutChange>> {
+  const distribution = await core.distribute(key);
+  const view = rolloutView(core.sql, key);
+  return view.ok ? success({ view: view.value, distribution }) : view;
+}

@@ -1,0 +1,171 @@
+/**
+ * Fleet recording at the edge: sightings of clients sending Config-Client-Id are kept per isolate
+ * (bounded), flushed in batches from waitUntil, and really reach the origin (the real origin
+ * worker is bound as ORIGIN in this project) whose fleet view then counts them.
+ */
+import { describe, expect, it } from "vitest";
+import { type FleetBatch, mintAdminToken } from "../../core";
+import type { FleetRecorder } from "../../worker/fleet/recorder";
+import { edge, env } from "./harness";
+
+const origin = (): Fetcher => {
+  if (!env.ORIGIN) throw new Error("the worker project binds the real origin as ORIGIN");
+  return env.ORIGIN;
+};
+const adminSecret = () => (env as unknown as { ADMIN_JWT_SECRET: string }).ADMIN_JWT_SECRET;
+
+async function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const token = await mintAdminToken(adminSecret(), { scope: "admin", ttlSeconds: 600, sub: "fleet-test" });
+  return origin().fetch(`https://origin.internal${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+function freshKey(): string {
+  return `fleet-${crypto.randomUUID().slice(0, 8)}/svc/flags`;
+}
+
+async function publicKey(key: string, doc: unknown): Promise<void> {
+  const namespace = key.split("/")[0] ?? "";
+  expect((await admin("PUT", `/v1/namespaces/${namespace}`, { visibility: "public" })).status).toBe(200);
+  expect((await admin("PUT", `/v1/configs/${key}`, doc)).status).toBe(201);
+}
+
+function poll(e: ReturnType<typeof edge>, key: string, clientId?: string) {
+  return e.fetch(`/v1/configs/${key}`, clientId ? { headers: { "Config-Client-Id": clientId } } : {});
+}
+
+describe("fleet recording", () => {
+  it("flushes sightings to the origin, whose fleet view counts each version's clients", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    const e = edge({ telemetry: { fleet: { flushIntervalMs: 1 } } });
+    for (const id of ["a", "b", "c", "d"]) expect((await poll(e, key, id)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await poll(e, key, "e");
+    const view = await (await admin("GET", `/v1/configs/${key}/fleet`)).json();
+    expect(view).toMatchObject({ key, current: 1, converged: 1 });
+    expect((view as { clients: number }).clients).toBeGreaterThanOrEqual(4);
+  });
+
+  it("records only config answers to clients that send Config-Client-Id", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: { sink: () => async () => undefined, inspect: (t) => (recorder = t.recorder) },
+    });
+    await poll(e, key);
+    await poll(e, `${key}-missing`, "client-1");
+    await e.fetch("/healthz", { headers: { "Config-Client-Id": "client-1" } });
+    expect(recorder?.pending).toBe(0);
+    await poll(e, key, "client-1");
+    await poll(e, key, "client-1");
+    expect(recorder?.pending).toBe(1);
+  });
+
+  it("never calls the origin per request: one flush per interval, at most maxBatch sightings per batch", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    const batches: FleetBatch[] = [];
+    const e = edge({
+      telemetry: {
+        fleet: { flushIntervalMs: 60_000, maxBatch: 2, maxBatchesPerFlush: 2 },
+        sink: () => async (batch) => {
+          batches.push(batch);
+        },
+      },
+    });
+    for (let i = 0; i < 20; i++) await poll(e, key, `client-${i % 5}`);
+    expect(batches).toEqual([]);
+  });
+
+  it("drops new clients when the table is full and reports the drops with the next batch", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    const batches: FleetBatch[] = [];
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        fleet: { maxEntries: 3, flushIntervalMs: 60_000 },
+        sink: () => async (batch) => {
+          batches.push(batch);
+        },
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    for (const id of ["a", "b", "c", "d", "e"]) await poll(e, key, id);
+    expect(recorder?.pending).toBe(3);
+    expect(recorder?.counters.dropped).toBe(2);
+    // A known client still updates its entry when the table is full.
+    await poll(e, key, "a");
+    expect(recorder?.counters.dropped).toBe(2);
+    const taken = recorder?.takeBatches(Date.now() + 60_000) ?? [];
+    expect(taken).toHaveLength(1);
+    expect(taken[0]?.sightings.map((s) => s.clientId).sort()).toEqual(["a", "b", "c"]);
+    expect(taken[0]?.dropped).toBe(2);
+  });
+
+  it("splits a flush into batches and keeps what does not fit for the next one", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        fleet: { maxBatch: 2, maxBatchesPerFlush: 2, flushIntervalMs: 60_000 },
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    for (const id of ["a", "b", "c", "d", "e"]) await poll(e, key, id);
+    const first = recorder?.takeBatches(Date.now() + 60_000) ?? [];
+    expect(first.map((b) => b.sightings.length)).toEqual([2, 2]);
+    expect(recorder?.pending).toBe(1);
+  });
+
+  it("counts a batch the origin refuses as failed and loses it", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        fleet: { flushIntervalMs: 1 },
+        // The real origin, with the wrong secret: it answers 401.
+        sink: () => async (batch) => {
+          const res = await origin().fetch("https://origin.internal/internal/fleet", {
+            method: "POST",
+            headers: { "Fleetconf-Purge-Secret": "wrong" },
+            body: JSON.stringify(batch),
+          });
+          if (!res.ok) throw new Error(String(res.status));
+        },
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    await poll(e, key, "a");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await poll(e, key, "b");
+    expect(recorder?.counters.batchesFailed).toBe(1);
+    expect(recorder?.pending).toBe(0);
+  });
+
+  it("records nothing when FLEET_RECORDING is off", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const { newApp } = await import("../../worker/app");
+    const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+    const app = newApp({ log: false, telemetry: { inspect: (t) => (recorder = t.recorder) } });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`https://edge.test/v1/configs/${key}`, { headers: { "Config-Client-Id": "a" } }),
+      { ...env, FLEET_RECORDING: "off" },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(recorder?.counters.recorded).toBe(0);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The edge's side of the fleet view (docs/operations.md, "Fleet view"): which client was served
+ * which version of which key, kept per isolate as the last sighting per (key, client) in a bounded
+ * Map and flushed to the origin in batches at most every `flushIntervalMs`, from `ctx.waitUntil`.
+ * Recording is one Map set and never awaits: a full table drops (and counts) new clients rather
+ * than grow, and a failed batch is lost rather than retried, since the next polls re-report.
+ */
+import { type FleetBatch, type FleetSighting, MAX_FLEET_BATCH } from "../../core";
+
+export interface FleetRecorderOptions {
+  /** Distinct (key, client) entries held between flushes; past it, new ones are dropped. */
+  maxEntries: number;
+  flushIntervalMs: number;
+  /** Sightings per batch (at most core's MAX_FLEET_BATCH). */
+  maxBatch: number;
+  /** Batches sent per flush; what does not fit waits for the next flush. */
+  maxBatchesPerFlush: number;
+}
+
+export const DEFAULT_FLEET_OPTIONS: FleetRecorderOptions = {
+  maxEntries: 50_000,
+  flushIntervalMs: 2000,
+  maxBatch: MAX_FLEET_BATCH,
+  maxBatchesPerFlush: 4,
+};
+
+/** Delivers one batch; rejects when the origin did not take it. */
+export type FleetSink = (batch: FleetBatch) => Promise<void>;
+
+export interface FleetCounters {
+  recorded: number;
+  dropped: number;
+  batchesSent: number;
+  batchesFailed: number;
+}
+
+export class FleetRecorder {
+  readonly options: FleetRecorderOptions;
+  readonly counters: FleetCounters = { recorded: 0, dropped: 0, batchesSent: 0, batchesFailed: 0 };
+  readonly #pending = new Map<string, FleetSighting>();
+  /** Drops not yet reported to the origin (sent with the next batch). */
+  #unreportedDrops = 0;
+  /** Start of the current interval: the first sighting after a flush, so a lone poll waits too. */
+  #intervalStart: number | null = null;
+
+  constructor(options: Partial<FleetRecorderOptions> = {}) {
+    this.options = { ...DEFAULT_FLEET_OPTIONS, ...options };
+    this.options.maxBatch = Math.min(this.options.maxBatch, MAX_FLEET_BATCH);
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** The hot path: remembers the sighting, replacing the client's previous one for the key. */
+  record(key: string, version: number, clientId: string, colo: string | null, nowMs: number): void {
+    const id = `${key}\u0000${clientId}`;
+    if (this.#pending.size >= this.options.maxEntries && !this.#pending.has(id)) {
+      this.counters.dropped++;
+      this.#unreportedDrops++;
+      return;
+    }
+    this.#pending.set(id, { key, version, clientId, seenAt: nowMs, colo });
+    this.counters.recorded++;
+    this.#intervalStart ??= nowMs;
+  }
+
+  /** Whether a flush is due: something pending and the interval over. */
+  due(nowMs: number): boolean {
+    return (
+      this.#pending.size > 0 &&
+      this.#intervalStart !== null &&
+      nowMs - this.#intervalStart >= this.options.flushIntervalMs
+    );
+  }
+
+  /** Takes what is due out of the table as batches (empty when nothing is due). */
+  takeBatches(nowMs: number): FleetBatch[] {
+    if (!this.due(nowMs)) return [];
+    const batches: FleetBatch[] = [];
+    let current: FleetSighting[] = [];
+    for (const [id, sighting] of this.#pending) {
+      if (current.length === this.options.maxBatch) {
+        batches.push({ sightings: current, dropped: 0 });
+        if (batches.length === this.options.maxBatchesPerFlush) break;
+        current = [];
+      }
+      current.push(sighting);
+      this.#pending.delete(id);
+    }
+    if (current.length > 0 && batches.length < this.options.maxBatchesPerFlush)
+      batches.push({ sightings: current, dropped: 0 });
+    const first = batches[0];
+    if (first) first.dropped = this.#unreportedDrops;
+    this.#unreportedDrops = 0;
+    // Leftovers (more than a flush carries) start the next interval now.
+    this.#intervalStart = this.#pending.size > 0 ? nowMs : null;
+    return batches;
+  }
+
+  /** Sends what is due through `sink`; null when nothing is due (the caller skips waitUntil). */
+  flush(sink: FleetSink, nowMs: number): Promise<void> | null {
+    const batches = this.takeBatches(nowMs);
+    if (batches.length === 0) return null;
+    return Promise.all(
+      batches.map((batch) =>
+        sink(batch).then(
+          () => {
+            this.counters.batchesSent++;
+          },
+          () => {
+            this.counters.batchesFailed++;
+          },
+        ),
+      ),
+    ).then(() => undefined);
+  }
+}
+
+/** The origin's intake through the edge's `ORIGIN` service binding, authenticated by PURGE_SECRET. */
+export function originFleetSink(origin: Fetcher, secret: string): FleetSink {
+  return async (batch) => {
+    const response = await origin.fetch("https://origin.internal/internal/fleet", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Fleetconf-Purge-Secret": secret },
+      body: JSON.stringify(batch),
+    });
+    // The body is not needed; cancel it so the connection is released.
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`origin answered ${response.status}`);
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Per-isolate telemetry, after the response is built: counts it (metrics/counters.ts), records a
+ * config answer to a client that sent `Config-Client-Id` for the fleet view (fleet/recorder.ts),
+ * and piggybacks on the request to flush sightings (in `ctx.waitUntil`, never awaited) and to log
+ * the metrics line when their intervals are over. Nothing here awaits I/O on the request's path.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { EdgeHonoEnv } from "../app-env";
+import type { EdgeEnv } from "../env";
+import { FleetRecorder, type FleetRecorderOptions, type FleetSink, originFleetSink } from "../fleet/recorder";
+import { DEFAULT_METRICS_INTERVAL_MS, EdgeMetrics } from "../metrics/counters";
+
+export interface TelemetryOptions {
+  fleet?: Partial<FleetRecorderOptions>;
+  /** Where batches go; the default is the origin through the `ORIGIN` binding (null: nowhere). */
+  sink?: (env: EdgeEnv) => FleetSink | null;
+  metricsIntervalMs?: number;
+  /** Wall clock for sightings and intervals (tests step it); default Date.now. */
+  now?: () => number;
+  /** Called once with the isolate's recorder and metrics: lets tests observe them. */
+  inspect?: (telemetry: { recorder: FleetRecorder; metrics: EdgeMetrics }) => void;
+}
+
+interface Telemetry {
+  recorder: FleetRecorder;
+  metrics: EdgeMetrics;
+  /** Null when recording is off (FLEET_RECORDING=off) or there is nowhere to send sightings. */
+  sink: FleetSink | null;
+}
+
+export function telemetry(options: TelemetryOptions = {}): MiddlewareHandler<EdgeHonoEnv> {
+  let state: Telemetry | undefined;
+  const build = (env: EdgeEnv): Telemetry => {
+    const recorder = new FleetRecorder({
+      ...(positiveInt(env.FLEET_FLUSH_MS) === null
+        ? {}
+        : { flushIntervalMs: positiveInt(env.FLEET_FLUSH_MS) ?? 0 }),
+      ...options.fleet,
+    });
+    const metrics = new EdgeMetrics(
+      options.metricsIntervalMs ?? positiveInt(env.METRICS_INTERVAL_MS) ?? DEFAULT_METRICS_INTERVAL_MS,
+    );
+    const enabled = (env.FLEET_RECORDING ?? "on").trim().toLowerCase() !== "off";
+    const sink = !enabled ? null : options.sink ? options.sink(env) : defaultSink(env);
+    options.inspect?.({ recorder, metrics });
+    return { recorder, metrics, sink };
+  };
+  return async function telemetry(c, next) {
+    await next();
+    state ??= build(c.env);
+    const { recorder, metrics, sink } = state;
+    const now = (options.now ?? Date.now)();
+    const served = c.get("served");
+    metrics.count(c.res.status, new URL(c.req.url).pathname, served, now);
+    if (sink !== null) {
+      const clientId = served ? c.get("target").clientId : null;
+      if (served && clientId !== null) {
+        const colo = c.req.raw.cf?.colo;
+        recorder.record(served.key, served.version, clientId, typeof colo === "string" ? colo : null, now);
+      }
+      const flushing = recorder.flush(sink, now);
+      if (flushing) c.executionCtx.waitUntil(flushing);
+    }
+    metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
+  };
+}
+
+function defaultSink(env: EdgeEnv): FleetSink | null {
+  if (!env.ORIGIN || !env.PURGE_SECRET) return null;
+  return originFleetSink(env.ORIGIN, env.PURGE_SECRET);
+}
+
+function positiveInt(raw: string | undefined): number | null {
+  const value = raw === undefined ? Number.NaN : Number(raw.trim());
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
