@@ -13,7 +13,14 @@ import { machineInfo } from "./lib/machine";
 import { renderMarkdown } from "./lib/markdown";
 import { printSection, type Section, skippedSection } from "./lib/report";
 import { snapshotSources } from "./lib/snapshot";
-import { startEdgeMiniflare, startFullStack, startNginx, startWranglerPair } from "./lib/stacks";
+import {
+  type FullStack,
+  startEdgeMiniflare,
+  startFullStack,
+  startMiniflareFullStack,
+  startNginx,
+  startWranglerPair,
+} from "./lib/stacks";
 import { REPO_ROOT } from "./lib/wrangler";
 import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
@@ -82,16 +89,18 @@ async function main(): Promise<void> {
   // Every stack starts at once (startup dominates a quick run); idle stacks cost next to nothing.
   const wantsEdgeOnly = ["hot", "breakdown", "size", "cold", "memory"].some((id) => want(id as SectionId));
   const wantsFull = want("origin") || want("propagation") || want("fleet");
-  const [mfStart, pairStart, fullStart] = await Promise.allSettled([
+  const [mfStart, pairStart, fullStart, mfFullStart] = await Promise.allSettled([
     wantsEdgeOnly ? startEdgeMiniflare(ctx) : Promise.resolve(undefined),
     want("hot") ? startWranglerPair(ctx) : Promise.resolve(undefined),
-    wantsFull ? startFullStack(ctx) : Promise.resolve(undefined),
+    want("origin") || want("propagation") ? startFullStack(ctx) : Promise.resolve(undefined),
+    wantsFull ? startMiniflareFullStack(ctx) : Promise.resolve(undefined),
   ]);
   const reasonOf = (result: PromiseRejectedResult) =>
     result.reason instanceof Error ? (result.reason.message.split("\n")[0] ?? "") : String(result.reason);
   const mf = mfStart.status === "fulfilled" ? mfStart.value : undefined;
   const pair = pairStart.status === "fulfilled" ? pairStart.value : undefined;
   const full = fullStart.status === "fulfilled" ? fullStart.value : undefined;
+  const mfFull = mfFullStart.status === "fulfilled" ? mfFullStart.value : undefined;
   try {
     if (mfStart.status === "rejected") {
       for (const id of ["hot", "breakdown", "size", "cold", "memory"] as const) {
@@ -130,21 +139,30 @@ async function main(): Promise<void> {
       if (want("memory")) done(await attempt("memory", "7. Memory", () => memorySection(ctx, edgeStack)));
       await mf.dispose();
     }
-    if (fullStart.status === "rejected") {
-      for (const id of ["origin", "propagation", "fleet"] as const) {
-        if (want(id)) done(skippedSection(id, id, `full stack did not start: ${reasonOf(fullStart)}`));
+    // Origin and propagation run on both full stacks; the fleet on plain Miniflare only, where the
+    // edge has the headroom for thousands of clients (under `wrangler dev` on 2 CPUs it does not).
+    const fullStacks: Array<[PromiseSettledResult<FullStack | undefined>, readonly SectionId[]]> = [
+      [fullStart, ["origin", "propagation"]],
+      [mfFullStart, ["origin", "propagation", "fleet"]],
+    ];
+    for (const [start, ids] of fullStacks) {
+      if (start.status === "rejected") {
+        for (const id of ids)
+          if (want(id)) done(skippedSection(id, id, `full stack did not start: ${reasonOf(start)}`));
+        continue;
       }
-    }
-    if (full) {
-      const stack = full;
+      const stack = start.value;
+      if (!stack) continue;
       if (want("origin")) done(await attempt("origin", "4. Origin", () => originSection(ctx, stack)));
       if (want("propagation"))
         done(await attempt("propagation", "5. Propagation", () => propagationSection(ctx, stack)));
-      if (want("fleet")) done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
+      if (want("fleet") && ids.includes("fleet"))
+        done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
+      await stack.stop();
     }
   } finally {
     // Each stop is idempotent: it signals only the process groups this run started.
-    await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop()]);
+    await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop(), mfFull?.stop()]);
     sources.remove();
     ctx.cleanup();
   }

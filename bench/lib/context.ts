@@ -41,12 +41,12 @@ export interface RunSizes {
 }
 
 export const FULL: RunSizes = {
-  durationS: 10,
+  durationS: 8,
   rounds: 3,
   connections: 32,
   warmupS: 1,
-  breakdownDurationS: 5,
-  sizeDurationS: 5,
+  breakdownDurationS: 4,
+  sizeDurationS: 4,
   sizeWithBare: true,
   settleMs: 1000,
   coldKeys: 1000,
@@ -58,7 +58,7 @@ export const FULL: RunSizes = {
   fleetWindowS: 5,
   memoryKeys: 1000,
   memoryBudgetBytes: 32 * 1024 * 1024,
-  memoryPasses: 3,
+  memoryPasses: 2,
 };
 
 export const QUICK: RunSizes = {

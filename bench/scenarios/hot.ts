@@ -113,11 +113,14 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       edge.rps,
       edge.p50,
       edge.p99,
+      edge.cpuUs,
       bare?.rps ?? null,
       bare?.p50 ?? null,
       bare?.p99 ?? null,
+      bare?.cpuUs ?? null,
       bare ? ratio(edge.rps, bare.rps) : null,
       bare ? ratio(edge.p99, bare.p99) : null,
+      bare && edge.cpuUs && bare.cpuUs ? ratio(bare.cpuUs, edge.cpuUs) : null,
     ]);
     if (bare) {
       const rpsRatio = ratio(edge.rps, bare.rps);
@@ -132,6 +135,14 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
         met: p99Ratio <= 1.5,
         detail: `${p99Ratio}× (${edge.p99} vs ${bare.p99} ms)`,
       });
+      if (edge.cpuUs && bare.cpuUs) {
+        const cpuRatio = ratio(bare.cpuUs, edge.cpuUs);
+        targets.push({
+          name: `${row.runtime} ${row.condition}: CPU/request within 1/0.9 of bare's (contention-free req/s estimate)`,
+          met: cpuRatio >= 0.9,
+          detail: `bare/edge ${cpuRatio}× (${edge.cpuUs} vs ${bare.cpuUs} µs/req)`,
+        });
+      }
     }
   }
   return {
@@ -142,17 +153,24 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       `${ctx.sizes.rounds} A/B rounds after a ${ctx.sizes.warmupS} s warm-up each; medians over rounds. "edge" is the real ` +
       'edge (KV seeded in the contract\'s layout, key served from isolate memory); "bare" ' +
       "(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else. " +
-      "nginx (one worker process, etag on, access log off) serves the same bytes as a static file.",
+      "nginx (one worker process, etag on, access log off) serves the same bytes as a static file. " +
+      "CPU µs/req: CPU time (/proc utime+stime) of the server's processes during the run ÷ requests — for " +
+      "`wrangler dev` its Node process and both workerd processes, for Miniflare the one workerd process. Unlike " +
+      "req/s it barely moves when other work shares the CPUs, so bare/edge CPU is the contention-free estimate " +
+      "of the edge's req/s as a fraction of bare's.",
     columns: [
       "runtime / status",
       "edge req/s",
       "edge p50 ms",
       "edge p99 ms",
+      "edge CPU µs/req",
       "bare req/s",
       "bare p50 ms",
       "bare p99 ms",
+      "bare CPU µs/req",
       "req/s ratio",
       "p99 ratio",
+      "CPU bare/edge",
     ],
     rows: table,
     targets,

@@ -26,3 +26,6 @@ export function startProcess(
 
 /** On SIGINT/SIGTERM/SIGHUP: SIGKILL every group started here, then exit (128 + signal). */
 export function stopChildrenOnSignals(): void;
+/** Removes `dir` if this process exits or dies (watchdog) before `releaseTempDir(dir)`. */
+export function registerTempDir(dir: string): void;
+export function releaseTempDir(dir: string): void;

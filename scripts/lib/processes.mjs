@@ -5,7 +5,7 @@
  * `npm test` and the e2e harness.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 
 export function sleep(ms) {
@@ -85,15 +85,40 @@ function killGroup(pgid, signal) {
 }
 
 const liveGroups = new Set();
+const tempDirs = new Set();
 let exitHookInstalled = false;
 let watchdog;
+
+function cleanUpNow() {
+  for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
+  // Synchronous and best effort: a SIGKILLed workerd may still hold files for a moment, in which
+  // case the watchdog, which waits for the groups to go, removes what is left.
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left to the watchdog.
+    }
+  }
+}
 
 function installExitHook() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
-  });
+  process.once("exit", cleanUpNow);
+}
+
+/** Removes `dir` if this process exits (or dies) before `releaseTempDir(dir)`. */
+export function registerTempDir(dir) {
+  installExitHook();
+  tempDirs.add(dir);
+  tellWatchdog(`+dir:${dir}`);
+}
+
+/** The caller took care of `dir` (removed it, or keeps it on purpose). */
+export function releaseTempDir(dir) {
+  tempDirs.delete(dir);
+  tellWatchdog(`-dir:${dir}`);
 }
 
 /**
@@ -116,8 +141,8 @@ function tellWatchdog(line) {
 
 /**
  * For processes that have no signal handling of their own (vitest running the e2e globalSetup):
- * on SIGINT/SIGTERM/SIGHUP, kill every group started here and exit, so an interrupted test run
- * leaves no wrangler behind. (`npm run dev` handles signals itself and stops gracefully.)
+ * on SIGINT/SIGTERM/SIGHUP, kill every group started here, remove registered temp dirs and exit,
+ * so an interrupted test run leaves no wrangler behind. (`npm run dev` handles signals itself and stops gracefully.)
  */
 export function stopChildrenOnSignals() {
   installExitHook();
@@ -127,7 +152,7 @@ export function stopChildrenOnSignals() {
     ["SIGHUP", 129],
   ]) {
     process.once(signal, () => {
-      for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
+      cleanUpNow();
       process.exit(code);
     });
   }

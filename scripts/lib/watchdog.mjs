@@ -1,12 +1,15 @@
 /**
- * Watchdog for process groups started by another Node process (see processes.mjs). It reads
- * `+<pgid>` / `-<pgid>` lines on stdin; when stdin closes (the parent exited, however it died:
- * even SIGKILL closes the pipe) it kills every group still registered. This is what keeps a
- * crashed or killed test run from leaving wrangler and workerd processes behind.
+ * Watchdog for what another Node process started (see processes.mjs). It reads lines on stdin:
+ * `+<pgid>` / `-<pgid>` for process groups and `+dir:<path>` / `-dir:<path>` for temp dirs. When
+ * stdin closes (the parent exited, however it died: even SIGKILL closes the pipe) it kills every
+ * group still registered and then removes the dirs. This keeps a crashed or killed test run from
+ * leaving wrangler and workerd processes (or their state) behind.
  */
+import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const groups = new Set();
+const dirs = new Set();
 
 function kill(pgid, signal) {
   try {
@@ -18,17 +21,29 @@ function kill(pgid, signal) {
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {
-  const match = /^([+-])([0-9]+)$/.exec(line.trim());
+  const match = /^([+-])(dir:(.+)|([0-9]+))$/.exec(line.trim());
   if (!match) return;
-  if (match[1] === "+") groups.add(Number(match[2]));
-  else groups.delete(Number(match[2]));
+  const set = match[3] === undefined ? groups : dirs;
+  const item = match[3] ?? Number(match[4]);
+  if (match[1] === "+") set.add(item);
+  else set.delete(item);
 });
+
+function removeDirsAndExit() {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 process.stdin.on("close", () => {
   const alive = [...groups].filter((pgid) => kill(pgid, "SIGTERM"));
-  if (alive.length === 0) process.exit(0);
-  setTimeout(() => {
-    for (const pgid of alive) kill(pgid, "SIGKILL");
-    process.exit(0);
-  }, 3000);
+  if (alive.length === 0) removeDirsAndExit();
+  const deadline = Date.now() + 3000;
+  const timer = setInterval(() => {
+    const left = alive.filter((pgid) => kill(pgid, 0));
+    if (left.length > 0 && Date.now() < deadline) return;
+    for (const pgid of left) kill(pgid, "SIGKILL");
+    clearInterval(timer);
+    // Give SIGKILLed processes a moment to release their files.
+    setTimeout(removeDirsAndExit, left.length > 0 ? 500 : 0);
+  }, 100);
 });

@@ -3,7 +3,9 @@
  * origin's EDGE binding reaches its own edge through its own dev registry), the edge can be
  * stopped and started again, and stopping leaves no process and no temp dir behind.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../scripts/lib/processes.mjs";
@@ -94,5 +96,32 @@ describe("e2e harness: two stacks side by side", () => {
     for (const pgid of groups) expect(groupMembers(pgid)).toEqual([]);
     expect(existsSync(a.tempDir)).toBe(false);
     expect(existsSync(b.tempDir)).toBe(false);
+  });
+});
+
+describe("e2e harness: cleanup when the test process is killed", () => {
+  it("kills the process groups and removes the temp dirs of a SIGKILLed parent (watchdog)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fleetconf-watchdog-"));
+    const script = join(dir, "parent.mjs");
+    const processes = new URL("../../scripts/lib/processes.mjs", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { registerTempDir, startProcess } from ${JSON.stringify(processes)};
+       const child = startProcess("sleeper", "sleep", ["300"], { cwd: ${JSON.stringify(dir)}, env: process.env });
+       registerTempDir(${JSON.stringify(dir)});
+       console.log(child.pid);
+       setInterval(() => {}, 1000);`,
+    );
+    const parent = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    const pgid = await new Promise<number>((resolve) => {
+      parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    });
+    expect(groupMembers(pgid).length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the watchdog read its lines
+    parent.kill("SIGKILL");
+    await pollUntil(async () => (groupMembers(pgid).length === 0 && !existsSync(dir) ? true : undefined), {
+      timeoutMs: 10_000,
+      what: "the watchdog to kill the group and remove the dir",
+    });
   });
 });

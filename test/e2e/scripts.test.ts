@@ -17,13 +17,17 @@ import {
   withoutServiceBinding,
 } from "../../scripts/lib/deploy-checks.mjs";
 import { ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
-import { freePorts, portIsFree } from "../../scripts/lib/processes.mjs";
+import { freePorts, portIsFree, registerTempDir, releaseTempDir } from "../../scripts/lib/processes.mjs";
 import { generateSecrets, parseDotenv, secretProblems } from "../../scripts/lib/secrets.mjs";
 import { REPO_ROOT } from "../../scripts/lib/wrangler.mjs";
 import { send } from "./support/http";
 
 const temp = mkdtempSync(join(tmpdir(), "fleetconf-scripts-"));
-afterAll(() => rmSync(temp, { recursive: true, force: true }));
+registerTempDir(temp);
+afterAll(() => {
+  rmSync(temp, { recursive: true, force: true });
+  releaseTempDir(temp);
+});
 
 /** PIDs whose command line mentions `needle` (our unique temp paths), read from /proc. */
 function processesMentioning(needle: string): number[] {

@@ -14,7 +14,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { freePort, type ManagedProcess, sleep, startProcess } from "../../../scripts/lib/processes.mjs";
+import {
+  freePort,
+  type ManagedProcess,
+  registerTempDir,
+  releaseTempDir,
+  sleep,
+  startProcess,
+} from "../../../scripts/lib/processes.mjs";
 
 /** The nginx binary, or undefined when it is not installed (PATH, then Debian's /usr/sbin). */
 export function findNginx(): string | undefined {
@@ -31,6 +38,7 @@ export interface CachingProxy {
 
 export async function startCachingProxy(nginx: string, upstream: string): Promise<CachingProxy> {
   const prefix = mkdtempSync(join(tmpdir(), "fleetconf-nginx-"));
+  registerTempDir(prefix);
   mkdirSync(join(prefix, "logs"));
   const port = await freePort();
   const accessLog = join(prefix, "logs", "access.log");
@@ -89,6 +97,7 @@ http {
         : "";
       await proc.stop();
       rmSync(prefix, { recursive: true, force: true });
+      releaseTempDir(prefix);
       throw new Error(`nginx did not start on ${url}:\n${errors}`);
     }
     try {
@@ -109,6 +118,7 @@ http {
     async stop() {
       await proc.stop();
       rmSync(prefix, { recursive: true, force: true });
+      releaseTempDir(prefix);
     },
   };
 }

@@ -18,7 +18,13 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { mintAdminToken } from "../../../core";
-import { freePorts, type ManagedProcess, sleep } from "../../../scripts/lib/processes.mjs";
+import {
+  freePorts,
+  type ManagedProcess,
+  registerTempDir,
+  releaseTempDir,
+  sleep,
+} from "../../../scripts/lib/processes.mjs";
 import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets.mjs";
 import {
   bindingsConnected,
@@ -85,6 +91,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const keepTemp = options.keepTemp ?? process.env.FLEETCONF_E2E_KEEP === "1";
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   const dir = mkdtempSync(join(tmpdir(), "fleetconf-e2e-"));
+  // Removed by stop(); if the test process dies first, by the exit hook or the watchdog.
+  if (!keepTemp) registerTempDir(dir);
   const registry = join(dir, "registry");
   const logFile = join(dir, "stack.log");
   mkdirSync(registry);
@@ -176,7 +184,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await waitForEdgeBinding();
   } catch (error) {
     await stopAll();
-    if (!keepTemp) rmSync(dir, { recursive: true, force: true });
+    if (!keepTemp) {
+      rmSync(dir, { recursive: true, force: true });
+      releaseTempDir(dir);
+    }
     throw error;
   }
 
@@ -200,7 +211,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         copyFileSync(logFile, options.saveLogTo);
       }
       if (keepTemp) console.log(`fleetconf e2e: kept ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
+      else {
+        rmSync(dir, { recursive: true, force: true });
+        releaseTempDir(dir);
+      }
     },
     stopEdge: () => stopPart("edge"),
     async startEdge() {

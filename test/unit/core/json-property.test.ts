@@ -28,7 +28,7 @@ function agree(bytes: Uint8Array): boolean {
   return true;
 }
 
-describe("checkJsonDocument agrees with the oracle", () => {
+describe("checkJsonDocument agrees with the oracle", { timeout: 120_000 }, () => {
   it("uses the same depth limit as the oracle", () => {
     expect(MAX_DEPTH).toBe(ORACLE_MAX_DEPTH);
   });

@@ -51,7 +51,7 @@ function withHeader(jws: string, patch: Record<string, unknown>): string {
   return `${toBase64Url(utf8Bytes(JSON.stringify({ ...header, ...patch })))}..${signature}`;
 }
 
-describe("snapshot signatures", () => {
+describe("snapshot signatures", { timeout: 120_000 }, () => {
   it("verify for any body, key and version, naming that key and version", async () => {
     await fc.assert(
       fc.asyncProperty(keyArb, fc.integer({ min: 1, max: 1e6 }), bodyArb, async (key, ver, body) => {

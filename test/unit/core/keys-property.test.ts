@@ -56,7 +56,7 @@ const nearKey = fc.string({
   maxLength: 12,
 });
 
-describe("parseKey", () => {
+describe("parseKey", { timeout: 120_000 }, () => {
   it("accepts exactly what DESIGN §2 describes", () => {
     fc.assert(
       fc.property(fc.oneof(validKey, nearKey, fc.string({ maxLength: 40 })), (raw) => {
@@ -96,7 +96,7 @@ describe("parseKey", () => {
   });
 });
 
-describe("KV record names", () => {
+describe("KV record names", { timeout: 120_000 }, () => {
   it("are distinct for distinct (key, version) pairs, so no record serves two keys", () => {
     fc.assert(
       fc.property(
