@@ -1,7 +1,8 @@
 /**
  * CPU time the servers spend, read from /proc: a throughput figure on a shared 2-CPU machine
- * moves with whatever else runs, but the CPU a server burns per request barely does, so it is
- * the contention-proof way to compare the edge with the bare worker.
+ * moves with whatever else runs; the CPU a server burns per request moves far less (a starved
+ * process still pays somewhat more per request), so it is the steadier way to compare the edge
+ * with the bare worker.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";

@@ -73,8 +73,8 @@ export async function breakdownSection(ctx: BenchContext, mf: EdgeMiniflare): Pr
     method:
       `${ctx.tool}, ${ctx.sizes.connections} connections, ${ctx.sizes.breakdownDurationS} s per run, ` +
       `${ctx.sizes.rounds} rounds over all five variants (bench/variants/), medians. "CPU µs/req" is the workerd ` +
-      "process's CPU time (/proc utime+stime) during the run divided by the requests served: unlike req/s it barely " +
-      "moves when other work shares the CPUs.",
+      "process's CPU time (/proc utime+stime) during the run divided by the requests served: it moves far less than req/s " +
+      "when other work shares the CPUs (though a starved process also pays more per request).",
     columns: ["variant", "req/s", "p50 ms", "p99 ms", "req/s vs bare", "CPU µs/req", "CPU µs/req over bare"],
     rows,
     targets: [],

@@ -138,7 +138,7 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       if (edge.cpuUs && bare.cpuUs) {
         const cpuRatio = ratio(bare.cpuUs, edge.cpuUs);
         targets.push({
-          name: `${row.runtime} ${row.condition}: CPU/request within 1/0.9 of bare's (contention-free req/s estimate)`,
+          name: `${row.runtime} ${row.condition}: CPU/request within 1/0.9 of bare's (steadier req/s estimate)`,
           met: cpuRatio >= 0.9,
           detail: `bare/edge ${cpuRatio}× (${edge.cpuUs} vs ${bare.cpuUs} µs/req)`,
         });
@@ -155,9 +155,9 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       "(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else. " +
       "nginx (one worker process, etag on, access log off) serves the same bytes as a static file. " +
       "CPU µs/req: CPU time (/proc utime+stime) of the server's processes during the run ÷ requests — for " +
-      "`wrangler dev` its Node process and both workerd processes, for Miniflare the one workerd process. Unlike " +
-      "req/s it barely moves when other work shares the CPUs, so bare/edge CPU is the contention-free estimate " +
-      "of the edge's req/s as a fraction of bare's.",
+      "`wrangler dev` its Node process and both workerd processes, for Miniflare the one workerd process. It moves far " +
+      "less than req/s when other work shares the CPUs, so bare/edge CPU is the steadier estimate of the edge's " +
+      "req/s as a fraction of bare's on a dedicated core.",
     columns: [
       "runtime / status",
       "edge req/s",
