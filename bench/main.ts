@@ -1,16 +1,17 @@
 /**
  * `npm run bench [-- --quick] [--only hot,breakdown,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * (or `-- --render bench/results/<stamp>.json` to rewrite BENCHMARKS.md from a finished run).
  * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
  * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
  * Markdown report (BENCHMARKS.md for a full run, bench/results/<stamp>-quick.md for --quick).
  * Every server it started is stopped by PID at the end, also on failure.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative as relativePath, resolve as resolvePath } from "node:path";
 import { createContext } from "./lib/context";
 import { type LoadTool, wrkAvailable } from "./lib/load";
 import { machineInfo } from "./lib/machine";
-import { renderMarkdown } from "./lib/markdown";
+import { type RunResults, renderMarkdown } from "./lib/markdown";
 import { printSection, type Section, skippedSection } from "./lib/report";
 import { snapshotSources } from "./lib/snapshot";
 import {
@@ -68,7 +69,21 @@ async function attempt(id: string, title: string, run: () => Promise<Section>): 
   }
 }
 
+/** `--render <results.json>`: rewrites BENCHMARKS.md from a finished full run (e.g. after editing findings.md). */
+function renderOnly(jsonPath: string): void {
+  const results = JSON.parse(readFileSync(jsonPath, "utf8")) as RunResults;
+  const relative = relativePath(REPO_ROOT, resolvePath(jsonPath));
+  const mdPath = results.quick ? jsonPath.replace(/\.json$/, ".md") : join(REPO_ROOT, "BENCHMARKS.md");
+  writeFileSync(mdPath, renderMarkdown(results, relative));
+  console.log(`wrote ${mdPath}`);
+}
+
 async function main(): Promise<void> {
+  const renderAt = process.argv.indexOf("--render");
+  if (renderAt >= 0) {
+    renderOnly(process.argv[renderAt + 1] ?? "");
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const stamp = new Date().toISOString().replace(/[:.]/g, "").slice(0, 15);
   const sources = snapshotSources(stamp);

@@ -56,7 +56,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     wrangler: packageVersion("wrangler"),
     miniflare: packageVersion("miniflare"),
-    wrk: toolVersion("wrk", ["--version"], /wrk ([0-9.]+)/),
+    wrk: toolVersion("wrk", ["--version"], /wrk (\S+)/),
     nginx: toolVersion("nginx", ["-v"], /nginx\/([0-9.]+)/),
     loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     foreignWorkerd: countWorkerd(),

@@ -34,6 +34,11 @@ function machineTable(m: MachineInfo): string {
   );
 }
 
+function sectionNumber(title: string): number {
+  const match = /^([0-9]+)(b?)\./.exec(title);
+  return match ? Number(match[1]) + (match[2] ? 0.5 : 0) : Number.POSITIVE_INFINITY;
+}
+
 export function renderMarkdown(results: RunResults, jsonPath: string): string {
   const out: string[] = [];
   out.push("# fleetconf benchmarks", "");
@@ -54,18 +59,33 @@ export function renderMarkdown(results: RunResults, jsonPath: string): string {
     "",
   );
   out.push("## Targets", "");
-  const targets = results.sections.flatMap((s) => s.targets.map((t) => ({ ...t, section: s.title })));
+  // "5. Propagation: … (miniflare)" → "5 (miniflare)": which section and stack a target belongs to.
+  const sectionLabel = (title: string) => {
+    const number = /^[0-9]+b?/.exec(title)?.[0] ?? "";
+    const stack = /\((wrangler dev|miniflare)[^)]*\)$/.exec(title)?.[1];
+    return stack ? `${number} (${stack})` : number;
+  };
+  const targets = results.sections.flatMap((s) =>
+    s.targets.map((t) => ({ ...t, section: sectionLabel(s.title) })),
+  );
   if (targets.length === 0) out.push("No target could be evaluated in this run.", "");
   else {
     out.push(
       renderTable(
-        ["target", "result", "measured"],
-        targets.map((t) => [t.name, t.met === null ? "n/a" : t.met ? "met" : "**missed**", t.detail]),
+        ["section", "target", "result", "measured"],
+        targets.map((t) => [
+          t.section.split(":")[0] ?? "",
+          t.name,
+          t.met === null ? "n/a" : t.met ? "met" : "**missed**",
+          t.detail,
+        ]),
       ),
       "",
     );
   }
-  for (const section of results.sections) {
+  // Sections run in the order their stacks allow; the report lists them by number.
+  const ordered = [...results.sections].sort((a, b) => sectionNumber(a.title) - sectionNumber(b.title));
+  for (const section of ordered) {
     out.push(`## ${section.title}`, "");
     if (section.skipped) {
       out.push(`Not measured in this run: ${section.skipped}`, "");
