@@ -3,13 +3,7 @@
  * detail), Retry-After and max-age slow it down, failures back off with full jitter, and a
  * JWKS from a URL is fetched once and refetched only for an unknown kid, rate-limited.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  type ConfigClient,
-  type ConfigClientError,
-  type ConfigClientOptions,
-  createConfigClient,
-} from "../../../client";
+import { describe, expect, it, vi } from "vitest";
 import { freshnessSeconds, retryAfterMs, sha256FromContentDigest } from "../../../client/headers";
 import {
   backoffCeiling,
@@ -17,39 +11,19 @@ import {
   delayAfterSuccess,
   MAX_RETRY_AFTER_MS,
 } from "../../../client/schedule";
+import { useSdkHarness } from "./support/sdk-harness";
 import {
   newSigner,
   problem,
   rejection,
   type Signer,
   serveSnapshot,
-  startTestServer,
-  type TestServer,
   waitFor,
 } from "./support/snapshot-server";
 
 const KEY = "shop/prod/limits";
-let server: TestServer;
-let signer: Signer;
-const clients: ConfigClient<unknown>[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-  signer = await newSigner();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.close();
-});
-
-function client(options: Partial<ConfigClientOptions<unknown>> = {}) {
-  const errors: ConfigClientError[] = [];
-  const c = createConfigClient({ edge: server.url, key: KEY, jwks: signer.jwks, intervalMs: 20, ...options });
-  c.onError((e) => errors.push(e));
-  clients.push(c);
-  return { c, errors };
-}
+const harness = useSdkHarness(KEY);
+const client = harness.client;
 
 describe("status codes", () => {
   it.each([
@@ -60,7 +34,7 @@ describe("status codes", () => {
     [500, "http_error"],
     [502, "http_error"],
   ])("maps %i to %s and carries the problem detail", async (status, code) => {
-    server.handle(problem(status, `detail for ${status}`));
+    harness.server.handle(problem(status, `detail for ${status}`));
     const { c } = client();
     const error = await rejection(c.ready());
     expect(error).toMatchObject({ code, status, detail: `detail for ${status}` });
@@ -73,7 +47,7 @@ describe("status codes", () => {
   });
 
   it("reports network_error when the edge does not answer within requestTimeoutMs", async () => {
-    server.handle(() => undefined); // never answers
+    harness.server.handle(() => undefined); // never answers
     const { c } = client({ requestTimeoutMs: 100 });
     const error = await rejection(c.ready());
     expect(error).toMatchObject({ code: "network_error" });
@@ -81,7 +55,7 @@ describe("status codes", () => {
   });
 
   it("refuses a body larger than any config (25 MiB) while it streams in", async () => {
-    server.handle((_req, res) => {
+    harness.server.handle((_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json" });
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       for (let i = 0; i < 26; i++) res.write(chunk);
@@ -94,10 +68,10 @@ describe("status codes", () => {
   });
 
   it("keeps polling after a failure and recovers once the edge answers", async () => {
-    server.handle(problem(503, "down"));
+    harness.server.handle(problem(503, "down"));
     const { c } = client({ maxBackoffMs: 40 });
     await expect(c.ready()).rejects.toMatchObject({ code: "http_error" });
-    server.handle(serveSnapshot(await signer.sign(KEY, 2, { ok: true })));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 2, { ok: true })));
     // A retry already in flight when the handler switched may still fail; what matters is that
     // polling goes on and the next good answer is taken.
     await vi.waitFor(() => expect(c.current()?.version).toBe(2), { timeout: 5000 });
@@ -105,7 +79,7 @@ describe("status codes", () => {
   });
 
   it("rejects ready() with closed when closed before any snapshot", async () => {
-    server.handle(() => undefined);
+    harness.server.handle(() => undefined);
     const { c } = client();
     const pending = c.ready();
     await c.close();
@@ -114,45 +88,47 @@ describe("status codes", () => {
   });
 
   it("stops polling after close()", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, {})));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 1, {})));
     const { c } = client();
     await c.ready();
     await c.close();
-    const count = server.requests.length;
+    const count = harness.server.requests.length;
     await new Promise((r) => setTimeout(r, 100));
-    expect(server.requests.length).toBe(count);
+    expect(harness.server.requests.length).toBe(count);
   });
 });
 
 describe("pacing", () => {
   it("waits at least Retry-After seconds after a 503 that carries it", async () => {
-    server.handle(problem(503, "busy", { "Retry-After": "1" }));
+    harness.server.handle(problem(503, "busy", { "Retry-After": "1" }));
     const { c } = client();
-    await waitFor(() => server.requests.length >= 2, 4000);
-    const [first, second] = server.requests;
+    await waitFor(() => harness.server.requests.length >= 2, 4000);
+    const [first, second] = harness.server.requests;
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(990);
     await c.close();
   });
 
   it("never polls faster than the response's max-age even with a shorter interval", async () => {
-    server.handle(
-      serveSnapshot(await signer.sign(KEY, 1, {}), {
+    harness.server.handle(
+      serveSnapshot(await harness.signer.sign(KEY, 1, {}), {
         cacheControl: "public, max-age=1, stale-while-revalidate=30",
       }),
     );
     const { c } = client({ intervalMs: 10 });
     await c.ready();
-    await waitFor(() => server.requests.length >= 2, 4000);
-    const [first, second] = server.requests;
+    await waitFor(() => harness.server.requests.length >= 2, 4000);
+    const [first, second] = harness.server.requests;
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(990);
   });
 
   it("polls at intervalMs when max-age is shorter", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, {}), { cacheControl: "private, max-age=0" }));
+    harness.server.handle(
+      serveSnapshot(await harness.signer.sign(KEY, 1, {}), { cacheControl: "private, max-age=0" }),
+    );
     const { c } = client({ intervalMs: 300 });
     await c.ready();
-    await waitFor(() => server.requests.length >= 2, 4000);
-    const [first, second] = server.requests;
+    await waitFor(() => harness.server.requests.length >= 2, 4000);
+    const [first, second] = harness.server.requests;
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(290);
   });
 });
@@ -215,7 +191,7 @@ describe("schedule policy", () => {
 describe("JWKS from a URL", () => {
   function serveJwks(getJwks: () => unknown, snapshot: Awaited<ReturnType<Signer["sign"]>>) {
     const snapshotHandler = serveSnapshot(snapshot);
-    server.handle((req, res) => {
+    harness.server.handle((req, res) => {
       if (req.url === "/.well-known/jwks.json") {
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(getJwks()));
         return;
@@ -223,27 +199,27 @@ describe("JWKS from a URL", () => {
       return snapshotHandler(req, res);
     });
   }
-  const jwksFetches = () => server.requests.filter((r) => r.url === "/.well-known/jwks.json").length;
+  const jwksFetches = () => harness.server.requests.filter((r) => r.url === "/.well-known/jwks.json").length;
 
   it("fetches the JWKS once, not on every poll", async () => {
-    serveJwks(() => signer.jwks, await signer.sign(KEY, 1, {}));
-    const { c } = client({ jwks: undefined, jwksUrl: `${server.url}/.well-known/jwks.json` });
+    serveJwks(() => harness.signer.jwks, await harness.signer.sign(KEY, 1, {}));
+    const { c } = client({ jwks: undefined, jwksUrl: `${harness.server.url}/.well-known/jwks.json` });
     await c.ready();
-    await waitFor(() => server.requests.length >= 6);
+    await waitFor(() => harness.server.requests.length >= 6);
     expect(jwksFetches()).toBe(1);
   });
 
   it("refetches once on an unknown kid, then accepts the rotated key", async () => {
     const rotated = await newSigner();
-    let published = signer.jwks;
-    serveJwks(() => published, await signer.sign(KEY, 1, {}));
+    let published = harness.signer.jwks;
+    serveJwks(() => published, await harness.signer.sign(KEY, 1, {}));
     const { c } = client({
       jwks: undefined,
-      jwksUrl: `${server.url}/.well-known/jwks.json`,
+      jwksUrl: `${harness.server.url}/.well-known/jwks.json`,
       jwksRefetchMinMs: 0,
     });
     await c.ready();
-    published = { keys: [...rotated.jwks.keys, ...signer.jwks.keys] };
+    published = { keys: [...rotated.jwks.keys, ...harness.signer.jwks.keys] };
     serveJwks(() => published, await rotated.sign(KEY, 2, { rotated: true }));
     await waitFor(() => c.current()?.version === 2);
     expect(jwksFetches()).toBe(2);
@@ -251,27 +227,27 @@ describe("JWKS from a URL", () => {
 
   it("does not refetch again for unknown kids within jwksRefetchMinMs", async () => {
     const stranger = await newSigner();
-    serveJwks(() => signer.jwks, await signer.sign(KEY, 1, {}));
+    serveJwks(() => harness.signer.jwks, await harness.signer.sign(KEY, 1, {}));
     const { c, errors } = client({
       jwks: undefined,
-      jwksUrl: `${server.url}/.well-known/jwks.json`,
+      jwksUrl: `${harness.server.url}/.well-known/jwks.json`,
       jwksRefetchMinMs: 60_000,
     });
     await c.ready();
-    serveJwks(() => signer.jwks, await stranger.sign(KEY, 2, {}));
+    serveJwks(() => harness.signer.jwks, await stranger.sign(KEY, 2, {}));
     await waitFor(() => errors.filter((e) => e.code === "unknown_kid").length >= 5);
     expect(jwksFetches()).toBe(1);
     expect(c.current()?.version).toBe(1);
   });
 
   it("reports jwks_unavailable when the JWKS URL serves something else", async () => {
-    const snapshotHandler = serveSnapshot(await signer.sign(KEY, 1, {}));
-    server.handle((req, res) => {
+    const snapshotHandler = serveSnapshot(await harness.signer.sign(KEY, 1, {}));
+    harness.server.handle((req, res) => {
       if (req.url === "/jwks")
         res.writeHead(200, { "Content-Type": "application/json" }).end('{"not":"a jwks"}');
       else return snapshotHandler(req, res);
     });
-    const { c } = client({ jwks: undefined, jwksUrl: `${server.url}/jwks` });
+    const { c } = client({ jwks: undefined, jwksUrl: `${harness.server.url}/jwks` });
     await expect(c.ready()).rejects.toMatchObject({ code: "jwks_unavailable" });
   });
 });

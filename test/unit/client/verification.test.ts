@@ -3,46 +3,15 @@
  * good snapshots are accepted; every kind of tampering is reported with its stable code and the
  * last good snapshot stays.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type ConfigClient,
-  ConfigClientError,
-  type ConfigClientOptions,
-  createConfigClient,
-} from "../../../client";
+import { describe, expect, it } from "vitest";
+import { ConfigClientError, createConfigClient } from "../../../client";
 import { sha256, toBase64 } from "../../../core/encoding";
-import {
-  flipByte,
-  newSigner,
-  type Signer,
-  serveSnapshot,
-  startTestServer,
-  type TestServer,
-  waitFor,
-} from "./support/snapshot-server";
+import { useSdkHarness } from "./support/sdk-harness";
+import { flipByte, newSigner, serveSnapshot, type TestServer, waitFor } from "./support/snapshot-server";
 
 const KEY = "payments/prod/flags";
-let server: TestServer;
-let signer: Signer;
-const clients: ConfigClient<unknown>[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-  signer = await newSigner();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.close();
-});
-
-function client(options: Partial<ConfigClientOptions<unknown>> = {}) {
-  const errors: ConfigClientError[] = [];
-  const c = createConfigClient({ edge: server.url, key: KEY, jwks: signer.jwks, intervalMs: 20, ...options });
-  c.onError((e) => errors.push(e));
-  clients.push(c);
-  return { c, errors };
-}
+const harness = useSdkHarness(KEY);
+const client = harness.client;
 
 async function firstError(errors: ConfigClientError[]): Promise<ConfigClientError> {
   await waitFor(() => errors.length > 0, 5000, "an error");
@@ -51,8 +20,8 @@ async function firstError(errors: ConfigClientError[]): Promise<ConfigClientErro
 
 describe("accepting snapshots", () => {
   it("accepts a correctly signed snapshot and exposes its value, version and ETag", async () => {
-    const snap = await signer.sign(KEY, 3, { rps: 100 }, Date.UTC(2026, 1, 2, 3, 4, 5));
-    server.handle(serveSnapshot(snap));
+    const snap = await harness.signer.sign(KEY, 3, { rps: 100 }, Date.UTC(2026, 1, 2, 3, 4, 5));
+    harness.server.handle(serveSnapshot(snap));
     const { c } = client();
     const ready = await c.ready();
     expect(ready).toMatchObject({
@@ -68,10 +37,10 @@ describe("accepting snapshots", () => {
   });
 
   it("sends Config-Client-Id, Accept and the read token as a Bearer credential", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, {})));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 1, {})));
     const { c } = client({ clientId: "host-1.example:42", token: "tok.en.value" });
     await c.ready();
-    const request = server.requests[0];
+    const request = harness.server.requests[0];
     expect(request?.url).toBe(`/v1/configs/${KEY}`);
     expect(request?.headers["config-client-id"]).toBe("host-1.example:42");
     expect(request?.headers.authorization).toBe("Bearer tok.en.value");
@@ -79,36 +48,38 @@ describe("accepting snapshots", () => {
   });
 
   it("calls a token function before every request so tokens can be refreshed", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, {})));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 1, {})));
     let calls = 0;
     const { c } = client({ token: async () => `t${++calls}` });
     await c.ready();
-    await waitFor(() => server.requests.length >= 2);
-    expect(server.requests[0]?.headers.authorization).toBe("Bearer t1");
-    expect(server.requests[1]?.headers.authorization).toBe("Bearer t2");
+    await waitFor(() => harness.server.requests.length >= 2);
+    expect(harness.server.requests[0]?.headers.authorization).toBe("Bearer t1");
+    expect(harness.server.requests[1]?.headers.authorization).toBe("Bearer t2");
   });
 
   it("polls with If-None-Match and keeps the same snapshot on 304 without a change event", async () => {
-    const snap = await signer.sign(KEY, 1, { a: 1 });
-    server.handle(serveSnapshot(snap));
+    const snap = await harness.signer.sign(KEY, 1, { a: 1 });
+    harness.server.handle(serveSnapshot(snap));
     const { c, errors } = client();
     const changes: number[] = [];
     c.onChange((s) => changes.push(s.version));
     const first = await c.ready();
-    await waitFor(() => server.requests.length >= 4);
-    expect(server.requests.slice(1).every((r) => r.headers["if-none-match"] === snap.meta.etag)).toBe(true);
+    await waitFor(() => harness.server.requests.length >= 4);
+    expect(harness.server.requests.slice(1).every((r) => r.headers["if-none-match"] === snap.meta.etag)).toBe(
+      true,
+    );
     expect(c.current()).toBe(first);
     expect(changes).toEqual([1]);
     expect(errors).toEqual([]);
   });
 
   it("emits onChange once per new version with the previous snapshot", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, { a: 1 })));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 1, { a: 1 })));
     const { c } = client();
     const seen: Array<[number, number | undefined]> = [];
     c.onChange((s, prev) => seen.push([s.version, prev?.version]));
     await c.ready();
-    server.handle(serveSnapshot(await signer.sign(KEY, 2, { a: 2 })));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 2, { a: 2 })));
     await waitFor(() => seen.length >= 2);
     expect(seen).toEqual([
       [1, undefined],
@@ -118,7 +89,7 @@ describe("accepting snapshots", () => {
   });
 
   it("runs validate on the value and refuses a snapshot it throws on", async () => {
-    server.handle(serveSnapshot(await signer.sign(KEY, 1, { rps: "lots" })));
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 1, { rps: "lots" })));
     const { c, errors } = client({
       validate: (v) => {
         if (typeof (v as { rps?: unknown }).rps !== "number") throw new Error("rps must be a number");
@@ -136,11 +107,11 @@ describe("refusing tampered or misdirected snapshots", () => {
     tamper: () => Promise<Parameters<TestServer["handle"]>[0]>,
     code: string,
   ) {
-    const good = await signer.sign(KEY, 5, { mode: "good" });
-    server.handle(serveSnapshot(good));
+    const good = await harness.signer.sign(KEY, 5, { mode: "good" });
+    harness.server.handle(serveSnapshot(good));
     const { c, errors } = client();
     const accepted = await c.ready();
-    server.handle(await tamper());
+    harness.server.handle(await tamper());
     const error = await firstError(errors);
     expect(error).toBeInstanceOf(ConfigClientError);
     expect(error.code).toBe(code);
@@ -149,14 +120,14 @@ describe("refusing tampered or misdirected snapshots", () => {
 
   it("refuses a body with one flipped byte (digest_mismatch) and keeps the last good snapshot", async () => {
     await expectRefusedAfterGood(async () => {
-      const next = await signer.sign(KEY, 6, { mode: "next" });
+      const next = await harness.signer.sign(KEY, 6, { mode: "next" });
       return serveSnapshot(next, { body: flipByte(next.body, 3) });
     }, "digest_mismatch");
   });
 
   it("refuses a flipped byte even when the digest was recomputed (bad_signature)", async () => {
     await expectRefusedAfterGood(async () => {
-      const next = await signer.sign(KEY, 6, { mode: "next" });
+      const next = await harness.signer.sign(KEY, 6, { mode: "next" });
       const body = flipByte(next.body, 3);
       const digest = `sha-256=:${toBase64(await sha256(body))}:`;
       return serveSnapshot(next, { body, headers: { "Content-Digest": digest } });
@@ -166,7 +137,7 @@ describe("refusing tampered or misdirected snapshots", () => {
   it("refuses a Content-Digest that does not match the body (digest_mismatch)", async () => {
     await expectRefusedAfterGood(
       async () =>
-        serveSnapshot(await signer.sign(KEY, 6, {}), {
+        serveSnapshot(await harness.signer.sign(KEY, 6, {}), {
           headers: { "Content-Digest": `sha-256=:${toBase64(new Uint8Array(32))}:` },
         }),
       "digest_mismatch",
@@ -175,28 +146,29 @@ describe("refusing tampered or misdirected snapshots", () => {
 
   it("refuses a validly signed snapshot of another key (key_mismatch)", async () => {
     await expectRefusedAfterGood(
-      async () => serveSnapshot(await signer.sign("payments/prod/other", 6, {})),
+      async () => serveSnapshot(await harness.signer.sign("payments/prod/other", 6, {})),
       "key_mismatch",
     );
   });
 
   it("refuses an older validly signed version (version_rollback)", async () => {
     await expectRefusedAfterGood(
-      async () => serveSnapshot(await signer.sign(KEY, 4, { mode: "old" })),
+      async () => serveSnapshot(await harness.signer.sign(KEY, 4, { mode: "old" })),
       "version_rollback",
     );
   });
 
   it("refuses a Config-Version that differs from the signed version (version_mismatch)", async () => {
     await expectRefusedAfterGood(
-      async () => serveSnapshot(await signer.sign(KEY, 7, {}), { headers: { "Config-Version": "8" } }),
+      async () =>
+        serveSnapshot(await harness.signer.sign(KEY, 7, {}), { headers: { "Config-Version": "8" } }),
       "version_mismatch",
     );
   });
 
   it("refuses the same version with different bytes (version_conflict)", async () => {
     await expectRefusedAfterGood(
-      async () => serveSnapshot(await signer.sign(KEY, 5, { mode: "evil" })),
+      async () => serveSnapshot(await harness.signer.sign(KEY, 5, { mode: "evil" })),
       "version_conflict",
     );
   });
@@ -208,19 +180,19 @@ describe("refusing tampered or misdirected snapshots", () => {
 
   it("refuses a response without Config-Signature (malformed_response)", async () => {
     await expectRefusedAfterGood(
-      async () => serveSnapshot(await signer.sign(KEY, 6, {}), { omit: ["Config-Signature"] }),
+      async () => serveSnapshot(await harness.signer.sign(KEY, 6, {}), { omit: ["Config-Signature"] }),
       "malformed_response",
     );
   });
 
   it("refuses a signature whose header says alg none (bad_signature)", async () => {
     await expectRefusedAfterGood(async () => {
-      const snap = await signer.sign(KEY, 6, {});
+      const snap = await harness.signer.sign(KEY, 6, {});
       const [, , sig] = snap.meta.signature.split(".");
       const header = Buffer.from(
         JSON.stringify({
           alg: "none",
-          kid: signer.jwk.kid,
+          kid: harness.signer.jwk.kid,
           b64: false,
           crit: ["b64"],
           key: KEY,
@@ -233,8 +205,8 @@ describe("refusing tampered or misdirected snapshots", () => {
   });
 
   it("never exposes a refused snapshot before any good one (ready rejects with the code)", async () => {
-    const snap = await signer.sign(KEY, 1, { a: 1 });
-    server.handle(serveSnapshot(snap, { body: flipByte(snap.body, 2) }));
+    const snap = await harness.signer.sign(KEY, 1, { a: 1 });
+    harness.server.handle(serveSnapshot(snap, { body: flipByte(snap.body, 2) }));
     const { c } = client();
     await expect(c.ready()).rejects.toMatchObject({ code: "digest_mismatch" });
     expect(c.current()).toBeUndefined();
