@@ -3,34 +3,13 @@
  * (`Config-Rollout`, `/v1/configs/{key}/rollout…`), schemas (`/v1/schemas/{key}`), the audit log
  * (`/v1/audit`) and diffs (`/v1/configs/{key}/diff`). Answers are parsed once, here.
  */
+import type { AuditEntry, RolloutStatus } from "../core/admin-documents";
 import type { JsonChange } from "../core/json-diff";
 import { changesOf, parsePatch } from "../core/json-patch";
 import { type AdminApi, type Answer, headerText, jsonOf, type PublishResult, parseWrite } from "./admin-api";
 import { CliError } from "./errors";
 
-export interface RolloutStatus {
-  key: string;
-  state: "none" | "running" | "completed" | "aborted";
-  live: { version: number; etag: string; publishedAt: string | null };
-  stable?: { version: number };
-  candidate?: { version: number; etag: string; publishedAt: string | null };
-  mode?: "fixed" | "linear";
-  percent?: number;
-  start?: number;
-  step?: number;
-  everySeconds?: number;
-  /** The share of clients on the candidate now (running rollouts only). */
-  share?: number | null;
-  /** When a linear rollout reaches everyone. */
-  fullAt?: string | null;
-  startedAt?: string;
-  startedBy?: string;
-  message?: string | null;
-  endedAt?: string | null;
-  endedBy?: string | null;
-  resultVersion?: number | null;
-  distribution?: string;
-}
+export type { AuditEntry, RolloutStatus } from "../core/admin-documents";
 
 export interface SchemaSummary {
   key: string;
@@ -40,19 +19,6 @@ export interface SchemaSummary {
   updatedBy: string;
   changed?: boolean;
   created?: boolean;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  key: string | null;
-  fromVersion: number | null;
-  toVersion: number | null;
-  message: string | null;
-  digest: string | null;
-  detail: Record<string, unknown> | null;
 }
 
 export interface AuditPage {

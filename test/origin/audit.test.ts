@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../core/admin-documents";
 import { adminToken, call, freshNamespace, publishOk } from "./support/origin";
 
 interface AuditBody {
   namespace: string | null;
-  entries: {
-    id: number;
-    at: string;
-    actor: string;
-    action: string;
-    key: string | null;
-    fromVersion: number | null;
-    toVersion: number | null;
-    message: string | null;
-    digest: string | null;
-    detail: Record<string, unknown> | null;
-  }[];
+  entries: AuditEntry[];
   next: string | null;
 }
 

@@ -1,28 +1,9 @@
 /** Helpers for the origin's rollout, schema, diff and audit tests (docs/rollouts.md). */
 import { type HeadRecord, kvKeys } from "../../core";
+import type { AuditEntry, RolloutStatus as RolloutDocument } from "../../core/admin-documents";
 import { call, originEnv, publish } from "./support/origin";
 
-export interface RolloutDocument {
-  key: string;
-  state: "none" | "running" | "completed" | "aborted";
-  live: { version: number; etag: string; publishedAt: string };
-  stable?: { version: number };
-  candidate?: { version: number; etag: string; publishedAt: string };
-  mode?: "fixed" | "linear";
-  percent?: number;
-  start?: number;
-  step?: number;
-  everySeconds?: number;
-  share?: number | null;
-  fullAt?: string | null;
-  startedAt?: string;
-  startedBy?: string;
-  message?: string | null;
-  endedAt?: string | null;
-  endedBy?: string | null;
-  resultVersion?: number | null;
-  distribution?: string;
-}
+export type { RolloutDocument };
 
 /** PUT with `Config-Rollout`. */
 export function startRollout(
@@ -79,21 +60,8 @@ export async function makePublic(namespace: string): Promise<void> {
   if (res.status !== 200) throw new Error(`namespace answered ${res.status}`);
 }
 
-export interface AuditEntryBody {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  key: string | null;
-  fromVersion: number | null;
-  toVersion: number | null;
-  message: string | null;
-  digest: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export async function auditOf(query: string): Promise<{ entries: AuditEntryBody[]; next: string | null }> {
+export async function auditOf(query: string): Promise<{ entries: AuditEntry[]; next: string | null }> {
   const res = await call("GET", `/v1/audit?${query}`);
   if (res.status !== 200) throw new Error(`audit answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { entries: AuditEntryBody[]; next: string | null };
+  return (await res.json()) as { entries: AuditEntry[]; next: string | null };
 }
