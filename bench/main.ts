@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hot,breakdown,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * `npm run bench [-- --quick] [--only hot,breakdown,recording,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
  * (or `-- --render bench/results/<stamp>.json` to rewrite BENCHMARKS.md from a finished run).
  * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
  * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
@@ -26,13 +26,24 @@ import { REPO_ROOT } from "./lib/wrangler";
 import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
 import { fleetSection } from "./scenarios/fleet";
+import { recordingSection } from "./scenarios/recording";
 import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
 import { memorySection } from "./scenarios/memory";
 import { originSection } from "./scenarios/origin";
 import { propagationSection } from "./scenarios/propagation";
 import { sizeSection } from "./scenarios/size";
 
-const ALL = ["hot", "breakdown", "size", "cold", "origin", "propagation", "fleet", "memory"] as const;
+const ALL = [
+  "hot",
+  "breakdown",
+  "recording",
+  "size",
+  "cold",
+  "origin",
+  "propagation",
+  "fleet",
+  "memory",
+] as const;
 type SectionId = (typeof ALL)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<SectionId>; tool: LoadTool } {
@@ -103,7 +114,7 @@ async function main(): Promise<void> {
 
   // Every stack starts at once (startup dominates a quick run); idle stacks cost next to nothing.
   const wantsEdgeOnly = ["hot", "breakdown", "size", "cold", "memory"].some((id) => want(id as SectionId));
-  const wantsFull = want("origin") || want("propagation") || want("fleet");
+  const wantsFull = want("origin") || want("propagation") || want("fleet") || want("recording");
   const [mfStart, pairStart, fullStart, mfFullStart] = await Promise.allSettled([
     wantsEdgeOnly ? startEdgeMiniflare(ctx) : Promise.resolve(undefined),
     want("hot") ? startWranglerPair(ctx) : Promise.resolve(undefined),
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
     // edge has the headroom for thousands of clients (under `wrangler dev` on 2 CPUs it does not).
     const fullStacks: Array<[PromiseSettledResult<FullStack | undefined>, readonly SectionId[]]> = [
       [fullStart, ["origin", "propagation"]],
-      [mfFullStart, ["origin", "propagation", "fleet"]],
+      [mfFullStart, ["recording", "origin", "propagation", "fleet"]],
     ];
     for (const [start, ids] of fullStacks) {
       if (start.status === "rejected") {
@@ -168,6 +179,8 @@ async function main(): Promise<void> {
       }
       const stack = start.value;
       if (!stack) continue;
+      if (want("recording") && ids.includes("recording"))
+        done(await attempt("recording", "1c. Fleet recording cost", () => recordingSection(ctx, stack)));
       if (want("origin")) done(await attempt("origin", "4. Origin", () => originSection(ctx, stack)));
       if (want("propagation"))
         done(await attempt("propagation", "5. Propagation", () => propagationSection(ctx, stack)));

@@ -3,11 +3,11 @@
  * error handler rendering problem+json. Tests build their own app with options (clock, KV
  * wrapper, memory budget) and call `app.fetch(request, env, ctx)` against the real bindings.
  */
-import { Hono } from "hono";
-import { problemErrorHandler, problemNotFound, requestContext } from "../core";
+import { type Context, Hono } from "hono";
+import { problemErrorHandler, problemNotFound } from "../core";
 import type { EdgeHonoEnv } from "./app-env";
-import { services } from "./middleware/services";
-import { type TelemetryOptions, telemetry } from "./middleware/telemetry";
+import { edgeRequest } from "./middleware/edge-request";
+import type { TelemetryOptions } from "./middleware/telemetry";
 import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
@@ -23,9 +23,7 @@ export interface EdgeAppOptions extends EdgeServiceOptions {
 
 export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   const app = new Hono<EdgeHonoEnv>();
-  app.use("*", requestContext("edge", { log: options.log ?? true }));
-  app.use("*", telemetry(options.telemetry));
-  app.use("*", services(options));
+  app.use("*", edgeRequest({ ...options, log: options.log ?? true, sampleRate: hitSampleRate() }));
   app.route("/", healthRoutes());
   app.route("/", jwksRoutes());
   app.route("/", configRoutes());
@@ -33,4 +31,29 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.notFound(problemNotFound);
   app.onError(problemErrorHandler("edge"));
   return app;
+}
+
+export const DEFAULT_LOG_HIT_SAMPLE = 100;
+const SAMPLE = /^[1-9][0-9]{0,6}$/;
+
+/**
+ * Which request lines to sample (docs/operations.md, "Logs"): a fresh 200/304 from isolate memory
+ * is most of the traffic and says nothing the metrics line does not, yet writing its line cost
+ * more than the rest of the request (BENCHMARKS.md §1b). Those are logged 1 in LOG_HIT_SAMPLE;
+ * errors, misses, stale answers, purges and every other route are always logged.
+ */
+function hitSampleRate(): (c: Context<EdgeHonoEnv>) => number {
+  let parsed: { raw: string | undefined; rate: number } | undefined;
+  return (c) => {
+    const served = c.get("served");
+    if (served === undefined || served.tier !== "memory" || served.stale) return 1;
+    const status = c.res.status;
+    if (status !== 200 && status !== 304) return 1;
+    const raw = c.env?.LOG_HIT_SAMPLE;
+    if (parsed === undefined || parsed.raw !== raw) {
+      const trimmed = raw?.trim() ?? "";
+      parsed = { raw, rate: SAMPLE.test(trimmed) ? Number(trimmed) : DEFAULT_LOG_HIT_SAMPLE };
+    }
+    return parsed.rate;
+  };
 }

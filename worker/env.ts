@@ -27,4 +27,9 @@ export interface EdgeEnv {
   FLEET_FLUSH_MS?: string;
   /** Milliseconds between the isolate's `edge_metrics` log lines. Default 60000. */
   METRICS_INTERVAL_MS?: string;
+  /**
+   * Log 1 in N request lines for fresh 200/304 answers from isolate memory (default 100; "1" logs
+   * every request). Everything else is always logged; the metrics line counts every request.
+   */
+  LOG_HIT_SAMPLE?: string;
 }

@@ -25,6 +25,17 @@ export class OriginAdmin {
     );
   }
 
+  /** GET an admin route's JSON (e.g. a fleet view). */
+  async getJson<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.url}${path}`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+
   async setNamespace(namespace: string, settings: Record<string, unknown>): Promise<void> {
     const res = await fetch(`${this.url}/v1/namespaces/${namespace}`, {
       method: "PUT",

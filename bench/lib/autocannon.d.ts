@@ -8,7 +8,7 @@ declare module "autocannon" {
     max: number;
     total?: number;
   }
-  interface RawRequest {
+  export interface RawRequest {
     method?: string;
     path?: string;
     headers?: Record<string, string>;

@@ -14,6 +14,8 @@ export interface Variant {
   headers?: Record<string, string>;
   /** The server's processes: their CPU time per request is recorded beside the throughput. */
   cpuPids?: () => number[];
+  /** Cycle `Config-Client-Id` over this many ids (lib/load.ts). */
+  clientIds?: number;
 }
 
 export interface VariantSummary {
@@ -63,6 +65,7 @@ export async function compareVariants(
         url: variant.url,
         headers: variant.headers ?? {},
         durationS: options.durationS,
+        ...(variant.clientIds ? { clientIds: variant.clientIds } : {}),
       });
       const cpuUs = ((cpuSecondsOf(pids) - cpuBefore) * 1e6) / Math.max(1, loaded.requests);
       const result = pids.length ? { ...loaded, cpuUsPerRequest: roundTo(cpuUs, 1) } : loaded;

@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+import autocannon, { type RawRequest } from "autocannon";
 import { round } from "./stats";
 
 export type LoadTool = "wrk" | "autocannon";
@@ -22,6 +22,8 @@ export interface LoadOptions {
   tool: LoadTool;
   /** A path per request, cycled (autocannon only): distinct keys for cold-path runs. */
   nextPath?: () => string;
+  /** Send `Config-Client-Id: client-<i>`, i cycling over this many ids: a fleet of that many clients. */
+  clientIds?: number;
 }
 
 export interface LoadResult {
@@ -46,6 +48,7 @@ export interface LoadResult {
 }
 
 const WRK_SCRIPT = fileURLToPath(new URL("./wrk-report.lua", import.meta.url));
+const WRK_CLIENT_IDS_SCRIPT = fileURLToPath(new URL("./wrk-client-ids.lua", import.meta.url));
 
 export function wrkAvailable(): boolean {
   return spawnSync("wrk", ["--version"], { encoding: "utf8" }).error === undefined;
@@ -71,14 +74,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
-  const { nextPath } = options;
+  const { nextPath, clientIds } = options;
+  let sent = 0;
+  const setupRequest = (request: RawRequest): RawRequest => {
+    sent++;
+    const next = nextPath ? { ...request, path: nextPath() } : { ...request };
+    if (clientIds) next.headers = { ...request.headers, "Config-Client-Id": `client-${sent % clientIds}` };
+    return next;
+  };
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     ...(options.amount === undefined ? { duration: options.durationS } : { amount: options.amount }),
     timeout: 10,
     headers: options.headers ?? {},
-    ...(nextPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: nextPath() }) }] } : {}),
+    ...(nextPath || clientIds ? { requests: [{ setupRequest }] } : {}),
   });
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats)) statuses[code] = Number(stat.count);
@@ -102,7 +112,8 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
 function runWrk(options: LoadOptions): Promise<LoadResult> {
   const args = ["-t1", `-c${options.connections}`, `-d${options.durationS}s`, "--timeout", "10s"];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
-  args.push("-s", WRK_SCRIPT, options.url);
+  if (options.clientIds) args.push("-s", WRK_CLIENT_IDS_SCRIPT, options.url, "--", String(options.clientIds));
+  else args.push("-s", WRK_SCRIPT, options.url);
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -152,6 +152,8 @@ export interface FullStack {
   runtime: string;
   edge: { url: string };
   origin: { url: string };
+  /** The processes serving both workers, where one runtime hosts them (Miniflare), for CPU per request. */
+  pids?: () => number[];
   stop(): Promise<void>;
 }
 
@@ -220,6 +222,8 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
           PURGE_SECRET: ctx.secrets.PURGE_SECRET,
           BUILD_VERSION: "bench",
         },
+        // As in wrangler.toml: fleet sightings go to the origin (without it the edge records nothing).
+        extra: { serviceBindings: { ORIGIN: "fleetconf-origin" } },
       },
       {
         name: "fleetconf-origin",
@@ -239,6 +243,7 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
     runtime: "miniflare",
     edge: { url: stack.urls["fleetconf-edge"] as string },
     origin: { url: stack.urls["fleetconf-origin"] as string },
+    pids: stack.pids,
     stop: () => stack.dispose(),
   };
 }

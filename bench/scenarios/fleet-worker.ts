@@ -26,6 +26,8 @@ export interface Counters {
   /** Sum of request → response-headers times, for the mean round trip the clients saw. */
   latencyMs: number;
   sinceMs: number;
+  /** What failed, by answer status (`503`) or error message: the failed polls explained. */
+  failures: Record<string, number>;
 }
 
 export type FromWorker =
@@ -49,6 +51,7 @@ function fresh(): Counters {
     headerBytes: 0,
     latencyMs: 0,
     sinceMs: Date.now(),
+    failures: {},
   };
 }
 
@@ -60,7 +63,10 @@ const countingFetch: typeof fetch = async (input, init) => {
     counters.requests++;
     if (res.status === 200) counters.ok++;
     else if (res.status === 304) counters.notModified++;
-    else counters.other++;
+    else {
+      counters.other++;
+      fail(`status ${res.status}`);
+    }
     counters.bodyBytes += Number(res.headers.get("Content-Length") ?? 0);
     // Status line + each header line ("name: value\r\n"), as they crossed the wire in HTTP/1.1.
     let headerBytes = 17;
@@ -69,9 +75,15 @@ const countingFetch: typeof fetch = async (input, init) => {
     return res;
   } catch (error) {
     counters.errors++;
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    fail(`${error instanceof Error ? error.name : "error"}${cause}`.slice(0, 120));
     throw error;
   }
 };
+
+function fail(kind: string): void {
+  counters.failures[kind] = (counters.failures[kind] ?? 0) + 1;
+}
 
 function start(message: Extract<ToWorker, { type: "start" }>): void {
   for (let i = 0; i < message.count; i++) {

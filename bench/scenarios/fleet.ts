@@ -77,10 +77,18 @@ interface FleetRun {
   p99: number | null;
   p100: number | null;
   converged: number;
+  /** Failed polls in the steady-state window, by status or error. */
+  failures: Record<string, number>;
 }
 
-function sum(list: Counters[], field: keyof Counters): number {
+function sum(list: Counters[], field: Exclude<keyof Counters, "failures">): number {
   return list.reduce((n, c) => n + c[field], 0);
+}
+
+function failuresOf(list: Counters[]): Record<string, number> {
+  const all: Record<string, number> = {};
+  for (const c of list) for (const [kind, n] of Object.entries(c.failures)) all[kind] = (all[kind] ?? 0) + n;
+  return all;
 }
 
 async function runFleet(
@@ -148,6 +156,7 @@ async function runFleet(
       p99: delays.length >= clients * 0.99 ? percentile(padMissing(delays, clients), 99) : null,
       p100: all ? Math.max(...delays) : null,
       converged: delays.length,
+      failures: failuresOf(counters),
     };
     progress(
       "fleet",
@@ -189,6 +198,14 @@ export async function fleetSection(ctx: BenchContext, stack: FullStack): Promise
     r.p99,
     r.p100,
   ]);
+  const failureNotes = runs
+    .filter((r) => Object.keys(r.failures).length > 0)
+    .map(
+      (r) =>
+        `${r.clients} clients, failed polls: ${Object.entries(r.failures)
+          .map(([kind, n]) => `${n} × ${kind}`)
+          .join(", ")}.`,
+    );
   const targets: Target[] = runs.map((r) => ({
     name: `${r.clients} clients: convergence p99 ≤ T + 1 s (${T + 1000} ms)`,
     met: r.p99 !== null && Number.isFinite(r.p99) && r.p99 <= T + 1000,
@@ -220,6 +237,7 @@ export async function fleetSection(ctx: BenchContext, stack: FullStack): Promise
       `The edge answered with Cache-Control "${cacheControl}". A client polls every max(T, max-age) plus up to 10 % ` +
         "jitter (client/schedule.ts), so the ideal rate is about N / 1.05 s and the ideal convergence p99 about " +
         "1.1 × T plus one round trip.",
+      ...failureNotes,
     ],
     raw: { cacheControl, runs },
   };

@@ -22,6 +22,8 @@ export interface HotRow {
   condition: "200" | "304";
   edge: VariantSummary;
   bare: VariantSummary | null;
+  /** The bare worker sending the contract's header fields (bench/bare-worker, `/contract/…`). */
+  contract: VariantSummary | null;
 }
 
 /** Warms each endpoint and returns the headers that make its request a 304. */
@@ -48,7 +50,10 @@ export async function hotPair(
   durationS = ctx.sizes.durationS,
 ): Promise<HotRow[]> {
   const section = `hot/${runtime}`;
-  const endpoints = bare ? [edge, bare] : [edge];
+  const contract: Endpoint | null = bare
+    ? { ...bare, label: "bare+hdrs", base: `${bare.base}/contract` }
+    : null;
+  const endpoints = bare && contract ? [edge, bare, contract] : [edge];
   const conditional = new Map<string, Record<string, string>>();
   for (const endpoint of endpoints) conditional.set(endpoint.label, await conditionalHeaders(endpoint, key));
   const tier = (await probe(`${edge.base}${configPath(key)}`)).cacheStatus;
@@ -78,6 +83,7 @@ export async function hotPair(
       condition,
       edge: edgeSummary,
       bare: bare ? (summaries.get(`${bare.label} ${condition}`) ?? null) : null,
+      contract: contract ? (summaries.get(`${contract.label} ${condition}`) ?? null) : null,
     });
   }
   return rows;
@@ -107,7 +113,7 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
   const table: Cell[][] = [];
   const targets: Target[] = [];
   for (const row of rows) {
-    const { edge, bare } = row;
+    const { edge, bare, contract } = row;
     table.push([
       `${row.runtime} ${row.condition}`,
       edge.rps,
@@ -121,6 +127,9 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       bare ? ratio(edge.rps, bare.rps) : null,
       bare ? ratio(edge.p99, bare.p99) : null,
       bare && edge.cpuUs && bare.cpuUs ? ratio(bare.cpuUs, edge.cpuUs) : null,
+      contract?.rps ?? null,
+      contract?.cpuUs ?? null,
+      contract ? ratio(edge.rps, contract.rps) : null,
     ]);
     if (bare) {
       const rpsRatio = ratio(edge.rps, bare.rps);
@@ -152,7 +161,9 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       `${ctx.tool} closed loop, ${ctx.sizes.connections} connections, ${ctx.sizes.durationS} s per run, ` +
       `${ctx.sizes.rounds} A/B rounds after a ${ctx.sizes.warmupS} s warm-up each; medians over rounds. "edge" is the real ` +
       'edge (KV seeded in the contract\'s layout, key served from isolate memory); "bare" ' +
-      "(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else. " +
+      '(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else; "bare+hdrs" is the bare ' +
+      "worker sending the header fields the wire contract requires of the edge (same names, values of the same " +
+      "lengths: 11 on a 200, 7 on a 304), so edge / bare+hdrs is what fleetconf's code costs beyond its headers. " +
       "nginx (one worker process, etag on, access log off) serves the same bytes as a static file. " +
       "CPU µs/req: CPU time (/proc utime+stime) of the server's processes during the run ÷ requests — for " +
       "`wrangler dev` its Node process and both workerd processes, for Miniflare the one workerd process. It moves far " +
@@ -171,6 +182,9 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       "req/s ratio",
       "p99 ratio",
       "CPU bare/edge",
+      "bare+hdrs req/s",
+      "bare+hdrs CPU µs/req",
+      "edge / bare+hdrs req/s",
     ],
     rows: table,
     targets,

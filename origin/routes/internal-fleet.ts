@@ -14,10 +14,11 @@ import {
   timingSafeEqualStrings,
 } from "../../core";
 import type { OriginApp } from "../app-env";
+import { readBodyWithin } from "../http/body";
 import { fleetStore } from "../http/ops-stores";
 
 export const INTERNAL_SECRET_HEADER = "Fleetconf-Purge-Secret";
-const MAX_FLEET_BODY_BYTES = 1024 * 1024;
+export const MAX_FLEET_BODY_BYTES = 1024 * 1024;
 
 export function internalFleetRoutes(): Hono<OriginApp> {
   const routes = new Hono<OriginApp>();
@@ -35,10 +36,9 @@ async function recordFleet(c: Context<OriginApp>): Promise<Response> {
   if (secret === "" || given === undefined || !timingSafeEqualStrings(given, secret)) {
     throw new FleetconfError("unauthorized", `A valid ${INTERNAL_SECRET_HEADER} header is required.`);
   }
-  if (Number(c.req.header("Content-Length") ?? "0") > MAX_FLEET_BODY_BYTES) throw tooLarge();
-  const text = await c.req.text();
-  if (text.length > MAX_FLEET_BODY_BYTES) throw tooLarge();
-  const parsed = parseFleetBatch(text);
+  // Streamed and bounded whether or not the sender declared a Content-Length.
+  const body = await readBodyWithin(c.req.raw, MAX_FLEET_BODY_BYTES);
+  const parsed = parseFleetBatch(new TextDecoder().decode(body));
   if (!parsed.ok) throw new FleetconfError("invalid_request", `Invalid fleet batch: ${parsed.reason}.`);
   const byNamespace = new Map<string, FleetSighting[]>();
   for (const sighting of parsed.value.sightings) {
@@ -54,8 +54,4 @@ async function recordFleet(c: Context<OriginApp>): Promise<Response> {
     dropped: parsed.value.dropped,
   });
   return c.json({ accepted: parsed.value.sightings.length }, 202);
-}
-
-function tooLarge(): FleetconfError {
-  return new FleetconfError("payload_too_large", `A fleet batch is at most ${MAX_FLEET_BODY_BYTES} bytes.`);
 }

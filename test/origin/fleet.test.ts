@@ -88,6 +88,27 @@ describe("POST /internal/fleet", () => {
     expect(res.status).toBe(400);
   });
 
+  it("refuses an oversized batch with 413 while streaming it, with or without Content-Length", async () => {
+    const big = new TextEncoder().encode(`{"sightings": [], "pad": "${"x".repeat(1024 * 1024 + 10)}"}`);
+    const headers = { "Content-Type": "application/json", "Fleetconf-Purge-Secret": originEnv.PURGE_SECRET };
+    const declared = await worker.fetch(`${ORIGIN}/internal/fleet`, { method: "POST", headers, body: big });
+    expect(declared.status).toBe(413);
+    // A stream has no Content-Length: the body is cut off once it passes the limit.
+    const streamed = await worker.fetch(`${ORIGIN}/internal/fleet`, {
+      method: "POST",
+      headers,
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < big.length; i += 64 * 1024) controller.enqueue(big.subarray(i, i + 64 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(streamed.headers.get("Content-Type")).toBe("application/problem+json");
+  });
+
   it("keeps the later sighting when batches arrive out of order", async () => {
     const key = `${freshNamespace()}/svc/flags`;
     await published(key, { a: 1 });

@@ -16,6 +16,9 @@ async function expectNotModified(res: Response, etag: string): Promise<void> {
   expect(res.status).toBe(304);
   expect(res.headers.get("ETag")).toBe(etag);
   expect(res.headers.get("Config-Version")).toBe("1");
+  // RFC 9110 §15.4.5: with an ETag, a 304 carries no other representation metadata.
+  expect(res.headers.get("Last-Modified")).toBeNull();
+  expect(res.headers.get("Content-Digest")).toBeNull();
   expect(res.headers.get("Cache-Control")).toBe(
     "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400",
   );

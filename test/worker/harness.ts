@@ -62,8 +62,11 @@ export interface Edge {
   send(path: string, init?: RequestInit): Promise<{ res: Response; settle: () => Promise<void> }>;
 }
 
-export function edge(options: Omit<EdgeAppOptions, "now" | "kv"> & { clock?: TestClock } = {}): Edge {
+export function edge(
+  options: Omit<EdgeAppOptions, "now" | "kv"> & { clock?: TestClock; vars?: Partial<EdgeEnv> } = {},
+): Edge {
   const clock = options.clock ?? new TestClock();
+  const appEnv = options.vars ? { ...env, ...options.vars } : env;
   const kv = new FlakyKv(env.CONFIGS);
   const app = newApp({
     kvTimeoutMs: 100,
@@ -75,7 +78,7 @@ export function edge(options: Omit<EdgeAppOptions, "now" | "kv"> & { clock?: Tes
   });
   const send = async (path: string, init?: RequestInit) => {
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`https://edge.test${path}`, init), env, ctx);
+    const res = await app.fetch(new Request(`https://edge.test${path}`, init), appEnv, ctx);
     return { res, settle: () => waitOnExecutionContext(ctx) };
   };
   return {

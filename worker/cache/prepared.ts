@@ -10,9 +10,13 @@ export type HeaderList = readonly (readonly [string, string])[];
 export interface PreparedSnapshot {
   readonly meta: SnapshotMeta;
   readonly body: Uint8Array;
-  /** ETag, Config-Version, Content-Digest, Config-Signature, Last-Modified, Content-Type, Cache-Tag. */
+  /** ETag, Config-Version, Last-Modified, Content-Type, Content-Digest, Config-Signature. */
   readonly headers: HeaderList;
-  /** What a 304 repeats of them (RFC 9110 §15.4.5): ETag, Config-Version, Last-Modified. */
+  /**
+   * What a 304 repeats of them: ETag and Config-Version (DESIGN §3). Not Last-Modified: with an
+   * ETag present RFC 9110 §15.4.5 says a 304 SHOULD NOT carry more metadata, and every response
+   * header costs the hot path measurably (BENCHMARKS.md §1).
+   */
   readonly notModifiedHeaders: HeaderList;
   /** Bytes this entry is charged in the memory tier. */
   readonly weight: number;
@@ -28,25 +32,28 @@ export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
-export function prepareSnapshot(snapshot: Snapshot, namespace: string): PreparedSnapshot {
+export function prepareSnapshot(snapshot: Snapshot): PreparedSnapshot {
   const { meta, body } = snapshot;
   const identity = [
     ["ETag", meta.etag],
     ["Config-Version", String(meta.version)],
-    ["Last-Modified", httpDate(meta.publishedAt)],
   ] as const;
+  // No Cache-Tag here: it belongs on the Cache API entries (edge-cache.ts), which a zone purge by
+  // tag reaches; on a response to a client it purges nothing and Cloudflare strips it anyway.
   const headers: HeaderList = Object.freeze([
     ...identity,
+    ["Last-Modified", httpDate(meta.publishedAt)],
     ["Content-Type", "application/json"],
     ["Content-Digest", meta.digest],
     ["Config-Signature", meta.signature],
-    ["Cache-Tag", cacheTagOf(meta.key, namespace)],
   ] as const);
   let headerBytes = 0;
   for (const [name, value] of headers) headerBytes += name.length + value.length;
   return Object.freeze({
     meta: Object.freeze({ ...meta }),
-    body,
+    // The parsed body is a view into the whole KV record; a Response built from a view that does
+    // not span its buffer costs workerd far more per request than one over an exact buffer.
+    body: body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice(),
     headers,
     notModifiedHeaders: Object.freeze(identity),
     weight: body.length + headerBytes,

@@ -94,6 +94,25 @@ export class TieredStore {
     this.#deps = deps;
   }
 
+  /** The hot path, without a promise: fresh settings from isolate memory, else undefined. */
+  memorySettings(namespace: string): Lookup<SettingsEntry> | undefined {
+    return this.#freshInMemory(
+      asKind(this.#deps.memory.get(`n:${namespace}`), "settings"),
+      (e) => e.settings,
+    );
+  }
+
+  /** The hot path, without a promise: a fresh head from isolate memory, else undefined. */
+  memoryHead(key: string, settings: NamespaceSettings): Lookup<HeadEntry> | undefined {
+    return this.#freshInMemory(asKind(this.#deps.memory.get(`h:${key}`), "head"), () => settings);
+  }
+
+  /** The hot path, without a promise: a snapshot held in isolate memory, else undefined. */
+  memorySnapshot(key: string, version: number): SnapshotLookup | undefined {
+    const hot = asKind(this.#deps.memory.get(`${snapshotIdPrefix(key)}${version}`), "snapshot");
+    return hot === undefined ? undefined : { snapshot: hot, tier: "memory" };
+  }
+
   settings(namespace: string, ctx: ExecutionContext): Promise<Lookup<SettingsEntry>> {
     const { memory, cache, kv, now } = this.#deps;
     const id = `n:${namespace}`;
@@ -186,13 +205,13 @@ export class TieredStore {
         memory.set(id, { kind: "snapshot", entry: snapshot }, snapshot.weight);
       const cached = await cache.getSnapshot(key, version);
       if (cached !== undefined) {
-        const snapshot = prepareSnapshot(cached, namespace);
+        const snapshot = prepareSnapshot(cached);
         remember(snapshot);
         return { snapshot, tier: "cache" };
       }
       const record = await kv.bytes(kvKeys.snapshot(key, version));
       if (record === null) return null;
-      const snapshot = prepareSnapshot(parseSnapshotRecord(record, key, version), namespace);
+      const snapshot = prepareSnapshot(parseSnapshotRecord(record, key, version));
       remember(snapshot);
       // A copy goes to the Cache API so the served bytes never share a buffer with a Response body.
       ctx.waitUntil(cache.putSnapshot(key, namespace, version, record.slice(0)));

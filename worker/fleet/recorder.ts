@@ -55,12 +55,19 @@ export class FleetRecorder {
   /** The hot path: remembers the sighting, replacing the client's previous one for the key. */
   record(key: string, version: number, clientId: string, colo: string | null, nowMs: number): void {
     const id = `${key}\u0000${clientId}`;
-    if (this.#pending.size >= this.options.maxEntries && !this.#pending.has(id)) {
+    const held = this.#pending.get(id);
+    if (held !== undefined) {
+      // A client polling again within the interval: update its sighting in place, no allocation.
+      held.version = version;
+      held.seenAt = nowMs;
+      held.colo = colo;
+    } else if (this.#pending.size >= this.options.maxEntries) {
       this.counters.dropped++;
       this.#unreportedDrops++;
       return;
+    } else {
+      this.#pending.set(id, { key, version, clientId, seenAt: nowMs, colo });
     }
-    this.#pending.set(id, { key, version, clientId, seenAt: nowMs, colo });
     this.counters.recorded++;
     this.#intervalStart ??= nowMs;
   }

@@ -47,7 +47,8 @@ export class EdgeMetrics {
 
   constructor(readonly intervalMs: number = DEFAULT_METRICS_INTERVAL_MS) {}
 
-  count(status: number, path: string, served: ServedConfig | undefined, nowMs: number): void {
+  /** Counts one answer; `path` is needed only for POSTs (purges), null otherwise. */
+  count(status: number, path: string | null, served: ServedConfig | undefined, nowMs: number): void {
     const c = this.#counts;
     c.requests++;
     c.byStatus[status] = (c.byStatus[status] ?? 0) + 1;
@@ -62,9 +63,14 @@ export class EdgeMetrics {
     this.#intervalStart ??= nowMs;
   }
 
+  /** Whether the interval is over (a line is due). */
+  due(nowMs: number): boolean {
+    return this.#intervalStart !== null && nowMs - this.#intervalStart >= this.intervalMs;
+  }
+
   /** The interval's line when it is over (and then a new interval starts), else null. */
   take(nowMs: number, fleet: FleetCounters & { pending: number }): Record<string, unknown> | null {
-    if (this.#intervalStart === null || nowMs - this.#intervalStart < this.intervalMs) return null;
+    if (this.#intervalStart === null || !this.due(nowMs)) return null;
     const c = this.#counts;
     const errors5xx = Object.entries(c.byStatus)
       .filter(([status]) => status.startsWith("5"))

@@ -1,30 +1,24 @@
 /**
  * Parses a config read (`/v1/configs/{key}[?version=N]`, `Config-Client-Id`) into a typed
- * `ConfigTarget`, once, and resolves the namespace's settings, which decide both who may read
- * (read-auth) and the Cache-Control the response carries.
+ * `ConfigTarget`, once, at the boundary; a malformed key, version or client id is a 400.
  */
-import type { MiddlewareHandler } from "hono";
-import { FleetconfError, parseVersion, requireKey } from "../../core";
-import type { EdgeHonoEnv } from "../app-env";
+import type { Context } from "hono";
+import { FleetconfError, parseVersion, rawPath, requireKey } from "../../core";
+import type { ConfigTarget, EdgeHonoEnv } from "../app-env";
 
 export const CONFIGS_PREFIX = "/v1/configs/";
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function configTarget(): MiddlewareHandler<EdgeHonoEnv> {
-  return async function configTarget(c, next) {
-    const startedAt = performance.now();
-    // The raw path, not a decoded one: keys never contain '%', so an encoded key is invalid.
-    const path = new URL(c.req.url).pathname;
-    const key = requireKey(path.slice(CONFIGS_PREFIX.length));
-    const target = {
-      key,
-      version: parseVersionQuery(c.req.queries("version")),
-      clientId: parseClientId(c.req.header("Config-Client-Id")),
-      startedAt,
-    };
-    c.set("target", target);
-    c.set("namespaceSettings", await c.get("services").store.settings(key.namespace, c.executionCtx));
-    await next();
+export function parseConfigTarget(c: Context<EdgeHonoEnv>): ConfigTarget {
+  const startedAt = performance.now();
+  // The raw path, not a decoded one: keys never contain '%', so an encoded key is invalid.
+  const url = c.req.url;
+  const key = requireKey(rawPath(url).slice(CONFIGS_PREFIX.length));
+  return {
+    key,
+    version: url.includes("?") ? parseVersionQuery(c.req.queries("version")) : null,
+    clientId: parseClientId(c.req.header("Config-Client-Id")),
+    startedAt,
   };
 }
 

@@ -5,20 +5,16 @@
  * `Authorization: Bearer <read token>`: missing, invalid or expired → 401 with a Bearer
  * challenge; valid but not covering the namespace → 403 (RFC 6750 §3.1 `insufficient_scope`).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { FleetconfError, scopeCovers } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 
-export function readAuth(): MiddlewareHandler<EdgeHonoEnv> {
-  return async function readAuth(c, next) {
-    if (c.get("namespaceSettings").entry.settings.visibility === "public") return next();
-    const token = await c.get("services").readTokens.verify(c.req.header("Authorization"));
-    const { namespace } = c.get("target").key;
-    if (!scopeCovers(token.scopes, { action: "read", namespace })) {
-      throw new FleetconfError("forbidden", `The token does not grant read:${namespace}.`, {
-        headers: { "WWW-Authenticate": 'Bearer realm="fleetconf", error="insufficient_scope"' },
-      });
-    }
-    await next();
-  };
+/** Resolves when the request may read `namespace` (private); throws the 401/403 problem otherwise. */
+export async function authorizeRead(c: Context<EdgeHonoEnv>, namespace: string): Promise<void> {
+  const token = await c.get("services").readTokens.verify(c.req.header("Authorization"));
+  if (!scopeCovers(token.scopes, { action: "read", namespace })) {
+    throw new FleetconfError("forbidden", `The token does not grant read:${namespace}.`, {
+      headers: { "WWW-Authenticate": 'Bearer realm="fleetconf", error="insufficient_scope"' },
+    });
+  }
 }

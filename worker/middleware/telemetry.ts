@@ -1,10 +1,11 @@
 /**
- * Per-isolate telemetry, after the response is built: counts it (metrics/counters.ts), records a
+ * Per-isolate telemetry, called by the edge middleware once the response is built: counts it (metrics/counters.ts), records a
  * config answer to a client that sent `Config-Client-Id` for the fleet view (fleet/recorder.ts),
  * and piggybacks on the request to flush sightings (in `ctx.waitUntil`, never awaited) and to log
  * the metrics line when their intervals are over. Nothing here awaits I/O on the request's path.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
+import { rawPath } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
 import { FleetRecorder, type FleetRecorderOptions, type FleetSink, originFleetSink } from "../fleet/recorder";
@@ -28,8 +29,9 @@ interface Telemetry {
   sink: FleetSink | null;
 }
 
-export function telemetry(options: TelemetryOptions = {}): MiddlewareHandler<EdgeHonoEnv> {
+export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<EdgeHonoEnv>) => void {
   let state: Telemetry | undefined;
+  let colo: string | undefined;
   const build = (env: EdgeEnv): Telemetry => {
     const recorder = new FleetRecorder({
       ...(positiveInt(env.FLEET_FLUSH_MS) === null
@@ -45,23 +47,27 @@ export function telemetry(options: TelemetryOptions = {}): MiddlewareHandler<Edg
     options.inspect?.({ recorder, metrics });
     return { recorder, metrics, sink };
   };
-  return async function telemetry(c, next) {
-    await next();
+  return function observe(c) {
     state ??= build(c.env);
     const { recorder, metrics, sink } = state;
     const now = (options.now ?? Date.now)();
     const served = c.get("served");
-    metrics.count(c.res.status, new URL(c.req.url).pathname, served, now);
+    // Only a POST can be a purge: reads never pay for parsing their URL here.
+    metrics.count(c.res.status, c.req.method === "POST" ? rawPath(c.req.url) : null, served, now);
     if (sink !== null) {
       const clientId = served ? c.get("target").clientId : null;
       if (served && clientId !== null) {
-        const colo = c.req.raw.cf?.colo;
-        recorder.record(served.key, served.version, clientId, typeof colo === "string" ? colo : null, now);
+        // An isolate lives in one location: read `cf.colo` (a native object per access) until known.
+        if (colo === undefined) {
+          const seen = c.req.raw.cf?.colo;
+          if (typeof seen === "string") colo = seen;
+        }
+        recorder.record(served.key, served.version, clientId, colo ?? null, now);
       }
       const flushing = recorder.flush(sink, now);
       if (flushing) c.executionCtx.waitUntil(flushing);
     }
-    metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
+    if (metrics.due(now)) metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
   };
 }
 

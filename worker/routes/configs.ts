@@ -17,8 +17,8 @@ import type { EdgeHonoEnv } from "../app-env";
 import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { SnapshotLookup } from "../cache/tiered-store";
-import { configTarget } from "../middleware/config-target";
-import { readAuth } from "../middleware/read-auth";
+import { parseConfigTarget } from "../middleware/config-target";
+import { authorizeRead } from "../middleware/read-auth";
 import { isKnownVersion, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
@@ -27,7 +27,7 @@ const VARY_PRIVATE = "Authorization, Config-Client-Id";
 
 export function configRoutes(): Hono<EdgeHonoEnv> {
   const routes = new Hono<EdgeHonoEnv>();
-  routes.get("/v1/configs/*", configTarget(), readAuth(), serveConfig);
+  routes.get("/v1/configs/*", serveConfig);
   routes.all("/v1/configs/*", () => {
     throw new FleetconfError("method_not_allowed", "Configs are read with GET or HEAD at the edge.", {
       headers: { Allow: "GET, HEAD" },
@@ -36,14 +36,25 @@ export function configRoutes(): Hono<EdgeHonoEnv> {
   return routes;
 }
 
+/**
+ * One handler, not a chain of middlewares: the hot path (everything fresh in isolate memory) runs
+ * without awaiting anything; each tier is awaited only when memory cannot answer.
+ */
 async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
+  const target = parseConfigTarget(c);
+  c.set("target", target);
   const { store, now } = c.get("services");
-  const target = c.get("target");
-  const settings = c.get("namespaceSettings");
   const { key, namespace } = target.key;
   const ctx = c.executionCtx;
 
-  const head = await store.head(key, namespace, settings.entry.settings, ctx);
+  // The namespace's settings decide who may read and the Cache-Control the answer carries.
+  const settings = store.memorySettings(namespace) ?? (await store.settings(namespace, ctx));
+  c.set("namespaceSettings", settings);
+  if (settings.entry.settings.visibility !== "public") await authorizeRead(c, namespace);
+
+  const head =
+    store.memoryHead(key, settings.entry.settings) ??
+    (await store.head(key, namespace, settings.entry.settings, ctx));
   // Cache-Status describes the config served (its head and bytes); the namespace settings only
   // shape Cache-Control, and a failure reading them shows up in the log line.
   let tier = head.tier;
@@ -63,9 +74,9 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
   if (target.version !== null && !isKnownVersion(record, version))
     throw versionNotFound(key, version, status());
 
-  let found: SnapshotLookup | null;
+  let found: SnapshotLookup | null | undefined = store.memorySnapshot(key, version);
   try {
-    found = await store.snapshot(key, namespace, version, ctx);
+    found ??= await store.snapshot(key, namespace, version, ctx);
   } catch (error) {
     throw upstreamUnavailable(upstreamReasonOf(error));
   }
@@ -86,15 +97,7 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
       : selection?.rollout
         ? settings.entry.rolloutCacheControl
         : settings.entry.headCacheControl;
-  const perRequest: [string, string][] = [
-    ["Cache-Control", cacheControl],
-    ["Cache-Status", status()],
-    ["Vary", settings.entry.settings.visibility === "public" ? VARY_PUBLIC : VARY_PRIVATE],
-    ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
-  ];
-  if (selection?.rollout) {
-    perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
-  }
+  const vary = settings.entry.settings.visibility === "public" ? VARY_PUBLIC : VARY_PRIVATE;
   annotate(c, {
     key,
     version,
@@ -105,13 +108,30 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
     ...(settings.upstreamError ? { settingsUpstreamError: settings.upstreamError } : {}),
   });
   c.set("served", { key, version, tier, stale, ...(upstreamError ? { upstreamError } : {}) });
+  const perRequest: [string, string][] = [
+    ["Cache-Control", cacheControl],
+    ["Cache-Status", status()],
+    ["Vary", vary],
+    ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
+    ["Request-Id", c.get("requestId")],
+  ];
+  c.set("requestIdEchoed", true);
+  if (selection?.rollout) {
+    perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
+  }
   if (isNotModified(c, snapshot)) {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }
   const headers = headersOf(snapshot.headers, perRequest);
-  // RFC 9110 §9.3.2: HEAD carries the header fields GET would, Content-Length included.
-  if (c.req.method === "HEAD") headers.set("Content-Length", String(snapshot.body.length));
+  if (c.req.method === "HEAD") headers["Content-Length"] = String(snapshot.body.length);
   return new Response(snapshot.body, { status: 200, headers });
+}
+
+function headersOf(fixed: HeaderList, perRequest: HeaderList): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of fixed) headers[name] = value;
+  for (const [name, value] of perRequest) headers[name] = value;
+  return headers;
 }
 
 /** RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only when it is absent. */
@@ -119,13 +139,6 @@ function isNotModified(c: Context<EdgeHonoEnv>, snapshot: PreparedSnapshot): boo
   const ifNoneMatch = c.req.header("If-None-Match");
   if (ifNoneMatch !== undefined) return ifNoneMatchHits(ifNoneMatch, snapshot.meta.etag);
   return notModifiedSince(c.req.header("If-Modified-Since"), snapshot.meta.publishedAt);
-}
-
-function headersOf(fixed: HeaderList, perRequest: HeaderList): Headers {
-  const headers = new Headers();
-  for (const [name, value] of fixed) headers.set(name, value);
-  for (const [name, value] of perRequest) headers.set(name, value);
-  return headers;
 }
 
 function deeper(a: CacheTier, b: CacheTier): CacheTier {
