@@ -12,7 +12,7 @@ import { createContext } from "./lib/context";
 import { type LoadTool, wrkAvailable } from "./lib/load";
 import { machineInfo } from "./lib/machine";
 import { type RunResults, renderMarkdown } from "./lib/markdown";
-import { printSection, type Section, skippedSection } from "./lib/report";
+import { printSection, progress, type Section, skippedSection } from "./lib/report";
 import { snapshotSources } from "./lib/snapshot";
 import {
   type FullStack,
@@ -26,11 +26,11 @@ import { REPO_ROOT } from "./lib/wrangler";
 import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
 import { fleetSection } from "./scenarios/fleet";
-import { recordingSection } from "./scenarios/recording";
 import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
 import { memorySection } from "./scenarios/memory";
 import { originSection } from "./scenarios/origin";
 import { propagationSection } from "./scenarios/propagation";
+import { recordingOnEdge, recordingSection } from "./scenarios/recording";
 import { sizeSection } from "./scenarios/size";
 
 const ALL = [
@@ -113,7 +113,9 @@ async function main(): Promise<void> {
   const want = (id: SectionId) => args.only.has(id);
 
   // Every stack starts at once (startup dominates a quick run); idle stacks cost next to nothing.
-  const wantsEdgeOnly = ["hot", "breakdown", "size", "cold", "memory"].some((id) => want(id as SectionId));
+  const wantsEdgeOnly = ["hot", "breakdown", "recording", "size", "cold", "memory"].some((id) =>
+    want(id as SectionId),
+  );
   const wantsFull = want("origin") || want("propagation") || want("fleet") || want("recording");
   const [mfStart, pairStart, fullStart, mfFullStart] = await Promise.allSettled([
     wantsEdgeOnly ? startEdgeMiniflare(ctx) : Promise.resolve(undefined),
@@ -156,6 +158,19 @@ async function main(): Promise<void> {
       );
     }
     await pair?.stop();
+    // §1c's edge-only pair runs on this stack; its section is reported with the full-stack pair.
+    let recordingEdge: Awaited<ReturnType<typeof recordingOnEdge>> | null = null;
+    if (want("recording") && mf) {
+      try {
+        recordingEdge = await recordingOnEdge(ctx, mf);
+      } catch (error) {
+        progress(
+          "recording",
+          "edge-only pair failed",
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+    }
     if (mf) {
       const edgeStack = mf;
       if (want("breakdown"))
@@ -180,7 +195,11 @@ async function main(): Promise<void> {
       const stack = start.value;
       if (!stack) continue;
       if (want("recording") && ids.includes("recording"))
-        done(await attempt("recording", "1c. Fleet recording cost", () => recordingSection(ctx, stack)));
+        done(
+          await attempt("recording", "1c. Fleet recording cost", () =>
+            recordingSection(ctx, stack, recordingEdge),
+          ),
+        );
       if (want("origin")) done(await attempt("origin", "4. Origin", () => originSection(ctx, stack)));
       if (want("propagation"))
         done(await attempt("propagation", "5. Propagation", () => propagationSection(ctx, stack)));

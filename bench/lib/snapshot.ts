@@ -16,6 +16,7 @@ const COPIED = [
   "origin",
   "bench/bare-worker",
   "bench/variants",
+  "bench/fleet-sink",
   "bench/lib/document.ts",
   "wrangler.toml",
 ];

@@ -5,7 +5,7 @@
  * - the full stack (edge + origin under `wrangler dev`, shared KV and a private dev registry);
  * - nginx serving the same bytes as static files, when installed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import type { BenchContext } from "./context";
@@ -46,6 +46,8 @@ export interface EdgeMiniflare extends MiniflareStack {
   readonly bare: string;
   readonly edgeNoMemory: string;
   readonly edgeMemoryBench: string;
+  /** The edge with fleet recording on, its ORIGIN binding a sink that stores nothing (§1c). */
+  readonly edgeRecording: string;
   /** Log lines the workers printed (counted, not kept). */
   logLines(): number;
 }
@@ -85,6 +87,18 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
         kv: true,
         bindings: { ...edgeBindings, MEMORY_CACHE_BYTES: String(ctx.sizes.memoryBudgetBytes) },
       },
+      // §1c: the edge sending its fleet batches to a sink that stores nothing (bench/fleet-sink).
+      {
+        name: "edge-rec",
+        scriptPath: edgeScript,
+        kv: true,
+        bindings: { ...edgeBindings },
+        extra: { serviceBindings: { ORIGIN: "fleet-sink" } },
+      },
+      {
+        name: "fleet-sink",
+        scriptPath: bundleWorker("bench/fleet-sink/index.ts", join(build, "fleet-sink.js"), root),
+      },
       // The cost breakdown (scenarios/breakdown.ts): one layer of the edge at a time.
       { name: "hono-bare", scriptPath: variant("hono-bare") },
       { name: "hono-context", scriptPath: variant("hono-context") },
@@ -93,6 +107,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
     ctx.dir("miniflare"),
     (chunk) => {
       for (let i = chunk.indexOf("\n"); i >= 0; i = chunk.indexOf("\n", i + 1)) lines++;
+      keepWarnings(ctx.logFile, chunk);
     },
   );
   const seeder = await seedBaseline(await stack.kv("edge"), ctx.secrets.SIGNING_KEYS);
@@ -103,8 +118,21 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
     bare: "bare",
     edgeNoMemory: "edge-nomem",
     edgeMemoryBench: "edge-membench",
+    edgeRecording: "edge-rec",
     logLines: () => lines,
   };
+}
+
+/**
+ * Keeps the workers' warnings and errors (lines with a `level`, uncaught exceptions) in the run's
+ * workers.log; request lines are only counted, since writing them all would load the machine.
+ */
+function keepWarnings(logFile: string, chunk: string): void {
+  const kept = chunk
+    .split("\n")
+    .filter((line) => line.includes('"level":') || /exception|Error/.test(line))
+    .join("\n");
+  if (kept) appendFileSync(logFile, `${kept}\n`);
 }
 
 export interface WranglerPair {
@@ -237,7 +265,7 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
       },
     ],
     ctx.dir("miniflare-full"),
-    () => {},
+    (chunk) => keepWarnings(ctx.logFile, chunk),
   );
   return {
     runtime: "miniflare",

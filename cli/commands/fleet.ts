@@ -70,7 +70,7 @@ recent distribution errors. Needs an admin token, or read:NS with --namespace NS
   },
 };
 
-function renderStatus(status: Record<string, unknown>): string {
+export function renderStatus(status: Record<string, unknown>): string {
   const namespaces = Array.isArray(status.namespaces) ? (status.namespaces as Record<string, unknown>[]) : [];
   const rows = [["NAMESPACE", "KEYS", "ROLLOUTS", "PENDING", "DRAIN FAILURES", "LAST PUBLISH"]];
   for (const ns of namespaces) {
