@@ -35,8 +35,10 @@ function machineTable(m: MachineInfo): string {
 }
 
 function sectionNumber(title: string): number {
-  const match = /^([0-9]+)(b?)\./.exec(title);
-  return match ? Number(match[1]) + (match[2] ? 0.5 : 0) : Number.POSITIVE_INFINITY;
+  // "1b." and "1c." sort after "1." and before "2.".
+  const match = /^([0-9]+)([a-z]?)\./.exec(title);
+  const sub = match?.[2] ? (match[2].charCodeAt(0) - 96) / 10 : 0;
+  return match ? Number(match[1]) + sub : Number.POSITIVE_INFINITY;
 }
 
 export function renderMarkdown(results: RunResults, jsonPath: string): string {
@@ -61,7 +63,7 @@ export function renderMarkdown(results: RunResults, jsonPath: string): string {
   out.push("## Targets", "");
   // "5. Propagation: … (miniflare)" → "5 (miniflare)": which section and stack a target belongs to.
   const sectionLabel = (title: string) => {
-    const number = /^[0-9]+b?/.exec(title)?.[0] ?? "";
+    const number = /^[0-9]+[a-z]?/.exec(title)?.[0] ?? "";
     const stack = /\((wrangler dev|miniflare)[^)]*\)$/.exec(title)?.[1];
     return stack ? `${number} (${stack})` : number;
   };
