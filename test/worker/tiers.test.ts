@@ -116,18 +116,21 @@ describe("ByteBoundedLru", () => {
   });
 
   it("charges entries by size, so one large entry displaces many small ones", () => {
-    const lru = new ByteBoundedLru<number>(10_000);
+    const small = 100 + "k10".length * 2 + ENTRY_OVERHEAD_BYTES;
+    const lru = new ByteBoundedLru<number>(20 * small);
     for (let i = 0; i < 20; i++) lru.set(`k${i}`, i, 100);
-    lru.set("big", -1, 9_000);
+    expect(lru.size).toBeGreaterThanOrEqual(19);
+    // Leaves room for at most three small entries beside it.
+    lru.set("big", -1, 17 * small - "big".length * 2 - ENTRY_OVERHEAD_BYTES);
     expect(lru.has("big")).toBe(true);
     expect(lru.size).toBeLessThan(5);
-    expect(lru.bytes).toBeLessThanOrEqual(10_000);
+    expect(lru.bytes).toBeLessThanOrEqual(20 * small);
   });
 
   it("refuses an entry larger than the whole budget and keeps the rest", () => {
-    const lru = new ByteBoundedLru<number>(1_000);
+    const lru = new ByteBoundedLru<number>(5 * ENTRY_OVERHEAD_BYTES);
     lru.set("small", 1, 10);
-    expect(lru.set("huge", 2, 5_000)).toBe(false);
+    expect(lru.set("huge", 2, 5 * ENTRY_OVERHEAD_BYTES)).toBe(false);
     expect(lru.has("small")).toBe(true);
   });
 

@@ -5,8 +5,13 @@
  * record around it, so a flood of tiny entries is bounded too.
  */
 
-/** Bytes charged per entry on top of its payload: Map slot, record object, id string. */
-export const ENTRY_OVERHEAD_BYTES = 256;
+/**
+ * Bytes charged per entry on top of its payload: Map slot, the record objects around it, the
+ * parsed head or frozen header list. Measured (BENCHMARKS.md §7): the JS heap holds ≈ 2.7 KiB per
+ * key beyond its body bytes for its two entries (head and snapshot), so 1 KiB each keeps a flood of
+ * tiny keys within the budget (256 B, the old figure, let them hold ≈ 1.6 times it).
+ */
+export const ENTRY_OVERHEAD_BYTES = 1024;
 export const DEFAULT_MEMORY_CACHE_BYTES = 32 * 1024 * 1024;
 
 interface Slot<V> {
