@@ -6,6 +6,7 @@
  */
 import type { Jwks } from "../core/jws";
 import { parseKey } from "../core/keys";
+import { readWithin } from "../core/streams";
 import { cacheRecordOf, cacheRecordParts, readCacheFile, writeCacheFile } from "./cache-file";
 import { ConfigClientError, errorForStatus } from "./errors";
 import { freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
@@ -337,25 +338,8 @@ async function readCapped(res: Response, limit: number): Promise<Uint8Array> {
     await res.body?.cancel();
     throw new ConfigClientError("malformed_response", `the body is larger than ${limit} bytes`);
   }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw new ConfigClientError("malformed_response", `the body is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = await readWithin(res.body, limit);
+  if (body === null)
+    throw new ConfigClientError("malformed_response", `the body is larger than ${limit} bytes`);
   return body;
 }

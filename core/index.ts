@@ -11,4 +11,5 @@ export * from "./keys";
 export * from "./rollout";
 export * from "./scopes";
 export * from "./snapshot";
+export * from "./streams";
 export * from "./tokens";

@@ -3,7 +3,7 @@
  * byte is read (415), the size limit is enforced while streaming whether or not a Content-Length
  * was sent (413), and the bytes must be a strict JSON document (400, core/json.ts).
  */
-import { FleetconfError, requireJsonDocument } from "../../core";
+import { FleetconfError, readWithin, requireJsonDocument } from "../../core";
 
 /** Bodies of the small control routes (rollback, namespace settings, tokens). */
 export const CONTROL_BODY_LIMIT = 16 * 1024;
@@ -40,28 +40,9 @@ function tooLarge(limit: number): FleetconfError {
 export async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const body = await readWithin(request.body, limit);
+  if (body === null) throw tooLarge(limit);
+  return body;
 }
 
 /** A config body: JSON media type, within the limit, a valid document. Returns the exact bytes. */

@@ -1,20 +1,13 @@
 /** Values exchanged with the NamespaceStore over RPC: plain, structured-clonable data. */
-import type { NamespaceSettings } from "../../core";
+import type { NamespaceSettings, SnapshotMeta } from "../../core";
 
 /** Whether a change has reached KV and the edge caches yet (DESIGN §4). */
 export type Distribution = "complete" | "pending";
 
-export interface VersionRecord {
-  key: string;
-  version: number;
-  etag: string;
-  digest: string;
-  signature: string;
-  /** Milliseconds since the epoch. */
-  publishedAt: number;
+/** A published version: its snapshot's metadata (core/snapshot.ts) plus who published it and why. */
+export interface VersionRecord extends SnapshotMeta {
   author: string;
   message: string | null;
-  size: number;
 }
 
 export interface Preconditions {
