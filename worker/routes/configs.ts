@@ -115,6 +115,7 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
     ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
     ["Request-Id", c.get("requestId")],
   ];
+  // Saves the request logger a write to the finished response's headers.
   c.set("requestIdEchoed", true);
   if (selection?.rollout) {
     perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
@@ -123,10 +124,15 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }
   const headers = headersOf(snapshot.headers, perRequest);
+  // RFC 9110 §9.3.2: HEAD carries the header fields GET would, Content-Length included.
   if (c.req.method === "HEAD") headers["Content-Length"] = String(snapshot.body.length);
   return new Response(snapshot.body, { status: 200, headers });
 }
 
+/**
+ * The response's header fields, the snapshot's fixed ones then the request's own, as one plain
+ * record: the cheapest init workerd turns into a `Response`'s headers (BENCHMARKS.md, finding 1).
+ */
 function headersOf(fixed: HeaderList, perRequest: HeaderList): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of fixed) headers[name] = value;
