@@ -74,7 +74,12 @@ describe.skipIf(!nginx)("nginx proxy_cache in front of the edge", () => {
     expect(after.headers.get("X-Upstream-Status")).toBe("304");
     expect(after.text).toBe('{"v":1}');
     expect(after.headers.get("ETag")).toBe(etag1);
-    expect(proxy.accessLog().at(-1)).toBe(`GET /v1/configs/${key} 200 cache=REVALIDATED upstream=304`);
+    // nginx writes the access log line after sending the response: wait (bounded) for it to land.
+    const logged = `GET /v1/configs/${key} 200 cache=REVALIDATED upstream=304`;
+    await pollUntil(async () => (proxy.accessLog().at(-1) === logged ? true : undefined), {
+      timeoutMs: 2000,
+      what: `the access log line "${logged}"`,
+    });
     // The 304's Cache-Control refreshed the stored entry: the next request is a hit again.
     const again = await send(`${proxy.url}/v1/configs/${key}`);
     expect(again.headers.get("X-Cache-Status")).toBe("HIT");
