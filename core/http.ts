@@ -8,8 +8,6 @@ import { FleetconfError, problemResponse } from "./errors";
 
 export interface RequestVariables {
   requestId: string;
-  /** Set by a handler that already put `Request-Id` on its response (saves a header write). */
-  requestIdEchoed?: boolean;
   /** Fields a handler adds to the request's log line (key, version, tier…). Never secrets. */
   logFields: Record<string, unknown>;
 }
@@ -75,7 +73,7 @@ export function requestLogger(
   /** Requests eligible for sampling so far; every n-th of them is logged. */
   let sampled = 0;
   return (c, requestId, startedMs) => {
-    if (c.get("requestIdEchoed") !== true) c.res.headers.set("Request-Id", requestId);
+    c.res.headers.set("Request-Id", requestId);
     if (!log) return;
     const rate = sampleRate ? sampleRate(c) : 1;
     if (rate > 1 && sampled++ % rate !== 0) return;

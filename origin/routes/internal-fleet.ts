@@ -18,7 +18,7 @@ import { readBodyWithin } from "../http/body";
 import { fleetStore } from "../http/ops-stores";
 
 export const INTERNAL_SECRET_HEADER = "Fleetconf-Purge-Secret";
-export const MAX_FLEET_BODY_BYTES = 1024 * 1024;
+const MAX_FLEET_BODY_BYTES = 1024 * 1024;
 
 export function internalFleetRoutes(): Hono<OriginApp> {
   const routes = new Hono<OriginApp>();

@@ -116,7 +116,7 @@ export class TieredStore {
   settings(namespace: string, ctx: ExecutionContext): Promise<Lookup<SettingsEntry>> {
     const { memory, cache, kv, now } = this.#deps;
     const id = `n:${namespace}`;
-    const hot = this.#freshInMemory(asKind(memory.get(id), "settings"), (entry) => entry.settings);
+    const hot = this.memorySettings(namespace);
     if (hot !== undefined) return Promise.resolve(hot);
     return this.#lookup<SettingsEntry>(
       {
@@ -151,7 +151,7 @@ export class TieredStore {
   ): Promise<Lookup<HeadEntry>> {
     const { memory, cache, kv, now } = this.#deps;
     const id = `h:${key}`;
-    const hot = this.#freshInMemory(asKind(memory.get(id), "head"), () => settings);
+    const hot = this.memoryHead(key, settings);
     if (hot !== undefined) return Promise.resolve(hot);
     return this.#lookup<HeadEntry>(
       {
@@ -198,8 +198,8 @@ export class TieredStore {
   ): Promise<SnapshotLookup | null> {
     const { memory, cache, kv } = this.#deps;
     const id = `${snapshotIdPrefix(key)}${version}`;
-    const hot = asKind(memory.get(id), "snapshot");
-    if (hot !== undefined) return { snapshot: hot, tier: "memory" };
+    const hot = this.memorySnapshot(key, version);
+    if (hot !== undefined) return hot;
     return this.#snapshotFlights.run(id, ctx, async () => {
       const remember = (snapshot: PreparedSnapshot) =>
         memory.set(id, { kind: "snapshot", entry: snapshot }, snapshot.weight);

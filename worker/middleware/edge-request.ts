@@ -23,12 +23,16 @@ export function edgeRequest(options: EdgeRequestOptions = {}): MiddlewareHandler
   return async function edgeRequest(c, next) {
     const requestId = beginRequest(c);
     const started = Date.now();
-    const ready = services.built ?? (await services.build(c.env).catch((error: unknown) => error));
-    if (ready instanceof Error) {
+    let ready: EdgeServices | undefined;
+    try {
+      ready = services.built ?? (await services.build(c.env));
+    } catch (error) {
       // A failed build (say, a malformed PUBLIC_JWKS) answers 500 and is retried next request.
-      c.res = await renderProblem(ready, c as unknown as Context);
-    } else {
-      c.set("services", ready as EdgeServices);
+      const failure = error instanceof Error ? error : new Error(String(error));
+      c.res = await renderProblem(failure, c as unknown as Context);
+    }
+    if (ready !== undefined) {
+      c.set("services", ready);
       await next();
     }
     observe(c);

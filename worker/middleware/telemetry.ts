@@ -1,8 +1,8 @@
 /**
- * Per-isolate telemetry, called by the edge middleware once the response is built: counts it (metrics/counters.ts), records a
- * config answer to a client that sent `Config-Client-Id` for the fleet view (fleet/recorder.ts),
- * and piggybacks on the request to flush sightings (in `ctx.waitUntil`, never awaited) and to log
- * the metrics line when their intervals are over. Nothing here awaits I/O on the request's path.
+ * Per-isolate telemetry, called by the edge middleware once the response is built: counts it
+ * (metrics/counters.ts), records a config answer to a client that sent `Config-Client-Id` for the
+ * fleet view (fleet/recorder.ts), and piggybacks on the request to flush sightings (in
+ * `ctx.waitUntil`, never awaited) and to log the metrics line when their intervals are over. Nothing here awaits I/O on the request's path.
  */
 import type { Context } from "hono";
 import { rawPath } from "../../core";

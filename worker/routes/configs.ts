@@ -113,10 +113,7 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
     ["Cache-Status", status()],
     ["Vary", vary],
     ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
-    ["Request-Id", c.get("requestId")],
   ];
-  // Saves the request logger a write to the finished response's headers.
-  c.set("requestIdEchoed", true);
   if (selection?.rollout) {
     perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
   }
