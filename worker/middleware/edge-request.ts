@@ -8,7 +8,7 @@ import { beginRequest, problemErrorHandler, type RequestLogOptions, requestLogge
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
 import { buildServices, type EdgeServiceOptions, type EdgeServices } from "../services";
-import { type TelemetryOptions, telemetryObserver } from "./telemetry";
+import { type TelemetryOptions, telemetryObserver } from "../metrics/telemetry";
 
 export interface EdgeRequestOptions extends EdgeServiceOptions, RequestLogOptions {
   telemetry?: TelemetryOptions;
