@@ -24,8 +24,9 @@ import {
   registerTempDir,
   releaseTempDir,
   sleep,
-} from "../../../scripts/lib/processes.mjs";
-import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets.mjs";
+} from "../../../scripts/lib/processes";
+import type { FleetconfSecrets as TestSecrets } from "../../../scripts/lib/secrets";
+import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets";
 import {
   bindingsConnected,
   REPO_ROOT,
@@ -33,8 +34,7 @@ import {
   WORKERS,
   wranglerDevArgs,
   wranglerEnv,
-} from "../../../scripts/lib/wrangler.mjs";
-import type { TestSecrets } from "../../support/test-secrets.mjs";
+} from "../../../scripts/lib/wrangler";
 
 export { REPO_ROOT };
 
