@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { type FleetBatch, mintAdminToken } from "../../core";
 import type { FleetRecorder } from "../../worker/fleet/recorder";
-import { edge, env } from "./harness";
+import { edge, env, TestClock } from "./harness";
 
 const origin = (): Fetcher => {
   if (!env.ORIGIN) throw new Error("the worker project binds the real origin as ORIGIN");
@@ -70,8 +70,11 @@ describe("fleet recording", () => {
     const key = freshKey();
     await publicKey(key, { v: 1 });
     const batches: FleetBatch[] = [];
+    const clock = new TestClock();
     const e = edge({
+      clock,
       telemetry: {
+        now: clock.now,
         fleet: { flushIntervalMs: 60_000, maxBatch: 2, maxBatchesPerFlush: 2 },
         sink: () => async (batch) => {
           batches.push(batch);
@@ -79,7 +82,14 @@ describe("fleet recording", () => {
       },
     });
     for (let i = 0; i < 20; i++) await poll(e, key, `client-${i % 5}`);
-    expect(batches).toEqual([]);
+    expect(batches, "no flush within the first interval").toEqual([]);
+    clock.advance(60);
+    // 20 more requests once the interval is over: one flush of 5 clients' sightings, cut into
+    // at most maxBatchesPerFlush batches of at most maxBatch (the fifth waits for the next one).
+    for (let i = 0; i < 20; i++) await poll(e, key, `client-${i % 5}`);
+    expect(batches.map((batch) => batch.sightings.length)).toEqual([2, 2]);
+    const reported = batches.flatMap((batch) => batch.sightings.map((s) => s.clientId));
+    expect(new Set(reported).size).toBe(4);
   });
 
   it("drops new clients when the table is full and reports the drops with the next batch", async () => {
