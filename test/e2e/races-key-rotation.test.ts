@@ -22,7 +22,7 @@ import {
 import { mintReadToken } from "../../core/tokens";
 import type { FleetconfSecrets as TestSecrets } from "../../scripts/lib/secrets";
 import { generateJwk, generateSecrets } from "../../scripts/lib/secrets";
-import { eddsa, hmac, unsigned } from "../origin/token-attacks-forge";
+import { eddsa, hmac, unsigned } from "../support/token-forge";
 import { edgeServes, send, uniqueNamespace } from "./support/http";
 import { type Stack, startStack } from "./support/stack";
 

@@ -4,8 +4,9 @@
  * worker is bound as ORIGIN in this project) whose fleet view then counts them.
  */
 import { describe, expect, it } from "vitest";
-import { type FleetBatch, mintAdminToken } from "../../core";
+import type { FleetBatch } from "../../core";
 import type { FleetRecorder } from "../../worker/fleet/recorder";
+import { mintTestAdminToken } from "../support/admin-token";
 import { edge, env, TestClock } from "./harness";
 
 const origin = (): Fetcher => {
@@ -15,7 +16,7 @@ const origin = (): Fetcher => {
 const adminSecret = () => (env as unknown as { ADMIN_JWT_SECRET: string }).ADMIN_JWT_SECRET;
 
 async function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const token = await mintAdminToken(adminSecret(), { scope: "admin", ttlSeconds: 600, sub: "fleet-test" });
+  const token = await mintTestAdminToken(adminSecret(), "admin", { sub: "fleet-test" });
   return origin().fetch(`https://origin.internal${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },

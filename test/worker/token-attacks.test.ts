@@ -17,6 +17,14 @@ import {
   READ_AUDIENCE,
   utf8Bytes,
 } from "../../core";
+import { captureConsole } from "../support/console-capture";
+import {
+  publishFixture,
+  readTokenFor,
+  signingKeyOf,
+  tokenKeyOf,
+  uniqueNamespace,
+} from "../support/snapshot-fixture";
 import {
   type Attack,
   eddsa,
@@ -27,16 +35,15 @@ import {
   rawHs256,
   swapPayload,
   unsigned,
-} from "../origin/token-attacks-forge";
-import { publishFixture, readTokenFor, uniqueNamespace } from "../support/snapshot-fixture";
+} from "../support/token-forge";
 import { bearer, edge, env } from "./harness";
 
 const victim = uniqueNamespace("victim");
 const key = `${victim}/svc/secret`;
 const SECRET_CONTENT = "s3cr3t-config-value";
 
-const tokenJwk = (): PrivateJwk => (JSON.parse(env.TOKEN_KEYS) as PrivateJwk[])[0] as PrivateJwk;
-const snapshotJwk = (): PrivateJwk => (JSON.parse(env.SIGNING_KEYS) as PrivateJwk[])[0] as PrivateJwk;
+const tokenJwk = (): PrivateJwk => tokenKeyOf(env);
+const snapshotJwk = (): PrivateJwk => signingKeyOf(env);
 const read = (extra: Record<string, unknown> = {}) => ({
   aud: READ_AUDIENCE,
   sub: "mallory",
@@ -122,13 +129,7 @@ let attacks = 0;
 
 beforeAll(async () => {
   await publishFixture(env, { key, content: { value: SECRET_CONTENT } });
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    const original = console[method].bind(console);
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-      original(...args);
-    });
-  }
+  captureConsole(logged);
 });
 
 afterAll(() => {

@@ -17,7 +17,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { mintAdminToken } from "../../../core";
 import {
   freePorts,
   type ManagedProcess,
@@ -35,6 +34,7 @@ import {
   wranglerDevArgs,
   wranglerEnv,
 } from "../../../scripts/lib/wrangler";
+import { mintTestAdminToken } from "../../support/admin-token";
 
 export { REPO_ROOT };
 
@@ -198,7 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     secrets,
     logFile,
     adminToken: (scope = "admin") =>
-      mintAdminToken(stack.secrets.ADMIN_JWT_SECRET, { scope, ttlSeconds: 3600, sub: "e2e" }),
+      mintTestAdminToken(stack.secrets.ADMIN_JWT_SECRET, scope, { ttlSeconds: 3600, sub: "e2e" }),
     logLines: (part) => [...(processes[part]?.lines ?? [])],
     tempDir: dir,
     processGroups: () => Object.values(processes).map((proc) => proc.pid),
