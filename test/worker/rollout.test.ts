@@ -16,10 +16,8 @@ import {
 } from "../../core";
 import {
   headOf,
-  publishFixture,
-  putNamespaceSettings,
+  publicConfig,
   rolloutFixture as sharedRolloutFixture,
-  uniqueNamespace,
   writeHead,
 } from "../support/snapshot-fixture";
 import { edge, env, TestClock } from "./harness";
@@ -197,10 +195,7 @@ describe("caching during a rollout", () => {
 
 describe("rollout heads that must not be adopted", () => {
   it("answers 503 snapshot-missing rather than adopt a head whose candidate is not in KV", async () => {
-    const namespace = uniqueNamespace("ro");
-    await putNamespaceSettings(env, namespace, { visibility: "public" });
-    const key = `${namespace}/svc/flags`;
-    const stable = await publishFixture(env, { key, content: { v: 1 } });
+    const { key, snapshot: stable } = await publicConfig(env, { prefix: "ro" });
     await writeHead(
       env,
       headOf(stable, {
@@ -228,10 +223,7 @@ describe("rollout heads that must not be adopted", () => {
   });
 
   it("treats a candidate that is not above the stable version as a corrupt record", async () => {
-    const namespace = uniqueNamespace("ro");
-    await putNamespaceSettings(env, namespace, { visibility: "public" });
-    const key = `${namespace}/svc/flags`;
-    const stable = await publishFixture(env, { key, content: { v: 1 } });
+    const { key, snapshot: stable } = await publicConfig(env, { prefix: "ro" });
     await writeHead(
       env,
       headOf(stable, {
