@@ -15,7 +15,7 @@ import {
   type PrivateJwk,
   type PublicJwk,
 } from "../core";
-import type { OriginEnv } from "./env";
+import type { OriginVars } from "./env-vars";
 
 export const DEFAULT_MAX_CONFIG_BYTES = LIBRARY_DEFAULT_MAX_BYTES;
 /**
@@ -53,7 +53,7 @@ let memo: { fingerprint: string; config: Promise<OriginConfig> } | null = null;
  * The parsed configuration, built once per isolate. Keyed by the env's values (not its identity)
  * so a changed secret (tests, `wrangler dev` reloads) is picked up and a failed parse is retried.
  */
-export function originConfig(env: OriginEnv): Promise<OriginConfig> {
+export function originConfig(env: OriginVars): Promise<OriginConfig> {
   const fingerprint = JSON.stringify([
     env.BUILD_VERSION,
     env.MAX_CONFIG_BYTES,
@@ -80,7 +80,7 @@ export function originConfig(env: OriginEnv): Promise<OriginConfig> {
   return config;
 }
 
-export async function parseOriginConfig(env: OriginEnv): Promise<OriginConfig> {
+export async function parseOriginConfig(env: OriginVars): Promise<OriginConfig> {
   const signingKeys = parsePrivateKeys("SIGNING_KEYS", env.SIGNING_KEYS);
   const tokenKeys = parsePrivateKeys("TOKEN_KEYS", env.TOKEN_KEYS);
   const publicJwks = parsePublicJwks(env.PUBLIC_JWKS);
@@ -123,7 +123,7 @@ export function parseMaxConfigBytes(raw: string | undefined): number {
 }
 
 export function adminKeySourceFrom(
-  env: Pick<OriginEnv, "ADMIN_JWKS_URL" | "ADMIN_ISSUER" | "ADMIN_JWT_SECRET">,
+  env: Pick<OriginVars, "ADMIN_JWKS_URL" | "ADMIN_ISSUER" | "ADMIN_JWT_SECRET">,
 ): AdminKeySource {
   if (env.ADMIN_JWKS_URL) {
     let url: URL;
@@ -150,7 +150,7 @@ export function adminKeySourceFrom(
   return { kind: "secret", secret };
 }
 
-function purgeSettingsFrom(env: OriginEnv): PurgeSettings {
+function purgeSettingsFrom(env: OriginVars): PurgeSettings {
   const mode = env.PURGE_MODE ?? "service";
   if (mode === "service") {
     if (!env.EDGE) throw new ConfigurationError("PURGE_MODE=service needs the EDGE service binding.");

@@ -6,6 +6,7 @@
  * client's version number ever goes down (an abort publishes the stable content as a new version).
  */
 import { type RolloutHead, shareAt } from "../../core";
+import { commitChange } from "./commit";
 import { failure, type StoreResult, success } from "./result";
 import {
   endRollout,
@@ -15,7 +16,7 @@ import {
   updateRolloutSpec,
 } from "./rollout-tables";
 import type { StoreCore } from "./store-core";
-import { appendAudit, enqueue, readBody, readKey, readLive, readVersion, writeKey } from "./tables";
+import { readBody, readKey, readLive, readVersion, writeKey } from "./tables";
 import type {
   ChangeMeta,
   RolloutChange,
@@ -119,10 +120,10 @@ export async function updateRollout(
       step: 0,
       everySeconds: 0,
     };
-    core.transaction(() => {
-      updateRolloutSpec(sql, running.id, spec, at, input.actor);
-      appendAudit(sql, {
-        at,
+    commitChange(core, {
+      at,
+      write: () => updateRolloutSpec(sql, running.id, spec, at, input.actor),
+      audit: {
         actor: input.actor,
         action: "rollout_update",
         key: input.key,
@@ -131,8 +132,8 @@ export async function updateRollout(
         toVersion: running.candidateVersion,
         digest: null,
         detail: { mode: { from: running.mode, to: "fixed" }, percent: { from: share, to: input.percent } },
-      });
-      enqueue(sql, "key", input.key, at);
+      },
+      outbox: { kind: "key", target: input.key },
     });
     return success(null);
   });
@@ -152,16 +153,18 @@ export async function completeRollout(
     const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
     if (!running || !row || !candidate) return failure<null>("conflict", noRollout(input.key));
     const at = Date.now();
-    core.transaction(() => {
-      writeKey(sql, { ...row, current_version: candidate.version, updated_at: at });
-      endRollout(sql, running.id, {
-        at,
-        actor: input.actor,
-        outcome: "completed",
-        resultVersion: candidate.version,
-      });
-      appendAudit(sql, {
-        at,
+    commitChange(core, {
+      at,
+      write: () => {
+        writeKey(sql, { ...row, current_version: candidate.version, updated_at: at });
+        endRollout(sql, running.id, {
+          at,
+          actor: input.actor,
+          outcome: "completed",
+          resultVersion: candidate.version,
+        });
+      },
+      audit: {
         actor: input.actor,
         action: "rollout_complete",
         key: input.key,
@@ -170,8 +173,8 @@ export async function completeRollout(
         toVersion: candidate.version,
         digest: candidate.digest,
         detail: { share: shareOf(running, at) },
-      });
-      enqueue(sql, "key", input.key, at);
+      },
+      outbox: { kind: "key", target: input.key },
     });
     return success(null);
   });

@@ -1,11 +1,16 @@
 /**
- * Typed reads and writes of the NamespaceStore's tables (schema.ts). Synchronous on purpose:
+ * Typed reads and writes of the NamespaceStore's tables (namespace-migrations.ts). Synchronous on purpose:
  * SQLite in a Durable Object runs in-process, so a read-decide-write sequence without an `await`
  * cannot interleave with another request.
  */
 import { concatBytes, DEFAULT_NAMESPACE_SETTINGS, type NamespaceSettings } from "../../core";
-import { BODY_CHUNK_BYTES } from "./schema";
 import type { AuditAction, AuditDetail, AuditEntry, AuditQuery, VersionRecord } from "./types";
+
+/**
+ * Durable Object SQLite rows and values are capped at 2 MB, while a config may be up to 25 MiB,
+ * so a body is stored as its first chunk in `versions.body` and the rest in `version_parts`.
+ */
+export const BODY_CHUNK_BYTES = 1024 * 1024;
 
 export type KeyRow = {
   key: string;
