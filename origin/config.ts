@@ -12,8 +12,11 @@ import {
   type Jwks,
   KV_VALUE_LIMIT_BYTES,
   DEFAULT_MAX_CONFIG_BYTES as LIBRARY_DEFAULT_MAX_BYTES,
+  type ParsedPublicJwks,
   type PrivateJwk,
   type PublicJwk,
+  parseIntegerSetting,
+  parsePublicJwks,
 } from "../core";
 import type { OriginVars } from "./env-vars";
 
@@ -83,7 +86,7 @@ export function originConfig(env: OriginVars): Promise<OriginConfig> {
 export async function parseOriginConfig(env: OriginVars): Promise<OriginConfig> {
   const signingKeys = parsePrivateKeys("SIGNING_KEYS", env.SIGNING_KEYS);
   const tokenKeys = parsePrivateKeys("TOKEN_KEYS", env.TOKEN_KEYS);
-  const publicJwks = parsePublicJwks(env.PUBLIC_JWKS);
+  const publicJwks = publicJwksFrom(env.PUBLIC_JWKS);
   const signer = signingKeys[0] as PrivateJwk;
   const tokenKey = tokenKeys[0] as PrivateJwk;
   // Publishing with a key the edge cannot verify would make every client reject the config.
@@ -115,11 +118,14 @@ export async function parseOriginConfig(env: OriginVars): Promise<OriginConfig> 
 
 /** MAX_CONFIG_BYTES: a positive integer, default 1 MiB, clamped to what one KV value can hold. */
 export function parseMaxConfigBytes(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_MAX_CONFIG_BYTES;
-  if (!/^[1-9][0-9]{0,9}$/.test(raw.trim())) {
-    throw new ConfigurationError("MAX_CONFIG_BYTES must be a positive integer number of bytes.");
-  }
-  return Math.min(Number(raw.trim()), MAX_CONFIG_BYTES_CEILING);
+  const parsed = parseIntegerSetting("MAX_CONFIG_BYTES", raw, {
+    default: DEFAULT_MAX_CONFIG_BYTES,
+    min: 1,
+    max: MAX_CONFIG_BYTES_CEILING,
+    clampToMax: true,
+  });
+  if (!parsed.ok) throw new ConfigurationError(parsed.reason);
+  return parsed.value;
 }
 
 export function adminKeySourceFrom(
@@ -206,13 +212,15 @@ function parsePrivateKeys(name: string, raw: string | undefined): PrivateJwk[] {
   });
 }
 
-function parsePublicJwks(raw: string | undefined): Jwks {
-  const value = parseJson("PUBLIC_JWKS", raw);
-  const keys = (value as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || !keys.every(isEd25519Jwk)) {
-    throw new ConfigurationError('PUBLIC_JWKS must be {"keys": [Ed25519 public JWKs with kids]}.');
+/** The one PUBLIC_JWKS parser (core), stricter here: the origin refuses a value holding a private key. */
+function publicJwksFrom(raw: string | undefined): Jwks {
+  let parsed: ParsedPublicJwks;
+  try {
+    parsed = parsePublicJwks(raw);
+  } catch (error) {
+    throw new ConfigurationError(error instanceof Error ? error.message : String(error));
   }
-  // Never publish a private part, even if an operator pasted one in by mistake.
-  if (keys.some((k) => "d" in k)) throw new ConfigurationError("PUBLIC_JWKS contains a private key (d).");
-  return { keys };
+  // Never keep a private part, even if an operator pasted one in by mistake: fix the value.
+  if (parsed.hadPrivateKey) throw new ConfigurationError("PUBLIC_JWKS contains a private key (d).");
+  return parsed.jwks;
 }
