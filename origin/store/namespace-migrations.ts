@@ -5,6 +5,12 @@
  */
 import type { Migration } from "./migrations";
 
+/**
+ * Durable Object SQLite rows and values are capped at 2 MB, while a config may be up to 25 MiB,
+ * so a body is stored as its first chunk in `versions.body` and the rest in `version_parts`.
+ */
+export const BODY_CHUNK_BYTES = 1024 * 1024;
+
 export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,

@@ -4,13 +4,8 @@
  * cannot interleave with another request.
  */
 import { concatBytes, DEFAULT_NAMESPACE_SETTINGS, type NamespaceSettings } from "../../core";
+import { BODY_CHUNK_BYTES } from "./namespace-migrations";
 import type { AuditAction, AuditDetail, AuditEntry, AuditQuery, VersionRecord } from "./types";
-
-/**
- * Durable Object SQLite rows and values are capped at 2 MB, while a config may be up to 25 MiB,
- * so a body is stored as its first chunk in `versions.body` and the rest in `version_parts`.
- */
-export const BODY_CHUNK_BYTES = 1024 * 1024;
 
 export type KeyRow = {
   key: string;
