@@ -9,7 +9,7 @@
  * error thrown across RPC loses its class and code.
  */
 import { DurableObject } from "cloudflare:workers";
-import { logLine, type NamespaceSettings } from "../../core";
+import type { NamespaceSettings } from "../../core";
 import { originConfig } from "../config";
 import type { DistributionDeps } from "../distribution/drain";
 import { purgerFor } from "../distribution/purger-for";
@@ -149,13 +149,6 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
 
   /** Audits a minted read token: its scope and expiry, never the token. */
   recordToken(input: TokenAuditInput): void {
-    logLine({
-      part: "origin",
-      event: "token",
-      scope: input.scope,
-      actor: input.actor,
-      expiresAt: input.expiresAt,
-    });
     commitChange(this.core, {
       at: Date.now(),
       audit: {
@@ -163,6 +156,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
         detail: { scope: input.scope, expiresAt: new Date(input.expiresAt).toISOString() },
       },
       outbox: null,
+      log: { scope: input.scope, actor: input.actor, expiresAt: input.expiresAt },
     });
   }
 

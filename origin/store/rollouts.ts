@@ -58,7 +58,7 @@ export function rolloutHeadFor(sql: SqlStorage, key: string): RolloutHead | null
 export function rolloutConflict(sql: SqlStorage, key: string, what: string): string | null {
   const running = readRunningRollout(sql, key);
   if (!running) return null;
-  return `A rollout of v${running.candidateVersion} over v${running.stableVersion} is running for ${key}: ${what} is refused until it is completed (POST /v1/configs/${key}/rollout/complete) or aborted (POST /v1/configs/${key}/rollout/abort).`;
+  return `A rollout of v${running.candidateVersion} over v${running.stableVersion} is running for ${key}: ${what} is refused until it is completed (POST /v1/configs/${key}/-/rollout/complete) or aborted (POST /v1/configs/${key}/-/rollout/abort).`;
 }
 
 /** A publish that repeats the running rollout's start exactly (same bytes, same spec): safe to retry. */
@@ -109,7 +109,7 @@ export async function updateRollout(
     if (input.percent < share) {
       return failure<null>(
         "conflict",
-        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/rollout/abort).`,
+        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/-/rollout/abort).`,
       );
     }
     if (running.mode === "fixed" && running.percent === input.percent) return success(null);
