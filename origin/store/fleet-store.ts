@@ -17,7 +17,7 @@ import {
   type LastSeen,
   MAX_FLEET_WINDOW_SECONDS,
 } from "../../core";
-import { type Migration, runMigrations } from "./migrations";
+import { type Migration, runMigrations, startUp } from "./migrations";
 
 /** How often expired sightings are swept. */
 export const FLEET_SWEEP_MS = 15 * 60 * 1000;
@@ -56,7 +56,7 @@ export class FleetStore extends DurableObject<unknown> {
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
+    startUp(ctx, "FleetStore", async () => {
       runMigrations(this.sql, (work) => ctx.storage.transactionSync(work), FLEET_MIGRATIONS);
     });
   }

@@ -1,13 +1,15 @@
 /**
  * Numbered SQLite migrations for the origin's Durable Objects (NamespaceStore, FleetStore,
  * NamespaceRegistry). Each object's database records the migrations it has run in `_migrations`
- * (Durable Object SQLite refuses most PRAGMAs, `user_version` among them, so the record is a table);
+ * (Durable Object SQLite refuses `PRAGMA user_version` with SQLITE_AUTH, so the record is a table);
  * on start the object runs, in order and each in its own transaction, only the ones it lacks.
  *
  * A migration is never edited once shipped: a change of schema is a new, higher-numbered one.
  * Migration 1 of each object uses `IF NOT EXISTS`, because objects created before this runner
  * already have those tables but no `_migrations` row; later ones may use plain ALTER TABLE.
  */
+
+import { logLine } from "../../core";
 
 export interface Migration {
   /** 1, 2, 3, … with no gaps: the order they run in. */
@@ -72,4 +74,21 @@ export function runMigrations(
     applied.push(migration.id);
   }
   return { from, to: from + applied.length, applied };
+}
+
+/**
+ * Runs an object's start-up work (its migrations) before any call is delivered
+ * (`blockConcurrencyWhile`). When it fails, workerd resets the object and every waiting call
+ * fails with the error; the rejection is logged here rather than left unhandled.
+ */
+export function startUp(ctx: DurableObjectState, object: string, work: () => Promise<void>): void {
+  ctx.blockConcurrencyWhile(work).catch((error: unknown) => {
+    logLine({
+      part: "origin",
+      event: "start_failed",
+      level: "error",
+      object,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  });
 }

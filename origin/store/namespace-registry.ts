@@ -6,7 +6,7 @@
  * A Durable Object rather than a KV list: concurrent writers to one KV value lose updates.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Migration, runMigrations } from "./migrations";
+import { type Migration, runMigrations, startUp } from "./migrations";
 
 export const REGISTRY_NAME = "registry";
 
@@ -38,7 +38,7 @@ export class NamespaceRegistry extends DurableObject<unknown> {
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
+    startUp(ctx, "NamespaceRegistry", async () => {
       runMigrations(this.sql, (work) => ctx.storage.transactionSync(work), REGISTRY_MIGRATIONS);
     });
   }

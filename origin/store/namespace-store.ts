@@ -18,7 +18,7 @@ import { commitChange, commitVersion } from "./commit";
 import { diffSides, type VersionRef } from "./diff-sides";
 import * as keySchemas from "./key-schemas";
 import { notFound, publishKey, removeKey, rollbackKey } from "./key-writes";
-import { runMigrations } from "./migrations";
+import { runMigrations, startUp } from "./migrations";
 import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
 import { failure, type StoreResult, success } from "./result";
@@ -73,8 +73,9 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
         commitVersion(this.core, await originConfig(this.env), change, body, options),
       distribute: (key) => this.distribute(key),
     };
-    // No call is delivered before this finishes, so every method sees the current schema.
-    void ctx.blockConcurrencyWhile(async () => {
+    // No call is delivered before this finishes, so every method sees the current schema. If it
+    // throws, workerd resets the object and the waiting calls fail with the error (logged here).
+    startUp(ctx, "NamespaceStore", async () => {
       runMigrations(this.sql, this.core.transaction, NAMESPACE_MIGRATIONS);
       // A drain cut short by eviction leaves outbox rows behind: make sure an alarm will find them.
       if (tables.listOutbox(this.sql).length > 0) await this.drains.ensureAlarm();
