@@ -42,7 +42,7 @@ type Outcome =
 
 /** What a request asked for and how long it took, for the long-poll decision. */
 interface Exchange {
-  conditional: boolean;
+  asked: boolean;
   appliedWaitSeconds: number | null;
   elapsedMs: number;
 }
@@ -149,7 +149,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   }
 
   private async pollAndSchedule(): Promise<void> {
-    const exchange: Exchange = { conditional: false, appliedWaitSeconds: null, elapsedMs: 0 };
+    const exchange: Exchange = { asked: false, appliedWaitSeconds: null, elapsedMs: 0 };
     const outcome = await this.poll(exchange);
     if (this.closed) return;
     let delay: number;
@@ -178,9 +178,10 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     const controller = new AbortController();
     this.inFlight = controller;
     const known = this.snapshot ?? this.cached;
-    // Only a conditional request can be held (DESIGN §8), so only it asks; its timeout allows for
-    // the whole wait on top of the usual margin.
-    const wait = known ? this.waitSeconds : null;
+    // Only a conditional request can be held (DESIGN §8), so only it asks, and not the one that
+    // confirms the cache file's snapshot: ready() must not wait out a hold for that. Its timeout
+    // allows for the whole wait on top of the usual margin.
+    const wait = this.snapshot ? this.waitSeconds : null;
     const timeoutMs = this.timeoutMs + (wait ?? 0) * 1000;
     const timeout = setTimeout(() => controller.abort(), timeoutMs);
     const started = Date.now();
@@ -191,7 +192,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       };
       if (known) headers["If-None-Match"] = known.etag;
       if (wait !== null) headers.Prefer = `wait=${wait}`;
-      exchange.conditional = known !== undefined;
+      exchange.asked = wait !== null;
       const token =
         typeof this.options.token === "function" ? await this.options.token() : this.options.token;
       if (token) headers.Authorization = `Bearer ${token}`;

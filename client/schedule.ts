@@ -53,8 +53,8 @@ export function delayAfterFailure(
 export interface LongPollAnswer {
   /** The client has long-polling on (`longPoll` option). */
   enabled: boolean;
-  /** The request was conditional (If-None-Match), so it could carry `Prefer: wait`. */
-  conditional: boolean;
+  /** The request carried `Prefer: wait` (only requests conditional on an accepted snapshot do). */
+  asked: boolean;
   /** The answer delivered a version the client did not hold. */
   changed: boolean;
   /** Seconds from `Preference-Applied: wait=<s>`, or null when the edge did not hold the request. */
@@ -66,7 +66,8 @@ export interface LongPollAnswer {
 /**
  * Whether to send the next request at once rather than after the interval. Yes when the edge held
  * the request (its answer is the end of a wait, so sleeping would only delay the next change), when
- * there was nothing to wait on yet (the first fetch: ask for a wait straight away), and after a
+ * the request did not ask for one (the first fetch, or the one confirming the cache file's
+snapshot, which must not be held up: ask for a wait straight away), and after a
  * change (the next one may follow quickly; an edge that ignores waits costs one extra request).
  * No when the edge did not say `Preference-Applied` (interval polling, as without long-poll), and
  * no when it says it held but answered "unchanged" in under half the wait: an edge or proxy that
@@ -74,7 +75,7 @@ export interface LongPollAnswer {
  */
 export function pollAgainAtOnce(answer: LongPollAnswer): boolean {
   if (!answer.enabled) return false;
-  if (!answer.conditional || answer.changed) return true;
+  if (!answer.asked || answer.changed) return true;
   if (answer.appliedWaitSeconds === null) return false;
   return answer.elapsedMs >= answer.appliedWaitSeconds * 500;
 }

@@ -5,6 +5,9 @@
  * polling when it does not, honours 503 + Retry-After with jitter, aborts a held request on
  * `close()`, and verifies a long-polled 200 exactly like a polled one.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { appliedWaitSeconds } from "../../../client/headers";
 import { delayAfterFailure, pollAgainAtOnce } from "../../../client/schedule";
@@ -97,6 +100,35 @@ describe("long-poll when the edge honours it", () => {
     const count = configRequests().length;
     await new Promise((r) => setTimeout(r, 200));
     expect(configRequests().length).toBe(count);
+  });
+});
+
+describe("long-poll and the cache file", () => {
+  it("confirms the cache file's snapshot without a hold, so ready() is not delayed by the wait", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleetconf-longpoll-"));
+    try {
+      const cacheFile = join(dir, "flags.json");
+      const edge = longPollEdge(await harness.signer.sign(KEY, 4, { v: 4 }));
+      harness.server.handle(edge.handler);
+      const writer = client({ cacheFile, intervalMs: NO_INTERVAL });
+      await writer.c.ready();
+      await writer.c.close();
+      const before = configRequests().length;
+      const restarted = client({ cacheFile, intervalMs: NO_INTERVAL, waitSeconds: 30 });
+      const started = Date.now();
+      const snapshot = await restarted.c.ready();
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(snapshot).toMatchObject({ version: 4, stale: false });
+      const [confirming] = configRequests().slice(before);
+      expect(confirming?.headers["if-none-match"]).toBe(snapshot.etag);
+      expect(confirming?.headers.prefer).toBeUndefined();
+      // Then it long-polls at once.
+      await waitFor(() => edge.parked() === 1, 2000, "the next request to be held");
+      expect(configRequests().at(-1)?.headers.prefer).toBe("wait=30");
+      await restarted.c.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -219,7 +251,7 @@ describe("options", () => {
 describe("long-poll policy", () => {
   const answer = {
     enabled: true,
-    conditional: true,
+    asked: true,
     changed: false,
     appliedWaitSeconds: 30,
     elapsedMs: 30_000,
@@ -228,9 +260,7 @@ describe("long-poll policy", () => {
   it("re-polls at once after a held answer, a change, or a first fetch", () => {
     expect(pollAgainAtOnce(answer)).toBe(true);
     expect(pollAgainAtOnce({ ...answer, appliedWaitSeconds: null, changed: true, elapsedMs: 5 })).toBe(true);
-    expect(pollAgainAtOnce({ ...answer, conditional: false, appliedWaitSeconds: null, elapsedMs: 5 })).toBe(
-      true,
-    );
+    expect(pollAgainAtOnce({ ...answer, asked: false, appliedWaitSeconds: null, elapsedMs: 5 })).toBe(true);
   });
 
   it("waits the interval when the wait was not honoured, was cut short, or long-poll is off", () => {
