@@ -178,10 +178,11 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     const controller = new AbortController();
     this.inFlight = controller;
     const known = this.snapshot ?? this.cached;
-    // Only a conditional request can be held (DESIGN §8), so only it asks, and not the one that
-    // confirms the cache file's snapshot: ready() must not wait out a hold for that. Its timeout
+    // Only a conditional request can be held (DESIGN §8), so only it asks, and only once the
+    // edge confirmed what the client holds: the request confirming a snapshot from the cache file
+    // (at start, or served stale while the edge was down) must not wait out a hold. Its timeout
     // allows for the whole wait on top of the usual margin.
-    const wait = this.snapshot ? this.waitSeconds : null;
+    const wait = this.snapshot && !this.snapshot.stale ? this.waitSeconds : null;
     const timeoutMs = this.timeoutMs + (wait ?? 0) * 1000;
     const timeout = setTimeout(() => controller.abort(), timeoutMs);
     const started = Date.now();

@@ -132,6 +132,31 @@ describe("long-poll and the cache file", () => {
   });
 });
 
+describe("long-poll and the cache file (stale)", () => {
+  it("confirms a snapshot served stale during an outage without a hold once the edge is back", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleetconf-longpoll-"));
+    try {
+      const cacheFile = join(dir, "flags.json");
+      const edge = longPollEdge(await harness.signer.sign(KEY, 4, { v: 4 }));
+      harness.server.handle(edge.handler);
+      const writer = client({ cacheFile, intervalMs: NO_INTERVAL });
+      await writer.c.ready();
+      await writer.c.close();
+      harness.server.handle(problem(502, "down"));
+      const restarted = client({ cacheFile, intervalMs: 50, maxBackoffMs: 50, waitSeconds: 30 });
+      expect(await restarted.c.ready()).toMatchObject({ version: 4, stale: true });
+      harness.server.handle(edge.handler);
+      const back = Date.now();
+      await waitFor(() => restarted.c.current()?.stale === false, 2000, "the edge to confirm it");
+      expect(Date.now() - back).toBeLessThan(1000);
+      await waitFor(() => edge.parked() === 1, 2000, "a long-poll once confirmed");
+      await restarted.c.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("verification of long-polled answers", () => {
   it("refuses a tampered 200 delivered at the end of a wait and keeps the last good version", async () => {
     const v1 = await harness.signer.sign(KEY, 1, { v: 1 });
