@@ -3,8 +3,9 @@
  * (If-None-Match → 304, RFC 9110 §13.1.2), accepting a new snapshot only when it verifies
  * (client/verify.ts), and otherwise keeping the last good one. Each conditional GET asks the edge
  * to hold it until the key changes (`Prefer: wait`, RFC 7240; DESIGN §8); while the edge says it
- * did (`Preference-Applied`) the next request follows at once, otherwise the interval paces them. Runs in Node, Workers and browsers;
- * only the optional cache file touches Node APIs (client/cache-file.ts).
+ * did (`Preference-Applied`) the next request follows at once, otherwise the interval paces them.
+ * Runs in Node, Workers and browsers; only the optional cache file touches Node APIs
+ * (client/cache-file.ts).
  */
 import type { Jwks } from "../core/jws";
 import { parseKey } from "../core/keys";
