@@ -29,9 +29,9 @@ export const EDGE_CLIENT_HELP = `  --edge URL          the edge (env FLEETCONF_E
   --jwks FILE|URL     the JWKS to verify signatures with: a file pins it (recommended); a URL is
                       fetched once and again only for an unknown kid (default: the edge's
                       /.well-known/jwks.json, trusted on first use)
-  --wait SECONDS      long-poll: ask the edge to hold each conditional request up to this long
-                      for a change (Prefer: wait, 1-60, default ${DEFAULT_WAIT_SECONDS}); a change arrives as soon as
-                      it is published. An edge (or proxy) that does not hold falls back to --interval
+  --wait SECONDS      long-poll: the edge may hold each conditional request this long, answering
+                      as soon as the key changes (Prefer: wait, 1-60, default ${DEFAULT_WAIT_SECONDS}); where
+                      the edge (or a proxy) does not hold requests, --interval paces them
   --no-long-poll      never ask the edge to hold; poll every --interval instead
   --interval SECONDS  poll at most this often when not long-polling (default 5; the edge's max-age
                       can only lengthen it)

@@ -16,9 +16,9 @@ export const agentCommand: Command = {
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
-version never going back). Then it
-runs CMD once through the shell with FLEETCONF_KEY, FLEETCONF_VERSION and FLEETCONF_FILE set;
-changes arriving while CMD runs are coalesced into one more run for the newest version.
+version never going back). Then it runs CMD once through the shell with FLEETCONF_KEY,
+FLEETCONF_VERSION and FLEETCONF_FILE set; changes arriving while CMD runs are coalesced into one
+more run for the newest version.
 
 Logs are JSON lines on stdout (one per event: agent.start, config.written, config.current,
 hook.start, hook.output, hook.done, hook.failed, client.error, agent.stop). Outages are retried
