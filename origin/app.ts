@@ -37,7 +37,12 @@ export function adminRoutes() {
     .route("/", rolloutRoutes())
     .route("/", diffRoutes())
     .route("/", fleetRoutes())
-    .route("/", configMethodFallback());
+    .route("/", configMethodFallback())
+    .route("/", namespaceRoutes())
+    .route("/", schemaRoutes())
+    .route("/", tokenRoutes())
+    .route("/", auditRoutes())
+    .route("/", statusRoutes());
 }
 
 export type AdminRoutes = ReturnType<typeof adminRoutes>;
@@ -54,12 +59,7 @@ export function newApp(): OpenAPIHono<OriginApp> {
   app.use("/v1/*", registerNamespace());
   app.use("/v1/configs/*", rawKeyPath());
   app.use("/v1/schemas/*", rawKeyPath());
-  app.route("/v1/status", statusRoutes());
   app.route("/", adminRoutes());
-  app.route("/v1/namespaces", namespaceRoutes());
-  app.route("/v1/schemas", schemaRoutes());
-  app.route("/v1/tokens", tokenRoutes());
-  app.route("/v1/audit", auditRoutes());
   app.notFound(problemNotFound);
   app.onError((error, c) => {
     // Hono's own refusals (a body media type its validator does not take): the status as a problem.

@@ -5,6 +5,7 @@
  * changes all of those together.
  */
 import { z } from "@hono/zod-openapi";
+import { isReadScope, MAX_READ_TOKEN_TTL } from "../core";
 
 const dateTime = z.string().openapi({ format: "date-time" });
 const distribution = z.enum(["complete", "pending"]).openapi({
@@ -169,6 +170,86 @@ export const AuditPage = z
   .object({ namespace: z.string().nullable(), entries: z.array(AuditEntry), next: z.string().nullable() })
   .openapi("AuditPage");
 
+/** One year: RFC 9111 §5.2 leaves max-age open; a cache lifetime beyond a year has no use here. */
+export const MAX_CACHE_SECONDS = 31_536_000;
+const cacheSeconds = (name: string) =>
+  z
+    .int({ error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` })
+    .min(0, { error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` })
+    .max(MAX_CACHE_SECONDS, { error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` });
+const visibility = z.enum(["public", "private"], { error: 'visibility must be "public" or "private".' });
+
+export const SettingsPatch = z
+  .strictObject({
+    visibility: visibility.optional(),
+    maxAge: cacheSeconds("maxAge").optional(),
+    staleWhileRevalidate: cacheSeconds("staleWhileRevalidate").optional(),
+    staleIfError: cacheSeconds("staleIfError").optional(),
+  })
+  .openapi("SettingsPatch", { description: "Every member optional: a partial update." });
+
+export const NamespaceDocument = z
+  .object({
+    namespace: z.string(),
+    visibility,
+    maxAge: z.int(),
+    staleWhileRevalidate: z.int(),
+    staleIfError: z.int(),
+  })
+  .openapi("NamespaceSettings");
+
+export const DEFAULT_READ_TOKEN_TTL = 86_400;
+export const MIN_READ_TOKEN_TTL = 60;
+const ttlError = `ttl must be an integer from ${MIN_READ_TOKEN_TTL} to ${MAX_READ_TOKEN_TTL}.`;
+export const TokenRequest = z
+  .strictObject({
+    scope: z
+      .string({ error: 'scope must be "read:<namespace>" or "read:*".' })
+      .refine(isReadScope, { error: 'scope must be "read:<namespace>" or "read:*".' }),
+    ttl: z
+      .int({ error: ttlError })
+      .min(MIN_READ_TOKEN_TTL, { error: ttlError })
+      .max(MAX_READ_TOKEN_TTL, { error: ttlError })
+      .default(DEFAULT_READ_TOKEN_TTL),
+  })
+  .openapi("TokenRequest");
+
+export const TokenDocument = z
+  .object({ token: z.string(), scope: z.string(), expiresAt: dateTime })
+  .openapi("ReadToken");
+
+export const SchemaSummary = z
+  .object({
+    key: z.string(),
+    digest: z.string(),
+    size: z.int(),
+    updatedAt: dateTime,
+    updatedBy: z.string(),
+    changed: z.boolean().optional(),
+    deleted: z.literal(true).optional(),
+  })
+  .openapi("SchemaSummary");
+
+export const StatusDocument = z
+  .object({
+    at: dateTime,
+    namespaces: z.array(
+      z.object({
+        namespace: z.string(),
+        visibility,
+        keys: z.array(z.record(z.string(), z.unknown())),
+        rollouts: z.array(z.record(z.string(), z.unknown())),
+        pending: z.array(z.record(z.string(), z.unknown())),
+        lastPublish: z.record(z.string(), z.unknown()).nullable(),
+        drainFailures: z.number(),
+        recentErrors: z.array(z.unknown()),
+      }),
+    ),
+    truncated: z.boolean(),
+    totals: z.object({ namespaces: z.int(), keys: z.int(), rollouts: z.int(), pending: z.int() }),
+  })
+  .openapi("Status");
+
 export type WriteResultDocument = z.infer<typeof WriteResult>;
 export type DeleteResultDocument = z.infer<typeof DeleteResult>;
 export type HistoryPageDocument = z.infer<typeof HistoryPage>;
@@ -177,3 +258,8 @@ export type RolloutStatusDocument = z.infer<typeof RolloutStatus>;
 export type FleetViewDocument = z.infer<typeof FleetDocument>;
 export type AuditEntryDocument = z.infer<typeof AuditEntry>;
 export type AuditPageDocument = z.infer<typeof AuditPage>;
+export type SettingsPatchInput = z.input<typeof SettingsPatch>;
+export type NamespaceSettingsDocument = z.infer<typeof NamespaceDocument>;
+export type TokenDocumentType = z.infer<typeof TokenDocument>;
+export type SchemaSummaryDocument = z.infer<typeof SchemaSummary>;
+export type StatusDocumentType = z.infer<typeof StatusDocument>;

@@ -54,3 +54,11 @@ export function keyScope(action: "read" | "publish"): MiddlewareHandler<OriginAp
     await next();
   };
 }
+
+/** As keyScope, for a route whose permission needs no key (`admin` for namespace settings). */
+export function routeScope(permission: Permission): MiddlewareHandler<OriginApp> {
+  return async function routeScope(c, next) {
+    requireScope(c, permission);
+    await next();
+  };
+}
