@@ -25,6 +25,7 @@ import { fleetRoutes } from "./routes/fleet";
 import { healthRoutes } from "./routes/health";
 import { internalFleetRoutes } from "./routes/internal-fleet";
 import { namespaceRoutes } from "./routes/namespaces";
+import { openapiRoutes } from "./routes/openapi";
 import { rolloutRoutes } from "./routes/rollouts";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
@@ -55,11 +56,13 @@ export function newApp(): OpenAPIHono<OriginApp> {
   app.use("*", init());
   app.route("/", healthRoutes());
   app.route("/", internalFleetRoutes());
+  const admin = adminRoutes();
+  app.route("/", openapiRoutes(admin));
   app.use("/v1/*", adminAuth());
   app.use("/v1/*", registerNamespace());
   app.use("/v1/configs/*", rawKeyPath());
   app.use("/v1/schemas/*", rawKeyPath());
-  app.route("/", adminRoutes());
+  app.route("/", admin);
   app.notFound(problemNotFound);
   app.onError((error, c) => {
     // Hono's own refusals (a body media type its validator does not take): the status as a problem.

@@ -8,8 +8,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OriginEnv } from "../env";
 
-export const REGISTRY_NAME = "registry";
-
 export interface RegisteredNamespace {
   namespace: string;
   firstSeenAt: number;
