@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../core/admin-documents";
+import type { AuditEntryDocument as AuditEntry } from "../../origin/contract";
 import { adminToken, call, freshNamespace, publishOk } from "./support/origin";
 
 interface AuditBody {

@@ -1,6 +1,9 @@
 /** Helpers for the origin's rollout, schema, diff and audit tests (docs/rollouts.md). */
 import { type HeadRecord, kvKeys } from "../../core";
-import type { AuditEntry, RolloutStatus as RolloutDocument } from "../../core/admin-documents";
+import type {
+  AuditEntryDocument as AuditEntry,
+  RolloutStatusDocument as RolloutDocument,
+} from "../../origin/contract";
 import { call, originEnv, publish } from "./support/origin";
 
 export type { RolloutDocument };
