@@ -57,7 +57,7 @@ const ISSUE_CODES: readonly ErrorCode[] = [
   "invalid_json",
 ];
 function isErrorCode(value: string): value is ErrorCode {
-  return (ISSUE_CODES as readonly string[]).includes(value);
+  return ISSUE_CODES.some((code) => code === value);
 }
 
 /** Zod issues → field errors; an unknown-members issue becomes one error per member. */
@@ -78,7 +78,7 @@ export function fieldErrors(target: Target, issues: readonly z.core.$ZodIssue[])
  * whose `errors` member names each field, thrown so the app's one onError renders it.
  */
 export function refuseInvalid(
-  result: { success: true } | { success: false; error: z.ZodError; target: Target },
+  result: { target: Target } & ({ success: true } | { success: false; error: z.ZodError }),
 ): void {
   if (result.success) return;
   const { issues } = result.error;
@@ -95,7 +95,7 @@ export function refuseInvalid(
 export function declaredRoutes(): OpenAPIHono<OriginApp> {
   return new OpenAPIHono<OriginApp>({
     defaultHook: (result) => {
-      refuseInvalid(result as Parameters<typeof refuseInvalid>[0]);
+      refuseInvalid(result);
     },
   });
 }
