@@ -1,9 +1,9 @@
 /**
  * Long-poll over real `wrangler dev` processes (DESIGN §8): a request parked with If-None-Match +
  * `Prefer: wait` is answered 200 as soon as a publish reaches the edge (the origin purges it over
- * its service binding; the edge reads the new head from the origin), and a client that hangs up
- * frees its slot in real workerd (`request.signal`, the `enable_request_signal` flag). The second
- * part runs its own stack with MAX_WAITERS=1, so a freed slot is visible from outside.
+ * its service binding; the edge reads the new head from the origin), and an isolate
+ * cannot hold more than MAX_WAITERS: the second part runs its own stack with MAX_WAITERS=1, so
+ * the cap and a freed slot are visible from outside.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -78,25 +78,31 @@ describe("long-poll slots in real workerd (MAX_WAITERS=1)", () => {
     await stack?.stop();
   });
 
-  it("turns a second waiter away with 503 + Retry-After, and frees the slot when the first client hangs up", async () => {
+  it("turns a second waiter away with 503 + Retry-After, and takes one again once the slot frees", async () => {
     const { key, etag } = await publicKey(stack, await stack.adminToken(), "ls");
     const url = `${stack.edgeUrl}/v1/configs/${key}`;
-    const headers = { "If-None-Match": etag, Prefer: "wait=30" };
     const client = new AbortController();
-    const first = fetch(url, { headers, signal: client.signal }).catch((error: unknown) => error);
+    const first = fetch(url, {
+      headers: { "If-None-Match": etag, Prefer: "wait=3" },
+      signal: client.signal,
+    }).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const refused = await send(url, { headers });
+    const refused = await send(url, { headers: { "If-None-Match": etag, Prefer: "wait=1" } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get("Retry-After")).toBe("1");
     expect(refused.headers.get("Content-Type")).toContain("application/problem+json");
+    // A plain conditional read is still answered while the slots are full.
+    expect((await send(url, { headers: { "If-None-Match": etag } })).status).toBe(304);
 
+    // The client hangs up. In production request.signal (enable_request_signal) frees the slot at
+    // once (test/worker/longpoll.test.ts drives that path); the local workerd (1.20260426) does not
+    // notice a hang-up until it writes the answer (docs/edge.md, "Long-poll"), so here the slot is
+    // freed at the first waiter's deadline at the latest: a new waiter is parked within its 3 s.
     client.abort();
     await first;
-    // The edge notices the hang-up (request.signal) and frees the slot: a new waiter is parked
-    // (no 503) well before the first one's 30 s would have ended.
     const hungUpAt = performance.now();
     let parked: Sent | undefined;
-    for (let attempt = 0; attempt < 40 && parked === undefined; attempt++) {
+    while (parked === undefined && performance.now() - hungUpAt < 10_000) {
       const next = await send(url, { headers: { "If-None-Match": etag, Prefer: "wait=1" } });
       if (next.status === 304) parked = next;
       else {
@@ -105,7 +111,7 @@ describe("long-poll slots in real workerd (MAX_WAITERS=1)", () => {
       }
     }
     expect(parked?.headers.get("Preference-Applied")).toBe("wait=1");
-    expect(performance.now() - hungUpAt).toBeLessThan(10_000);
+    expect(performance.now() - hungUpAt).toBeLessThan(5_000);
   });
 });
 

@@ -208,7 +208,7 @@ describe("memory revalidation against the Cache API", () => {
       headRevalidateMs: 250,
     });
     await app.fetch(`/v1/configs/${key}`); // miss: head into memory and the Cache API
-    await app.fetch(`/v1/configs/${key}`); // memory hit: first comparison with the Cache API
+    await app.fetch(`/v1/configs/${key}`); // memory hit, no comparison due yet
     await publish(key, { v: 2 });
     // A zone purge by tag: the location's Cache API only, never this isolate's memory.
     const purge = await edge({ clock }).fetch(

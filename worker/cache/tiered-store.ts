@@ -220,14 +220,13 @@ export class TieredStore {
     settings: NamespaceSettings,
     ctx: ExecutionContext,
   ): Promise<boolean> {
-    const { memory, cache, now } = this.#deps;
+    const { memory, cache } = this.#deps;
     const id = `h:${key}`;
     const before = asKind(memory.peek(id), "head");
     if (!this.#deps.origin) {
       return this.head(key, namespace, settings, ctx).then((found) => !sameHead(before, found.entry));
     }
-    if (this.#checkedAt.size >= MAX_REVALIDATION_MARKS) this.#checkedAt.clear();
-    this.#checkedAt.set(key, now());
+    this.#markChecked(key);
     return this.#revalidations.run(id, ctx, async () => {
       const cached = await cache.getHead(key);
       const held = asKind(memory.peek(id), "head");
@@ -324,7 +323,14 @@ export class TieredStore {
     const id = `h:${key}`;
     const before = asKind(this.#deps.memory.peek(id), "head");
     this.#deps.memory.set(id, { kind: "head", entry }, RECORD_WEIGHT);
+    // Just read from the Cache API or upstream: the next comparison is due an interval from now.
+    this.#markChecked(key);
     if (!sameHead(before, entry)) this.#emitHeadChange(key);
+  }
+
+  #markChecked(key: string): void {
+    if (this.#checkedAt.size >= MAX_REVALIDATION_MARKS) this.#checkedAt.clear();
+    this.#checkedAt.set(key, this.#deps.now());
   }
 
   #emitHeadChange(key: string): void {
