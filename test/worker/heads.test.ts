@@ -252,6 +252,32 @@ describe("memory revalidation against the Cache API", () => {
     expect(origin.readsOf(key)).toBe(reads);
   });
 
+  it("does not read the origin every interval while the Cache API itself fails", async () => {
+    const clock = new TestClock();
+    const { key } = await publicKey({ v: 1 });
+    let failing = false;
+    const flaky = (): Cache => {
+      const real = caches.default;
+      return {
+        match: (request, options) =>
+          failing ? Promise.reject(new Error("cache down")) : real.match(request, options),
+        put: (request, response) => real.put(request, response),
+        delete: (request, options) => real.delete(request, options),
+      } as Cache;
+    };
+    const origin = new FlakyOrigin();
+    const app = edge({ clock, vars: ORIGIN_HEADS, origin: origin.wrap, headRevalidateMs: 250, cache: flaky });
+    await app.fetch(`/v1/configs/${key}`);
+    const reads = origin.readsOf(key);
+    failing = true;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(0.3);
+      expect(await (await app.fetch(`/v1/configs/${key}`)).json()).toEqual({ v: 1 });
+    }
+    // A failed Cache API read is not a purge: no origin read per interval.
+    expect(origin.readsOf(key)).toBe(reads);
+  });
+
   it("does not revalidate with HEAD_SOURCE=kv: memory serves its head until max-age, as before", async () => {
     const clock = new TestClock();
     const { key, app, origin } = await warmed(clock, "kv");

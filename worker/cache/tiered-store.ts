@@ -234,9 +234,11 @@ export class TieredStore {
     }
     this.#markChecked(key);
     return this.#revalidations.run(id, ctx, async () => {
-      const cached = await cache.getHead(key);
+      const cached = await cache.probeHead(key);
       const held = asKind(memory.peek(id), "head");
-      if (cached === undefined) {
+      if (cached === "failed") {
+        // The Cache API is failing, not purged: memory keeps its head (max-age still bounds it).
+      } else if (cached === undefined) {
         await this.#refresh(this.#headSpec(key, namespace, settings), ctx);
       } else if (
         held === undefined ||
