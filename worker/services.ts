@@ -10,19 +10,14 @@ import { DEFAULT_CACHE_URL_BASE, EdgeCache } from "./cache/edge-cache";
 import { type KvReader, kvTimeoutFrom, timedKvReader } from "./cache/kv-reader";
 import { ByteBoundedLru, memoryBudgetFrom } from "./cache/memory-lru";
 import {
-  DEFAULT_ORIGIN_HEAD_TIMEOUT_MS,
   type HeadSource,
   headSourceFrom,
-  millisFrom,
   type OriginHeadReader,
   originHeadReader,
 } from "./cache/origin-heads";
 import { type MemoryValue, TieredStore } from "./cache/tiered-store";
-import type { EdgeEnv } from "./env";
-import { DEFAULT_MAX_WAITERS, WaiterRegistry } from "./longpoll/waiters";
-
-/** How often a head in isolate memory is compared with the location's Cache API (docs/delivery.md). */
-export const DEFAULT_HEAD_REVALIDATE_MS = 250;
+import { type EdgeEnv, edgeInteger } from "./env";
+import { WaiterRegistry } from "./longpoll/waiters";
 
 export interface EdgeServices {
   /** The edge clock in ms: decides freshness, token expiry and Last-Modified comparisons. */
@@ -70,13 +65,9 @@ export async function buildServices(env: EdgeEnv, options: EdgeServiceOptions = 
   const jwks = await parsePublicJwks(env.PUBLIC_JWKS);
   const headSource = headSourceFrom(env.HEAD_SOURCE);
   const origin = headSource === "origin" ? originReader(env, options) : null;
-  const revalidateMs =
-    options.headRevalidateMs ?? millisFrom(env.HEAD_REVALIDATE_MS, DEFAULT_HEAD_REVALIDATE_MS);
+  const revalidateMs = options.headRevalidateMs ?? edgeInteger(env, "HEAD_REVALIDATE_MS");
   const store = new TieredStore({ memory, cache, kv, now, origin, revalidateMs });
-  const waiters = new WaiterRegistry(
-    options.maxWaiters ?? countFrom(env.MAX_WAITERS, DEFAULT_MAX_WAITERS),
-    revalidateMs,
-  );
+  const waiters = new WaiterRegistry(options.maxWaiters ?? edgeInteger(env, "MAX_WAITERS"), revalidateMs);
   // A head that changes in this isolate (purge, refresh, revalidation) wakes its long-polls.
   store.onHeadChange((key) => waiters.notify(key));
   const services: EdgeServices = {
@@ -98,13 +89,6 @@ export async function buildServices(env: EdgeEnv, options: EdgeServiceOptions = 
 function originReader(env: EdgeEnv, options: EdgeServiceOptions): OriginHeadReader | null {
   if (!env.ORIGIN || !env.PURGE_SECRET) return null;
   const binding = options.origin ? options.origin(env.ORIGIN) : env.ORIGIN;
-  const timeoutMs =
-    options.originTimeoutMs ?? millisFrom(env.ORIGIN_HEAD_TIMEOUT_MS, DEFAULT_ORIGIN_HEAD_TIMEOUT_MS);
+  const timeoutMs = options.originTimeoutMs ?? edgeInteger(env, "ORIGIN_HEAD_TIMEOUT_MS");
   return originHeadReader(binding, env.PURGE_SECRET, timeoutMs);
-}
-
-/** A positive integer setting (1..10,000,000), else the default. */
-function countFrom(raw: string | undefined, fallback: number): number {
-  const value = raw === undefined ? Number.NaN : Number(raw.trim());
-  return Number.isSafeInteger(value) && value >= 1 && value <= 10_000_000 ? value : fallback;
 }

@@ -10,6 +10,8 @@ import { UpstreamError, withTimeout } from "./kv-reader";
 import { parseHeadRecord } from "./records";
 
 export const DEFAULT_ORIGIN_HEAD_TIMEOUT_MS = 1000;
+/** How often a head in isolate memory is compared with the location's Cache API (docs/delivery.md). */
+export const DEFAULT_HEAD_REVALIDATE_MS = 250;
 /** Where the route lives on the origin; the host is ignored by a service binding. */
 const HEADS_URL = "https://origin.internal/internal/heads/";
 const SECRET_HEADER = "Fleetconf-Purge-Secret";
@@ -54,10 +56,4 @@ export function originHeadReader(origin: Fetcher, secret: string, timeoutMs: num
       }
     },
   };
-}
-
-/** Parses a positive millisecond setting (1..60000), else the default. */
-export function millisFrom(raw: string | undefined, fallback: number, min = 1): number {
-  const value = raw === undefined ? Number.NaN : Number(raw.trim());
-  return Number.isInteger(value) && value >= min && value <= 60_000 ? value : fallback;
 }
