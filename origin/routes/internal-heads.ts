@@ -11,7 +11,14 @@
  * head only once its snapshots are readable and otherwise falls back to KV's head.
  */
 import { type Context, Hono } from "hono";
-import { annotate, FleetconfError, type HeadRecord, requireKey, timingSafeEqualStrings } from "../../core";
+import {
+  annotate,
+  FleetconfError,
+  type HeadRecord,
+  parseBundleKey,
+  requireKey,
+  timingSafeEqualStrings,
+} from "../../core";
 import type { OriginApp } from "../app-env";
 import { rolloutHeadOf } from "../store/rollout-tables";
 import { INTERNAL_SECRET_HEADER } from "./internal-fleet";
@@ -35,8 +42,12 @@ async function readHead(c: Context<OriginApp>): Promise<Response> {
     throw new FleetconfError("unauthorized", `A valid ${INTERNAL_SECRET_HEADER} header is required.`);
   }
   const path = new URL(c.req.url).pathname;
-  const { key, namespace } = requireKey(path.slice(PREFIX.length));
-  const head = await headOf(c.get("services").store(namespace), key);
+  const raw = path.slice(PREFIX.length);
+  // A bundle's manifest travels under its pseudo-key `bundle:{namespace}/{name}` (core/bundles.ts).
+  const bundle = parseBundleKey(raw);
+  const { key, namespace } = bundle ?? requireKey(raw);
+  const store = c.get("services").store(namespace);
+  const head = bundle ? await store.bundleHead(bundle.namespace, bundle.name) : await headOf(store, key);
   annotate(c, { key, head: head === null ? "absent" : head.deleted ? "deleted" : head.version });
   if (head === null) throw new FleetconfError("not_found", `No config is published at ${key}.`);
   // Never stored by anything between the two workers: this is the uncached truth.
