@@ -89,7 +89,12 @@ export function sameMembers(a: Record<string, BundleMember>, b: Record<string, B
   return keys.every((key) => {
     const other = b[key];
     const mine = a[key];
-    return other !== undefined && mine !== undefined && other.version === mine.version && other.digest === mine.digest;
+    return (
+      other !== undefined &&
+      mine !== undefined &&
+      other.version === mine.version &&
+      other.digest === mine.digest
+    );
   });
 }
 
@@ -104,9 +109,11 @@ export function parseBundleManifest(text: string, expected: BundleRef): BundleMa
   } catch {
     throw new Error("bundle manifest is not JSON");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("bundle manifest is not an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error("bundle manifest is not an object");
   const doc = value as Record<string, unknown>;
-  if (doc.bundle !== `${expected.namespace}/${expected.name}`) throw new Error("bundle manifest names another bundle");
+  if (doc.bundle !== `${expected.namespace}/${expected.name}`)
+    throw new Error("bundle manifest names another bundle");
   if (typeof doc.version !== "number" || !Number.isSafeInteger(doc.version) || doc.version < 1)
     throw new Error("bundle manifest has no valid version");
   const members = doc.members;
@@ -115,7 +122,8 @@ export function parseBundleManifest(text: string, expected: BundleRef): BundleMa
   const out: Record<string, BundleMember> = {};
   for (const [key, member] of Object.entries(members as Record<string, unknown>)) {
     const parsed = parseKey(key);
-    if (!parsed.ok || parsed.value.namespace !== expected.namespace) throw new Error(`bundle member ${key} is not a key of ${expected.namespace}`);
+    if (!parsed.ok || parsed.value.namespace !== expected.namespace)
+      throw new Error(`bundle member ${key} is not a key of ${expected.namespace}`);
     const m = member as Record<string, unknown> | null;
     if (
       typeof m !== "object" ||

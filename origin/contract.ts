@@ -316,7 +316,9 @@ export const BundleDocument = z
     namespace: z.string(),
     name: z.string(),
     keys: z.array(z.string()),
-    version: z.int().openapi({ description: "The manifest's version, bumped whenever a member's live version changes." }),
+    version: z
+      .int()
+      .openapi({ description: "The manifest's version, bumped whenever a member's live version changes." }),
     members: z.record(z.string(), z.object({ version: z.int(), digest: z.string() })),
     updatedAt: dateTime,
     updatedBy: z.string(),

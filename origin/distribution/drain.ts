@@ -91,7 +91,8 @@ export async function drainOutbox(sql: SqlStorage, deps: DistributionDeps): Prom
     for (const row of rows) {
       if (row.kind !== "bundle") continue;
       const namespace = deps.namespace;
-      if (namespace === null) throw new Error(`bundle ${row.target} pending but the namespace is not recorded`);
+      if (namespace === null)
+        throw new Error(`bundle ${row.target} pending but the namespace is not recorded`);
       snapshots += await distributeBundle(sql, deps, namespace, row.target);
       keys.push(bundleRef(namespace, row.target).key);
     }

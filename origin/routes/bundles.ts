@@ -14,7 +14,10 @@ import { requireScope } from "../middleware/admin-auth";
 import type { BundleView } from "../store/bundle-tables";
 
 const BundleParams = z.object({
-  namespace: parsedBy(parseNamespace).openapi({ param: { name: "namespace", in: "path" }, example: "payments" }),
+  namespace: parsedBy(parseNamespace).openapi({
+    param: { name: "namespace", in: "path" },
+    example: "payments",
+  }),
   name: parsedBy(parseBundleName).openapi({
     param: { name: "name", in: "path" },
     description: "One segment, `[a-z0-9][a-z0-9._-]{0,63}`.",
@@ -32,7 +35,10 @@ const putRoute = createRoute({
     body: { required: true, content: { "application/json": { schema: BundleRequest } } },
   },
   responses: {
-    200: { description: "The bundle after the definition.", content: { "application/json": { schema: BundleDocument } } },
+    200: {
+      description: "The bundle after the definition.",
+      content: { "application/json": { schema: BundleDocument } },
+    },
     ...problems(413, 415, 422),
   },
 });
@@ -78,9 +84,16 @@ export function bundleRoutes() {
       requireScope(c, { action: "publish", namespace });
       const keys = bundleKeys(namespace, c.req.valid("json").keys);
       const outcome = unwrap(
-        await c.get("services").store(namespace).putBundle({ namespace, name, keys, actor: c.get("caller").sub }),
+        await c
+          .get("services")
+          .store(namespace)
+          .putBundle({ namespace, name, keys, actor: c.get("caller").sub }),
       );
-      annotate(c, { version: outcome.view.version, changed: outcome.changed, distribution: outcome.distribution });
+      annotate(c, {
+        version: outcome.view.version,
+        changed: outcome.changed,
+        distribution: outcome.distribution,
+      });
       c.header("Cache-Control", "no-store");
       return c.json({ ...bundleDocument(outcome.view), distribution: outcome.distribution }, 200);
     })

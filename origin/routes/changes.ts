@@ -8,7 +8,15 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { annotate, FleetconfError, logLine, MAX_DEPTH, parseKey, requireJsonDocument, utf8Bytes } from "../../core";
+import {
+  annotate,
+  FleetconfError,
+  logLine,
+  MAX_DEPTH,
+  parseKey,
+  requireJsonDocument,
+  utf8Bytes,
+} from "../../core";
 import type { OriginApp } from "../app-env";
 import { ChangeSetRequest, ChangeSetResult } from "../contract";
 import { readBodyWithin, requireJsonMediaType } from "../http/body";
@@ -55,8 +63,14 @@ const changeRoute = createRoute({
   },
 });
 
-function refuse(code: "invalid_key" | "invalid_request" | "payload_too_large", pointer: string, detail: string): never {
-  throw new FleetconfError(code, `${detail} Nothing was applied.`, { extensions: { errors: [{ pointer, detail }] } });
+function refuse(
+  code: "invalid_key" | "invalid_request" | "payload_too_large",
+  pointer: string,
+  detail: string,
+): never {
+  throw new FleetconfError(code, `${detail} Nothing was applied.`, {
+    extensions: { errors: [{ pointer, detail }] },
+  });
 }
 
 /** Each member: a valid key of the set's one namespace, named once, with content or delete. */
@@ -72,7 +86,11 @@ function membersOf(
     const { key } = parsed.value;
     namespace ??= parsed.value.namespace;
     if (parsed.value.namespace !== namespace) {
-      refuse("invalid_request", `/changes/${index}/key`, `${key} is not in namespace ${namespace}: a change set holds keys of one namespace.`);
+      refuse(
+        "invalid_request",
+        `/changes/${index}/key`,
+        `${key} is not in namespace ${namespace}: a change set holds keys of one namespace.`,
+      );
     }
     if (seen.has(key)) refuse("invalid_request", `/changes/${index}/key`, `${key} is named twice.`);
     seen.add(key);
@@ -83,7 +101,11 @@ function membersOf(
     if (change.delete === true) return { key, delete: true };
     const body = utf8Bytes(JSON.stringify(change.content));
     if (body.length > maxBytes) {
-      refuse("payload_too_large", `/changes/${index}/content`, `The document is larger than the limit of ${maxBytes} bytes.`);
+      refuse(
+        "payload_too_large",
+        `/changes/${index}/content`,
+        `The document is larger than the limit of ${maxBytes} bytes.`,
+      );
     }
     return { key, body };
   });
@@ -107,12 +129,15 @@ export function changeRoutes() {
     annotate(c, { namespace, changes: members.length });
     requireScope(c, { action: "publish", namespace });
     const outcome = unwrap(
-      await c.get("services").store(namespace).applyChanges({
-        namespace,
-        actor: c.get("caller").sub,
-        message: request.message ?? null,
-        changes: members,
-      }),
+      await c
+        .get("services")
+        .store(namespace)
+        .applyChanges({
+          namespace,
+          actor: c.get("caller").sub,
+          message: request.message ?? null,
+          changes: members,
+        }),
     );
     annotate(c, { applied: outcome.applied, distribution: outcome.distribution });
     // registerNamespace finds no namespace in this path: the set's namespace is registered here.

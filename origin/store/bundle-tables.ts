@@ -12,12 +12,12 @@
 import {
   type BundleManifest,
   type BundleMember,
-  bundleRef,
   buildSnapshot,
+  bundleRef,
   encodeBundleManifest,
   type HeadRecord,
-  sameMembers,
   type SnapshotMeta,
+  sameMembers,
   utf8Bytes,
 } from "../../core";
 import { enqueue, readLive } from "./tables";
@@ -98,14 +98,27 @@ export function liveMembers(sql: SqlStorage, keys: readonly string[]): Record<st
 }
 
 /** Adds a manifest version for `row` if its members' live versions differ from the current one. */
-export function bumpIfChanged(sql: SqlStorage, namespace: string, row: BundleRow, keys: string[], at: number, actor: string): boolean {
+export function bumpIfChanged(
+  sql: SqlStorage,
+  namespace: string,
+  row: BundleRow,
+  keys: string[],
+  at: number,
+  actor: string,
+): boolean {
   const members = liveMembers(sql, keys);
   const current = readBundleVersion(sql, row.name, row.current_version);
   const sameKeys = JSON.stringify(keysOf(row)) === JSON.stringify(keys);
   if (current && sameKeys && sameMembers(membersOf(current), members)) return false;
   if (current && sameMembers(membersOf(current), members)) {
     // Only the definition's order or spelling changed, not the set of member versions.
-    sql.exec("UPDATE bundles SET keys = ?, updated_at = ?, updated_by = ? WHERE name = ?", JSON.stringify(keys), at, actor, row.name);
+    sql.exec(
+      "UPDATE bundles SET keys = ?, updated_at = ?, updated_by = ? WHERE name = ?",
+      JSON.stringify(keys),
+      at,
+      actor,
+      row.name,
+    );
     return false;
   }
   const version = row.next_version;
@@ -136,7 +149,12 @@ export function bumpIfChanged(sql: SqlStorage, namespace: string, row: BundleRow
  * Called inside every key change's transaction (commitChange): bumps each bundle that names one
  * of `keys` and whose member versions changed. Returns the bundles bumped.
  */
-export function refreshBundles(sql: SqlStorage, keys: readonly string[], at: number, actor: string): string[] {
+export function refreshBundles(
+  sql: SqlStorage,
+  keys: readonly string[],
+  at: number,
+  actor: string,
+): string[] {
   const namespace = keys[0]?.split("/")[0];
   if (namespace === undefined) return [];
   const changed = new Set(keys);
@@ -176,10 +194,18 @@ export interface BundleSigner {
 }
 
 /** Computes and stores the ETag, digest and signature of every unsealed version of a bundle. */
-export async function sealBundle(sql: SqlStorage, namespace: string, name: string, signer: BundleSigner): Promise<void> {
+export async function sealBundle(
+  sql: SqlStorage,
+  namespace: string,
+  name: string,
+  signer: BundleSigner,
+): Promise<void> {
   const ref = bundleRef(namespace, name);
   const rows = sql
-    .exec<BundleVersionRow>("SELECT * FROM bundle_versions WHERE name = ? AND signature IS NULL ORDER BY version", name)
+    .exec<BundleVersionRow>(
+      "SELECT * FROM bundle_versions WHERE name = ? AND signature IS NULL ORDER BY version",
+      name,
+    )
     .toArray();
   for (const row of rows) {
     const snapshot = await buildSnapshot({
@@ -226,10 +252,17 @@ function sealedOf(ref: { key: string }, row: BundleVersionRow): SealedBundleVers
 }
 
 /** Sealed versions not yet in KV, oldest first, up to the current one. */
-export function unwrittenBundleVersions(sql: SqlStorage, namespace: string, name: string): SealedBundleVersion[] {
+export function unwrittenBundleVersions(
+  sql: SqlStorage,
+  namespace: string,
+  name: string,
+): SealedBundleVersion[] {
   const ref = bundleRef(namespace, name);
   return sql
-    .exec<BundleVersionRow>("SELECT * FROM bundle_versions WHERE name = ? AND kv_written = 0 ORDER BY version", name)
+    .exec<BundleVersionRow>(
+      "SELECT * FROM bundle_versions WHERE name = ? AND kv_written = 0 ORDER BY version",
+      name,
+    )
     .toArray()
     .map((row) => sealedOf(ref, row))
     .filter((v): v is SealedBundleVersion => v !== null);

@@ -4,8 +4,8 @@
  */
 import { bundleRef, sameMembers } from "../../core";
 import {
-  type BundleOutcome,
   type BundleInput,
+  type BundleOutcome,
   type BundleRow,
   type BundleView,
   bumpIfChanged,
@@ -18,8 +18,8 @@ import {
 import { commitChange } from "./commit";
 import { failure, type StoreResult, success } from "./result";
 import type { StoreCore } from "./store-core";
-import type { Distribution } from "./types";
 import { readLive, writeMeta } from "./tables";
+import type { Distribution } from "./types";
 
 /**
  * Defines (or redefines) a bundle. Every key must be a live key of the namespace (422 naming the
@@ -52,7 +52,13 @@ export async function putBundle(
     };
     let changed = false;
     const sameDefinition = existing !== null && existing.keys === JSON.stringify(input.keys);
-    if (sameDefinition && sameMembers(membersOf(readBundleVersion(sql, row.name, row.current_version)), liveMembers(sql, input.keys))) {
+    if (
+      sameDefinition &&
+      sameMembers(
+        membersOf(readBundleVersion(sql, row.name, row.current_version)),
+        liveMembers(sql, input.keys),
+      )
+    ) {
       return success<BundleOutcome>({ view: viewOf(sql, input.namespace, row), changed: false });
     }
     commitChange(core, {
@@ -88,4 +94,3 @@ export function getBundle(sql: SqlStorage, namespace: string, name: string): Sto
   if (!row) return failure("not_found", `No bundle ${namespace}/${name} is defined.`);
   return success(viewOf(sql, namespace, row));
 }
-

@@ -10,8 +10,8 @@
 import { buildSnapshot, contentDigestOf, sha256 } from "../../core";
 import { bundlesNaming } from "./bundle-tables";
 import { commitChange } from "./commit";
-import { notFound } from "./key-writes";
 import { schemaViolation } from "./key-schemas";
+import { notFound } from "./key-writes";
 import { failure, type ResultError, type StoreResult, success } from "./result";
 import { rolloutConflict } from "./rollouts";
 import type { StoreCore } from "./store-core";
@@ -45,7 +45,12 @@ type Planned =
   | { index: number; key: string; kind: "unchanged"; live: VersionRecord }
   | { index: number; key: string; kind: "delete"; live: VersionRecord };
 
-function refused<T>(code: Parameters<typeof failure>[0], index: number, member: string, detail: string): StoreResult<T> {
+function refused<T>(
+  code: Parameters<typeof failure>[0],
+  index: number,
+  member: string,
+  detail: string,
+): StoreResult<T> {
   const errors: ResultError[] = [{ pointer: `/changes/${index}/${member}`, detail }];
   return failure<T>(code, `Change ${index}: ${detail} Nothing was applied.`, errors);
 }
@@ -98,82 +103,101 @@ export async function applyChangeSet(
   input: ChangeSetInput,
 ): Promise<StoreResult<ChangeSetOutcome>> {
   const { sql } = core;
-  const result = await core.locked(async (): Promise<StoreResult<{ applied: boolean; changes: MemberOutcome[] }>> => {
-    const checked = await plan(core, input);
-    if (!checked.ok) return checked;
-    const members = checked.value;
-    if (members.every((m) => m.kind === "unchanged")) {
-      return success({
-        applied: false,
-        changes: members.map((m) => ({ key: m.key, outcome: "unchanged" as const, record: m.live })),
-      });
-    }
-    const signing = await core.signingKey();
-    const at = Date.now();
-    const outcomes: MemberOutcome[] = [];
-    const writes: (() => void)[] = [];
-    for (const member of members) {
-      if (member.kind === "unchanged") {
-        outcomes.push({ key: member.key, outcome: "unchanged", record: member.live });
-        continue;
+  const result = await core.locked(
+    async (): Promise<StoreResult<{ applied: boolean; changes: MemberOutcome[] }>> => {
+      const checked = await plan(core, input);
+      if (!checked.ok) return checked;
+      const members = checked.value;
+      if (members.every((m) => m.kind === "unchanged")) {
+        return success({
+          applied: false,
+          changes: members.map((m) => ({ key: m.key, outcome: "unchanged" as const, record: m.live })),
+        });
       }
-      const row = readKey(sql, member.key);
-      if (member.kind === "delete") {
-        if (!row) throw new Error(`${member.key} is live but has no key row`);
-        outcomes.push({ key: member.key, outcome: "deleted", version: member.live.version });
-        writes.push(() => writeKey(sql, { ...row, deleted: 1, updated_at: at }));
-        continue;
+      const signing = await core.signingKey();
+      const at = Date.now();
+      const outcomes: MemberOutcome[] = [];
+      const writes: (() => void)[] = [];
+      for (const member of members) {
+        if (member.kind === "unchanged") {
+          outcomes.push({ key: member.key, outcome: "unchanged", record: member.live });
+          continue;
+        }
+        const row = readKey(sql, member.key);
+        if (member.kind === "delete") {
+          if (!row) throw new Error(`${member.key} is live but has no key row`);
+          outcomes.push({ key: member.key, outcome: "deleted", version: member.live.version });
+          writes.push(() => writeKey(sql, { ...row, deleted: 1, updated_at: at }));
+          continue;
+        }
+        const version = row?.next_version ?? 1;
+        const snapshot = await buildSnapshot({
+          key: member.key,
+          version,
+          body: member.body,
+          publishedAt: at,
+          signingKey: signing.key,
+          kid: signing.kid,
+        });
+        const record: VersionRecord = { ...snapshot.meta, author: input.actor, message: input.message };
+        outcomes.push({ key: member.key, outcome: "published", record });
+        const body = member.body;
+        writes.push(() => {
+          insertVersion(sql, record, body);
+          writeKey(sql, {
+            key: member.key,
+            current_version: version,
+            deleted: 0,
+            next_version: version + 1,
+            updated_at: at,
+          });
+        });
       }
-      const version = row?.next_version ?? 1;
-      const snapshot = await buildSnapshot({
-        key: member.key,
-        version,
-        body: member.body,
-        publishedAt: at,
-        signingKey: signing.key,
-        kid: signing.kid,
-      });
-      const record: VersionRecord = { ...snapshot.meta, author: input.actor, message: input.message };
-      outcomes.push({ key: member.key, outcome: "published", record });
-      const body = member.body;
-      writes.push(() => {
-        insertVersion(sql, record, body);
-        writeKey(sql, { key: member.key, current_version: version, deleted: 0, next_version: version + 1, updated_at: at });
-      });
-    }
-    const changed = outcomes.filter((o) => o.outcome !== "unchanged");
-    commitChange(core, {
-      at,
-      write: () => {
-        for (const write of writes) write();
-      },
-      audit: {
-        actor: input.actor,
-        action: "change_set",
-        key: null,
-        message: input.message,
-        fromVersion: null,
-        toVersion: null,
-        digest: null,
-        detail: {
-          changes: changed.length,
-          keys: changed.map((o) => (o.outcome === "deleted" ? `-${o.key}` : `${o.key}@${o.record.version}`)).join(","),
+      const changed = outcomes.filter((o) => o.outcome !== "unchanged");
+      commitChange(core, {
+        at,
+        write: () => {
+          for (const write of writes) write();
         },
-      },
-      outbox: changed.map((o) => ({ kind: "key" as const, target: o.key })),
-      log: { namespace: input.namespace, changes: changed.length, actor: input.actor },
-    });
-    return success({ applied: true, changes: outcomes });
-  });
+        audit: {
+          actor: input.actor,
+          action: "change_set",
+          key: null,
+          message: input.message,
+          fromVersion: null,
+          toVersion: null,
+          digest: null,
+          detail: {
+            changes: changed.length,
+            keys: changed
+              .map((o) => (o.outcome === "deleted" ? `-${o.key}` : `${o.key}@${o.record.version}`))
+              .join(","),
+          },
+        },
+        outbox: changed.map((o) => ({ kind: "key" as const, target: o.key })),
+        log: { namespace: input.namespace, changes: changed.length, actor: input.actor },
+      });
+      return success({ applied: true, changes: outcomes });
+    },
+  );
   if (!result.ok) return result;
   const first = result.value.changes[0];
   const distribution: Distribution =
     result.value.applied && first ? await core.distribute(first.key) : "complete";
-  return success({ ...result.value, distribution: result.value.applied ? await pendingAny(core, result.value.changes, distribution) : distribution });
+  return success({
+    ...result.value,
+    distribution: result.value.applied
+      ? await pendingAny(core, result.value.changes, distribution)
+      : distribution,
+  });
 }
 
 /** Pending if any member's distribution is still pending after the drain. */
-async function pendingAny(core: StoreCore, changes: MemberOutcome[], first: Distribution): Promise<Distribution> {
+async function pendingAny(
+  core: StoreCore,
+  changes: MemberOutcome[],
+  first: Distribution,
+): Promise<Distribution> {
   if (first === "pending") return "pending";
   for (const change of changes.slice(1)) {
     if ((await core.distribute(change.key)) === "pending") return "pending";

@@ -206,7 +206,9 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   }
 
   /** Defines or redefines a bundle (bundles.ts). */
-  putBundle(input: bundles.BundleInput): Promise<StoreResult<BundleOutcome & { distribution: Distribution }>> {
+  putBundle(
+    input: bundles.BundleInput,
+  ): Promise<StoreResult<BundleOutcome & { distribution: Distribution }>> {
     return bundles.putBundle(this.core, input);
   }
 
