@@ -9,6 +9,12 @@
  * See docs/client.md.
  */
 export type { Jwks, PublicJwk } from "../core/jws";
+export {
+  type BundleClient,
+  type BundleClientOptions,
+  type BundleSnapshot,
+  createBundleClient,
+} from "./bundle-client";
 export type { CacheRecord } from "./cache-file";
 export { createConfigClient } from "./client";
 export { CONFIG_CLIENT_ERROR_CODES, ConfigClientError, type ConfigClientErrorCode } from "./errors";

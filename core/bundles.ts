@@ -102,7 +102,10 @@ export function sameMembers(a: Record<string, BundleMember>, b: Record<string, B
  * Checks a manifest document received by a client (after its signature and digest were checked):
  * the right bundle, a positive version, and each member a key of the bundle's namespace.
  */
-export function parseBundleManifest(text: string, expected: BundleRef): BundleManifest {
+export function parseBundleManifest(
+  text: string,
+  expected: Pick<BundleRef, "namespace" | "name">,
+): BundleManifest {
   let value: unknown;
   try {
     value = JSON.parse(text);
