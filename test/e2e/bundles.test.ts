@@ -4,8 +4,12 @@
  * edge) only ever as a whole set — every member of every set it hands over carries the same round
  * — and the last round arrives.
  */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { type BundleSnapshot, createBundleClient, type Jwks } from "../../client";
+import { runBin } from "./support/cli";
 import { adminTokenFor, type OriginClient, originClient, pollUntil, uniqueNamespace } from "./support/http";
 
 const stack = inject("stack");
@@ -77,5 +81,47 @@ describe("a change set seen through a bundle", () => {
     for (let i = 1; i < rounds.length; i++) expect(rounds[i]).toBeGreaterThan(rounds[i - 1] ?? -1);
     // The manifest's version counts change sets: one per set, as the edge signed it.
     expect(seen.at(-1)?.version).toBe(ROUNDS + 1);
+  });
+});
+
+describe("fleetconf publish PREFIX FOLDER", () => {
+  it("publishes every *.json file under the folder as one change set, and nothing when one is broken", async () => {
+    const ns = uniqueNamespace("folder");
+    const dir = await mkdtemp(join(tmpdir(), "fleetconf-e2e-folder-"));
+    try {
+      await mkdir(join(dir, "conf", "web"), { recursive: true });
+      await writeFile(join(dir, "conf", "flags.json"), '{"beta": true}');
+      await writeFile(join(dir, "conf", "web", "limits.json"), '{"rps": 10}');
+      await writeFile(join(dir, "conf", "README.md"), "not config");
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        FLEETCONF_ORIGIN: stack.originUrl,
+        FLEETCONF_TOKEN: await adminTokenFor(stack),
+        FLEETCONF_DEV_VARS: join(dir, "no.dev.vars"),
+      };
+      const run = await runBin(["publish", `${ns}/svc`, "conf", "-m", "folder", "--json"], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as {
+        applied: boolean;
+        changes: { key: string; version: number }[];
+      };
+      expect(result.applied).toBe(true);
+      expect(result.changes.map((c) => c.key)).toEqual([`${ns}/svc/flags`, `${ns}/svc/web/limits`]);
+      const admin = originClient(stack, await adminTokenFor(stack));
+      expect((await admin.get(`${ns}/svc/web/limits`)).json).toEqual({ rps: 10 });
+      const audit = await admin.call("GET", `/v1/audit?namespace=${ns}`);
+      const actions = (audit.json as { entries: { action: string }[] }).entries.map((e) => e.action);
+      expect(actions.filter((a) => a === "change_set")).toHaveLength(1);
+
+      await writeFile(join(dir, "conf", "flags.json"), '{"beta": false}');
+      await writeFile(join(dir, "conf", "web", "limits.json"), '{"rps": 1, "rps": 2}');
+      const broken = await runBin(["publish", `${ns}/svc`, "conf"], { cwd: dir, env });
+      expect(broken.code).not.toBe(0);
+      expect(broken.stderr).toContain("limits.json");
+      expect((await admin.get(`${ns}/svc/flags`)).json).toEqual({ beta: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
