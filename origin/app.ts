@@ -30,11 +30,13 @@ import { rolloutRoutes } from "./routes/rollouts";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
 import { tokenRoutes } from "./routes/tokens";
+import { versionRoutes } from "./routes/versions";
 
 /** The admin API's routes, declared with their schemas: what `/openapi.json` and the CLI's client type are built from. */
 export function adminRoutes() {
   return new OpenAPIHono<OriginApp>()
     .route("/", configRoutes())
+    .route("/", versionRoutes())
     .route("/", rolloutRoutes())
     .route("/", diffRoutes())
     .route("/", fleetRoutes())
