@@ -32,7 +32,7 @@ import { statusRoutes } from "./routes/status";
 import { tokenRoutes } from "./routes/tokens";
 import { versionRoutes } from "./routes/versions";
 
-/** The admin API's routes, declared with their schemas: what `/openapi.json` and the CLI's client type are built from. */
+/** The admin API's routes, declared with their schemas: what `/openapi.json` is generated from. */
 export function adminRoutes() {
   return new OpenAPIHono<OriginApp>()
     .route("/", configRoutes())
@@ -47,8 +47,6 @@ export function adminRoutes() {
     .route("/", auditRoutes())
     .route("/", statusRoutes());
 }
-
-export type AdminRoutes = ReturnType<typeof adminRoutes>;
 
 const renderProblem = problemErrorHandler("origin");
 
