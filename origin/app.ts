@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { problemErrorHandler, problemNotFound, requestContext } from "../core";
 import type { OriginApp } from "./app-env";
+import { consoleRoutes } from "./console/routes";
 import { adminAuth } from "./middleware/admin-auth";
 import { init } from "./middleware/init";
 import { registerNamespace } from "./middleware/register-namespace";
@@ -25,6 +26,11 @@ export function newApp(): Hono<OriginApp> {
   app.use("*", init());
   app.route("/", healthRoutes());
   app.route("/", internalFleetRoutes());
+  // The web console calls this same app in-process with the signed-in token (console/api.ts).
+  app.route(
+    "/console",
+    consoleRoutes((c) => async (request) => app.fetch(request, c.env, c.executionCtx)),
+  );
   app.use("/v1/*", adminAuth());
   app.use("/v1/*", registerNamespace());
   app.route("/v1/status", statusRoutes());
