@@ -210,7 +210,13 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
     const diff = must(await api.diff(key, c.req.query("from") ?? "", c.req.query("to") ?? ""));
     const [from, to] = await Promise.all([api.version(key, diff.from), api.version(key, diff.to)]);
     return c.html(
-      <DiffPage page={await pageContext(c, "other")} key={key} diff={diff} from={must(from)} to={must(to)} />,
+      <DiffPage
+        page={await pageContext(c, "other")}
+        configKey={key}
+        diff={diff}
+        from={must(from)}
+        to={must(to)}
+      />,
     );
   });
 
@@ -229,7 +235,7 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
     return c.html(
       <RollbackConfirmPage
         page={await pageContext(c, "other")}
-        key={key}
+        configKey={key}
         current={current.version}
         target={must(target)}
         diff={must(diff)}
@@ -270,7 +276,7 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
     return c.html(
       <RolloutPage
         page={await pageContext(c, "other")}
-        key={key}
+        configKey={key}
         {...data}
         liveScript={await assetName("live")}
         notice={c.req.query("done") ?? null}
@@ -306,7 +312,7 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
     return c.html(
       <KeyPage
         page={await pageContext(c, "other")}
-        key={key}
+        configKey={key}
         current={current.ok ? current.value : null}
         history={page.versions}
         next={page.next}

@@ -27,13 +27,13 @@ const VersionSelect: FC<{
 
 export const KeyPage: FC<{
   page: PageContext;
-  key: string;
+  configKey: string;
   current: CurrentContent | null;
   history: HistoryItem[];
   next: string | null;
   rollout: RolloutStatus | null;
   notice: string | null;
-}> = ({ page, key, current, history, next, rollout, notice }) => (
+}> = ({ page, configKey: key, current, history, next, rollout, notice }) => (
   <Layout page={page} title={key}>
     <p>
       <a href={`/console/namespaces/${key.split("/")[0] ?? ""}`}>← namespace {key.split("/")[0]}</a>
@@ -139,11 +139,11 @@ function opClass(op: PatchOperation): string {
 
 export const DiffPage: FC<{
   page: PageContext;
-  key: string;
+  configKey: string;
   diff: DiffResult;
   from: VersionDocument;
   to: VersionDocument;
-}> = ({ page, key, diff, from, to }) => {
+}> = ({ page, configKey: key, diff, from, to }) => {
   const changes = diff.patch.filter((op) => op.op !== "test");
   return (
     <Layout page={page} title={`${key} v${diff.from}→v${diff.to}`}>
@@ -210,11 +210,11 @@ export const DiffPage: FC<{
 
 export const RollbackConfirmPage: FC<{
   page: PageContext;
-  key: string;
+  configKey: string;
   current: number;
   target: VersionDocument;
   diff: DiffResult;
-}> = ({ page, key, current, target, diff }) => (
+}> = ({ page, configKey: key, current, target, diff }) => (
   <Layout page={page} title={`Roll back ${key}`}>
     <p>
       <a href={keyHref(key)}>← {key}</a>

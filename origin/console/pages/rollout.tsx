@@ -109,14 +109,14 @@ export const RolloutLive: FC<{
 
 export const RolloutPage: FC<{
   page: PageContext;
-  key: string;
+  configKey: string;
   rollout: RolloutStatus;
   fleet: FleetDocument | null;
   fleetProblem: ApiProblem | null;
   nowMs: number;
   liveScript: string;
   notice: string | null;
-}> = ({ page, key, rollout, fleet, fleetProblem, nowMs, liveScript, notice }) => (
+}> = ({ page, configKey: key, rollout, fleet, fleetProblem, nowMs, liveScript, notice }) => (
   <Layout page={page} title={`Rollout of ${key}`}>
     <p>
       <a href={keyHref(key)}>← {key}</a>
