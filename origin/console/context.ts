@@ -91,7 +91,15 @@ export function consoleSession(dispatchFor: (c: ConsoleContext) => Dispatch): Mi
   };
 }
 
-/** Every POST: a bounded urlencoded body, sent by a page of this origin, with the session's CSRF token. */
+/** Every POST, signed in or not (login CSRF too), must come from a page of this origin. */
+export function sameOriginOnly(): MiddlewareHandler<ConsoleApp> {
+  return async function sameOriginOnly(c, next) {
+    requireSameOrigin(c);
+    await next();
+  };
+}
+
+/** A POST's bounded urlencoded body, and with `csrf` the session's CSRF token in it. */
 export function formProtection(options: { csrf: boolean }): MiddlewareHandler<ConsoleApp> {
   const limit = bodyLimit({
     maxSize: MAX_FORM_BYTES,
@@ -100,7 +108,6 @@ export function formProtection(options: { csrf: boolean }): MiddlewareHandler<Co
     },
   });
   return async function formProtection(c, next) {
-    requireSameOrigin(c);
     await limit(c, async () => {
       const type = c.req.header("Content-Type") ?? "";
       if (!type.startsWith("application/x-www-form-urlencoded")) {

@@ -25,6 +25,7 @@ import {
   consoleSession,
   formProtection,
   pageContext,
+  sameOriginOnly,
   wantsHtml,
 } from "./context";
 import { DiffPage, KeyPage, RollbackConfirmPage, VersionPage } from "./pages/key";
@@ -71,6 +72,8 @@ function must<T>(result: ApiResult<T>): T {
 export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hono<ConsoleApp> {
   const routes = new Hono<ConsoleApp>();
   routes.use("*", consoleSecurityHeaders());
+  // Before the session check, so a cross-site post is refused as such (403), signed in or not.
+  routes.post("*", sameOriginOnly());
 
   routes.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
