@@ -53,27 +53,36 @@ export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs }) => {
   const x = (t: number) => PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
   const y = (p: number) => PAD.top + (1 - p / 100) * (H - PAD.top - PAD.bottom);
 
-  const target: string[] = [];
-  const projection: string[] = [];
-  const stepMs = head.everySeconds * 1000;
+  // The step function as [time, share] corners, then split at `until`: solid before, dashed after.
+  const corners: [number, number][] = [];
   if (head.mode === "linear") {
+    const stepMs = head.everySeconds * 1000;
     const steps = Math.ceil((t1 - t0) / stepMs);
     const stride = Math.max(1, Math.ceil(steps / MAX_POINTS));
     for (let k = 0; k <= steps; k += stride) {
       const t = t0 + k * stepMs;
       const share = shareAt(head, t);
-      const next = Math.min(t + stride * stepMs, t1);
-      const into = t <= until ? target : projection;
-      into.push(
-        `${x(t).toFixed(1)},${y(share).toFixed(1)}`,
-        `${x(Math.min(next, t1)).toFixed(1)},${y(share).toFixed(1)}`,
-      );
+      corners.push([t, share], [Math.min(t + stride * stepMs, t1), share]);
     }
   } else {
-    target.push(
-      `${x(t0).toFixed(1)},${y(head.percent).toFixed(1)}`,
-      `${x(until).toFixed(1)},${y(head.percent).toFixed(1)}`,
-    );
+    corners.push([t0, head.percent], [t1, head.percent]);
+  }
+  const point = ([t, p]: [number, number]) => `${x(t).toFixed(1)},${y(p).toFixed(1)}`;
+  const target: string[] = [];
+  const projection: string[] = [];
+  for (let i = 0; i < corners.length; i++) {
+    const corner = corners[i] as [number, number];
+    const previous = corners[i - 1];
+    if (corner[0] <= until) target.push(point(corner));
+    else {
+      if (previous && previous[0] <= until) {
+        // Cut the segment that spans `until`, so the solid line ends exactly at now.
+        const cut = point([until, previous[1]]);
+        target.push(cut);
+        projection.push(cut);
+      }
+      if (ended === null) projection.push(point(corner));
+    }
   }
   const targetNow = ended === null ? (rollout.share ?? shareAt(head, nowMs)) : null;
   const fleetShare = fleetCandidateShare(fleet, rollout.candidate.version);

@@ -128,7 +128,7 @@ describe("the console in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`${base}`);
     expect(page.url()).not.toContain(token);
-    const cookies = await context.cookies(stack.originUrl);
+    const cookies = await context.cookies(`${stack.originUrl}/console`);
     const session = cookies.find((c) => c.name === "fleetconf_console");
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/console" });
     expect(await page.evaluate("document.cookie")).toBe("");
@@ -141,7 +141,7 @@ describe("the console in Chromium", () => {
     await expect.poll(() => page.getByTestId("current-version").textContent()).toBe("v1");
     await shot("04-key");
 
-    const xssContent = `<img src=x onerror=alert("content")>`;
+    const xssContent = `<img src=x onerror=alert(1)>`;
     const xssMessage = `<script>alert("message")</script> raise refresh`;
     const published = await admin.publish(
       DEMO_KEY,
@@ -217,7 +217,7 @@ describe("the console in Chromium", () => {
     await page.goto(base);
     expect(new URL(page.url()).pathname).toBe("/console/sign-in");
     expect(
-      (await context.cookies(stack.originUrl)).find((c) => c.name === "fleetconf_console"),
+      (await context.cookies(`${stack.originUrl}/console`)).find((c) => c.name === "fleetconf_console"),
     ).toBeUndefined();
     expect(dialogs).toEqual([]);
   });
@@ -232,10 +232,15 @@ describe("the console in Chromium", () => {
     await page.goto(`${stack.originUrl}/console/audit?key=${encodeURIComponent(hostileKey)}`);
     expect(await page.getByLabel("Key").inputValue()).toBe(hostileKey);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("400");
-    await page.goto(`${stack.originUrl}/console/keys/${DEMO_KEY}/-/versions/2`);
-    await expect
-      .poll(() => page.getByText(`<img src=x onerror=alert(\\"content\\")>`).isVisible())
-      .toBe(true);
+    const key = "demo/web/hostile";
+    const content = `<img src=x onerror=alert(1)>`;
+    const message = `<script>alert("message")</script>`;
+    expect(
+      (await admin.publish(key, JSON.stringify({ html: content }), { "Config-Message": message })).status,
+    ).toBe(201);
+    await page.goto(`${stack.originUrl}/console/keys/${key}`);
+    await expect.poll(() => page.getByText(message).isVisible()).toBe(true);
+    expect(await page.getByTestId("current-content").textContent()).toContain(content);
     await shot("12-xss-as-text");
     expect(await page.locator("img").count()).toBe(0);
     expect(dialogs).toEqual([]);
@@ -263,6 +268,8 @@ describe("the console in Chromium", () => {
       expect(await page.textContent("body")).toContain("Cross-site request refused");
       await shot("13-cross-site-refused");
     } finally {
+      // Chromium keeps its connection alive; close it so the server stops at once.
+      evil.closeAllConnections();
       await new Promise((resolve) => evil.close(resolve));
     }
     const after = Number((await admin.get(DEMO_KEY)).headers.get("Config-Version"));
