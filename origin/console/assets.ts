@@ -1,7 +1,7 @@
 /**
- * The console's one stylesheet, served from `/console/assets/console-<hash>.css` so the CSP can
- * say `style-src 'self'` (no inline style) and browsers can keep it for a year: the hash in the
- * name changes whenever the bytes do.
+ * The console's stylesheet and its one script, served from `/console/assets/<name>-<hash>.<ext>`
+ * so the CSP can say `style-src 'self'` (no inline style) and browsers can keep them for a year:
+ * the hash in the name changes whenever the bytes do.
  */
 import { sha256, toBase64Url, utf8Bytes } from "../../core";
 
@@ -76,25 +76,41 @@ svg.bars text { font:12px system-ui,sans-serif; fill:var(--fg); }
 }
 `;
 
+/** Fleet samples the live script keeps and sends back so the server can draw their trail. */
+export const MAX_TRAIL = 120;
+
 /**
  * Progressive enhancement for the rollout page: re-fetch the `#live` fragment every 2 s and swap
  * it in. The fragment is server-rendered (escaped) HTML from this origin; when the session has
- * ended the fetch is redirected to sign-in and the page reloads instead.
+ * ended the fetch is redirected to sign-in and the page reloads instead. The page keeps the
+ * fleet share it has seen (`epochSeconds:percent`) and sends it back as `?trail=`, so the
+ * server-drawn chart shows convergence over time without the origin storing anything.
  */
 export const LIVE_JS = `(function () {
   var box = document.getElementById("live");
   if (!box || !box.dataset.src) return;
   var src = box.dataset.src;
+  var trail = [];
+  function sample() {
+    var chart = box.querySelector("[data-fleet-share]");
+    var share = chart ? chart.getAttribute("data-fleet-share") : "";
+    if (share) {
+      trail.push(Math.floor(Date.now() / 1000) + ":" + share);
+      if (trail.length > ${MAX_TRAIL}) trail.shift();
+    }
+  }
   function tick() {
-    fetch(src, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
+    var url = src + (trail.length ? "?trail=" + trail.join(",") : "");
+    fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
       .then(function (res) {
         if (res.redirected || res.status === 401) { window.location.reload(); return null; }
         return res.ok ? res.text() : null;
       })
-      .then(function (html) { if (html !== null) box.innerHTML = html; })
+      .then(function (html) { if (html !== null) { box.innerHTML = html; sample(); } })
       .catch(function () {})
       .finally(function () { window.setTimeout(tick, 2000); });
   }
+  sample();
   window.setTimeout(tick, 2000);
 })();
 `;

@@ -5,9 +5,10 @@
  * the dot climbs as clients converge and a linear rollout's line grows with the clock.
  */
 import type { FC } from "hono/jsx";
-import { type RolloutHead, shareAt } from "../../core";
+import { FleetconfError, type RolloutHead, shareAt } from "../../core";
 import type { RolloutStatus } from "../../core/admin-documents";
 import type { FleetDocument } from "./api";
+import { MAX_TRAIL } from "./assets";
 
 const W = 720;
 const H = 260;
@@ -19,6 +20,34 @@ export interface ChartData {
   rollout: RolloutStatus;
   fleet: FleetDocument | null;
   nowMs: number;
+  /** Earlier fleet shares the page saw, oldest first (from `?trail=`). */
+  trail: TrailPoint[];
+}
+
+export interface TrailPoint {
+  atMs: number;
+  share: number;
+}
+
+/**
+ * `?trail=<epochSeconds>:<percent>,…` as the live script sends it: at most MAX_TRAIL points,
+ * each a whole second and a percent from 0 to 100 with at most two decimals. Anything else is a
+ * 400, never silently dropped.
+ */
+export function parseTrail(raw: string | undefined): TrailPoint[] {
+  if (raw === undefined || raw === "") return [];
+  const parts = raw.split(",");
+  if (parts.length > MAX_TRAIL) {
+    throw new FleetconfError("invalid_request", `trail holds at most ${MAX_TRAIL} points.`);
+  }
+  return parts.map((part) => {
+    const match = /^([0-9]{1,12}):([0-9]{1,3}(?:\.[0-9]{1,2})?)$/.exec(part);
+    const share = Number(match?.[2]);
+    if (!match || share > 100) {
+      throw new FleetconfError("invalid_request", "trail points are <epochSeconds>:<percent 0-100>.");
+    }
+    return { atMs: Number(match[1]) * 1000, share };
+  });
 }
 
 function headOf(r: RolloutStatus): RolloutHead | null {
@@ -41,7 +70,7 @@ export function fleetCandidateShare(fleet: FleetDocument | null, candidate: numb
   return Math.round((on / fleet.clients) * 10_000) / 100;
 }
 
-export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs }) => {
+export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs, trail }) => {
   const head = headOf(rollout);
   if (!head || !rollout.candidate) return <p class="muted">No rollout to chart.</p>;
   const t0 = head.startedAt;
@@ -86,6 +115,8 @@ export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs }) => {
   }
   const targetNow = ended === null ? (rollout.share ?? shareAt(head, nowMs)) : null;
   const fleetShare = fleetCandidateShare(fleet, rollout.candidate.version);
+  const seen = trail.filter((p) => p.atMs >= t0 && p.atMs <= until).map((p) => point([p.atMs, p.share]));
+  if (seen.length > 0 && fleetShare !== null) seen.push(point([until, fleetShare]));
   const ticks = [0, 25, 50, 75, 100];
   const label = `Target share ${targetNow ?? "—"}%, fleet on v${rollout.candidate.version}: ${
     fleetShare === null ? "no clients seen" : `${fleetShare}%`
@@ -123,6 +154,7 @@ export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs }) => {
         </text>
         {target.length > 0 && <polyline class="target" points={target.join(" ")} />}
         {projection.length > 0 && <polyline class="projection" points={projection.join(" ")} />}
+        {seen.length > 1 && <polyline class="fleet-line" points={seen.join(" ")} data-testid="fleet-trail" />}
         {fleetShare !== null && (
           <circle class="fleet" cx={x(until)} cy={y(fleetShare)} r="7" data-testid="fleet-dot" />
         )}
@@ -131,7 +163,10 @@ export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs }) => {
         <span>
           Solid line: target share of clients on v{rollout.candidate.version} (dashed: still to come)
         </span>
-        <span>Green dot: share of the clients seen in the window that hold v{rollout.candidate.version}</span>
+        <span>
+          Green: share of the clients seen in the window that hold v{rollout.candidate.version} (dot: now;
+          line: since this page opened)
+        </span>
       </figcaption>
     </figure>
   );

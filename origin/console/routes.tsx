@@ -18,6 +18,7 @@ import {
 } from "../../core";
 import type { ApiProblem, ApiResult, Dispatch, StatusNamespace } from "./api";
 import { assetName, CONSOLE_CSS, LIVE_JS } from "./assets";
+import { parseTrail } from "./chart";
 import {
   type ConsoleApp,
   type ConsoleContext,
@@ -269,8 +270,9 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
   };
 
   routes.get(`/keys/${KEY}/-/rollout/live`, async (c) => {
-    const data = await rolloutData(c, keyParam(c));
-    return c.html(<RolloutLive {...data} />);
+    const key = keyParam(c);
+    const trail = parseTrail(c.req.query("trail"));
+    return c.html(<RolloutLive {...(await rolloutData(c, key))} trail={trail} />);
   });
 
   routes.get(`/keys/${KEY}/-/rollout`, async (c) => {

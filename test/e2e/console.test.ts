@@ -187,6 +187,8 @@ describe("the console in Chromium", () => {
         .poll(async () => (await chartNumbers()).target ?? 0, { timeout: 30_000, interval: 500 })
         .toBeGreaterThan(first.target ?? 0);
       await expect.poll(() => page.getByTestId("fleet-dot").count()).toBe(1);
+      // The page sent back the shares it saw: the convergence so far is drawn as a line.
+      await expect.poll(() => page.getByTestId("fleet-trail").count()).toBe(1);
       const rolloutShot = await shot("07-rollout");
       if (process.env.FLEETCONF_UPDATE_SCREENSHOTS === "1") {
         mkdirSync(join(REPO_ROOT, "docs", "images"), { recursive: true });

@@ -191,6 +191,22 @@ describe("console pages over the admin API", () => {
     expect(html).toContain(`<script nonce="${nonce}" src="/console/assets/live-`);
     const live = await (await page(`/console/keys/${key}/-/rollout/live`, browser)).text();
     expect(live.startsWith("<div")).toBe(true);
+    expect(live).not.toContain('data-testid="fleet-trail"');
+    // The live script sends back the fleet shares it saw; the server draws them as a line.
+    // Points before the rollout started are not drawn: wait until two whole seconds lie after it.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const now = Math.floor(Date.now() / 1000);
+    const trail = `${now - 1}:0,${now}:5.5`;
+    const drawn = await page(`/console/keys/${key}/-/rollout/live?trail=${trail}`, browser);
+    expect(drawn.status).toBe(200);
+    expect(await drawn.text()).toMatch(/<polyline class="fleet-line" points="[^"]+"/);
+    for (const bad of ["x", "1:101", `${now}:5,`, Array.from({ length: 121 }, () => `${now}:1`).join(",")]) {
+      const refused = await page(`/console/keys/${key}/-/rollout/live?trail=${bad}`, browser, {
+        Accept: "*/*",
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get("Content-Type")).toBe("application/problem+json");
+    }
     const abort = await postAs(browser, `/console/keys/${key}/-/rollout/abort`, { message: "stop" });
     expect(abort.status).toBe(303);
     const after = await (await page(`/console/keys/${key}/-/rollout`, browser)).text();

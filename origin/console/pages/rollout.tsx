@@ -7,7 +7,7 @@
 import type { FC } from "hono/jsx";
 import type { RolloutStatus } from "../../../core/admin-documents";
 import type { ApiProblem, FleetDocument } from "../api";
-import { RolloutChart, VersionBars } from "../chart";
+import { RolloutChart, type TrailPoint, VersionBars } from "../chart";
 import { CsrfField, keyHref, Layout, type PageContext, ProblemBox, when } from "../layout";
 
 export const FLEET_WINDOW_SECONDS = 60;
@@ -17,7 +17,8 @@ export const RolloutLive: FC<{
   fleet: FleetDocument | null;
   fleetProblem: ApiProblem | null;
   nowMs: number;
-}> = ({ rollout, fleet, fleetProblem, nowMs }) => {
+  trail: TrailPoint[];
+}> = ({ rollout, fleet, fleetProblem, nowMs, trail }) => {
   const candidate = rollout.candidate?.version ?? null;
   return (
     <div data-testid="rollout-live" data-state={rollout.state}>
@@ -43,7 +44,9 @@ export const RolloutLive: FC<{
           </>
         )}
       </p>
-      {rollout.state !== "none" && <RolloutChart rollout={rollout} fleet={fleet} nowMs={nowMs} />}
+      {rollout.state !== "none" && (
+        <RolloutChart rollout={rollout} fleet={fleet} nowMs={nowMs} trail={trail} />
+      )}
       <h2>Clients per version (last {FLEET_WINDOW_SECONDS} s)</h2>
       {fleetProblem && <ProblemBox problem={fleetProblem} />}
       {fleet && (
@@ -148,7 +151,7 @@ export const RolloutPage: FC<{
       </section>
     )}
     <div id="live" data-src={`${keyHref(key, "rollout")}/live`} aria-live="polite">
-      <RolloutLive rollout={rollout} fleet={fleet} fleetProblem={fleetProblem} nowMs={nowMs} />
+      <RolloutLive rollout={rollout} fleet={fleet} fleetProblem={fleetProblem} nowMs={nowMs} trail={[]} />
     </div>
     {rollout.state === "running" && (
       <div class="actions">
