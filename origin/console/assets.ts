@@ -21,7 +21,8 @@ header.top nav ul { display:flex; flex-wrap:wrap; gap:1rem; list-style:none; mar
 header.top .who { margin-left:auto; display:flex; gap:.75rem; align-items:center; font-size:.9rem; }
 header.top .who button { background:transparent; color:#f0f6fc; border:1px solid #8b949e; }
 main { max-width:1240px; margin:0 auto; padding:1rem; }
-h1 { font-size:1.5rem; margin:.5rem 0 1rem; word-break:break-all; }
+h1 { font-size:1.5rem; margin:.5rem 0 1rem; overflow-wrap:anywhere; }
+figure { margin:0 0 1rem; }
 h2 { font-size:1.15rem; margin:1.5rem 0 .5rem; }
 .skip { position:absolute; left:-999px; } .skip:focus { left:1rem; top:.5rem; background:#fff; padding:.25rem .5rem; z-index:2; }
 .table-wrap { overflow-x:auto; }
