@@ -9,16 +9,13 @@ import {
   FleetconfError,
   isFleetconfError,
   PROBLEM_CONTENT_TYPE,
-  parseKey,
   parseNamespace,
-  parseVersion,
   problemErrorHandler,
   problemResponse,
   verifyAdminToken,
 } from "../../core";
-import type { ApiProblem, ApiResult, Dispatch, StatusNamespace } from "./api";
+import { type ApiProblem, ApiRefusal, type Dispatch, must, type StatusNamespace } from "./api";
 import { assetName, CONSOLE_CSS, LIVE_JS } from "./assets";
-import { parseTrail } from "./chart";
 import {
   type ConsoleApp,
   type ConsoleContext,
@@ -29,21 +26,10 @@ import {
   sameOriginOnly,
   wantsHtml,
 } from "./context";
-import { DiffPage, KeyPage, RollbackConfirmPage, VersionPage } from "./pages/key";
-import {
-  AuditPage,
-  ErrorPage,
-  type NamespaceCard,
-  NamespacePage,
-  NamespacesPage,
-  SignInPage,
-  StatusPage,
-} from "./pages/overview";
-import { FLEET_WINDOW_SECONDS, RolloutLive, RolloutPage } from "./pages/rollout";
+import { keyRoutes } from "./key-routes";
+import { AuditPage, StatusPage } from "./pages/ops";
+import { ErrorPage, type NamespaceCard, NamespacePage, NamespacesPage, SignInPage } from "./pages/overview";
 import { endSession, startSession } from "./session";
-
-/** `[a-z0-9._/-]` only: anything else cannot be a key, and the handler still parses it (core parseKey). */
-const KEY = ":key{[a-z0-9][a-z0-9._/-]*?}";
 
 /** Where a request may be sent after sign-in: a console path only (no open redirect). */
 function safeNext(raw: string | undefined): string {
@@ -52,22 +38,41 @@ function safeNext(raw: string | undefined): string {
     : "/console";
 }
 
-function keyParam(c: ConsoleContext): string {
-  const parsed = parseKey(c.req.param("key") ?? "");
-  if (!parsed.ok) throw new FleetconfError("invalid_key", `Invalid key: ${parsed.reason}.`);
-  return parsed.value.key;
+interface Visible {
+  namespaces: StatusNamespace[];
+  problems: ApiProblem[];
+  note: string | null;
 }
 
-/** An API refusal, rendered with the API's status (401 ends the session). */
-class ApiRefusal extends Error {
-  constructor(readonly problem: ApiProblem) {
-    super(problem.detail);
+/**
+ * The namespaces this token may see: all of them for an admin (`GET /v1/status`); otherwise the API
+ * refuses that with 403 and the ones its scopes name are asked for one by one, each checked by
+ * the API (`?namespace=` needs read access).
+ */
+async function visibleNamespaces(c: ConsoleContext): Promise<Visible> {
+  const api = c.get("api");
+  const all = await api.status();
+  if (all.ok) {
+    const note = all.value.truncated ? "Only the first namespaces are listed; open one by name." : null;
+    return { namespaces: all.value.namespaces, problems: [], note };
   }
-}
-
-function must<T>(result: ApiResult<T>): T {
-  if (!result.ok) throw new ApiRefusal(result.problem);
-  return result.value;
+  if (all.problem.status !== 403) throw new ApiRefusal(all.problem);
+  const named = new Set<string>();
+  for (const scope of c.get("caller").scopes) {
+    const namespace = scope.split(":")[1];
+    if (namespace && namespace !== "*") named.add(namespace);
+  }
+  const visible: Visible = {
+    namespaces: [],
+    problems: [],
+    note: "This token is not an admin token: showing the namespaces its scopes name.",
+  };
+  for (const namespace of named) {
+    const one = await api.status(namespace);
+    if (one.ok) visible.namespaces.push(...one.value.namespaces);
+    else visible.problems.push(one.problem);
+  }
+  return visible;
 }
 
 export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hono<ConsoleApp> {
@@ -122,33 +127,7 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
 
   routes.get("/", async (c) => {
     const api = c.get("api");
-    const problems: ApiProblem[] = [];
-    let namespaces: StatusNamespace[];
-    let note: string | null = null;
-    const all = await api.status();
-    if (all.ok) {
-      namespaces = all.value.namespaces;
-      if (all.value.truncated) note = "Only the first namespaces are listed; open one by name.";
-    } else if (all.problem.status === 403) {
-      // Not an admin: list the namespaces the token names, each checked by the API.
-      const named = [
-        ...new Set(
-          c
-            .get("caller")
-            .scopes.map((s) => s.split(":")[1])
-            .filter((n) => n && n !== "*"),
-        ),
-      ];
-      note = "This token is not an admin token: showing the namespaces its scopes name.";
-      namespaces = [];
-      for (const ns of named) {
-        const one = await api.status(ns);
-        if (one.ok) namespaces.push(...one.value.namespaces);
-        else problems.push(one.problem);
-      }
-    } else {
-      throw new ApiRefusal(all.problem);
-    }
+    const { namespaces, problems, note } = await visibleNamespaces(c);
     const cards: NamespaceCard[] = await Promise.all(
       namespaces.map(async (status) => {
         const settings = await api.namespaceSettings(status.namespace);
@@ -174,12 +153,13 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
   });
 
   routes.get("/status", async (c) => {
-    const all = await c.get("api").status();
+    const { namespaces, problems, note } = await visibleNamespaces(c);
     return c.html(
       <StatusPage
         page={await pageContext(c, "status")}
-        namespaces={all.ok ? all.value.namespaces : []}
-        problem={all.ok ? null : all.problem}
+        namespaces={namespaces}
+        problems={problems}
+        note={note}
       />,
     );
   });
@@ -204,128 +184,11 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
         next={page.ok ? page.value.next : null}
         problem={page.ok ? null : page.problem}
       />,
-      page.ok ? 200 : page.problem.status === 400 ? 400 : 200,
+      page.ok ? 200 : (page.problem.status as 400),
     );
   });
 
-  routes.get(`/keys/${KEY}/-/diff`, async (c) => {
-    const key = keyParam(c);
-    const api = c.get("api");
-    const diff = must(await api.diff(key, c.req.query("from") ?? "", c.req.query("to") ?? ""));
-    const [from, to] = await Promise.all([api.version(key, diff.from), api.version(key, diff.to)]);
-    return c.html(
-      <DiffPage
-        page={await pageContext(c, "other")}
-        configKey={key}
-        diff={diff}
-        from={must(from)}
-        to={must(to)}
-      />,
-    );
-  });
-
-  routes.get(`/keys/${KEY}/-/versions/:n`, async (c) => {
-    const key = keyParam(c);
-    const doc = must(await c.get("api").version(key, parseVersion(c.req.param("n"))));
-    return c.html(<VersionPage page={await pageContext(c, "other")} doc={doc} />);
-  });
-
-  routes.get(`/keys/${KEY}/-/rollback`, async (c) => {
-    const key = keyParam(c);
-    const to = parseVersion(c.req.query("to"));
-    const api = c.get("api");
-    const current = must(await api.current(key));
-    const [target, diff] = await Promise.all([api.version(key, to), api.diff(key, "current", String(to))]);
-    return c.html(
-      <RollbackConfirmPage
-        page={await pageContext(c, "other")}
-        configKey={key}
-        current={current.version}
-        target={must(target)}
-        diff={must(diff)}
-      />,
-    );
-  });
-
-  routes.post(`/keys/${KEY}/-/rollback`, async (c) => {
-    const key = keyParam(c);
-    const form = c.get("form");
-    const to = parseVersion(form.to);
-    const done = must(await c.get("api").rollback(key, to, form.message?.trim() || null));
-    return c.redirect(
-      `/console/keys/${key}?done=${encodeURIComponent(`rolled back to v${to} as v${done.version}`)}`,
-      303,
-    );
-  });
-
-  const rolloutData = async (c: ConsoleContext, key: string) => {
-    const api = c.get("api");
-    const [rollout, fleet] = await Promise.all([api.rollout(key), api.fleet(key, FLEET_WINDOW_SECONDS)]);
-    return {
-      rollout: must(rollout),
-      fleet: fleet.ok ? fleet.value : null,
-      fleetProblem: fleet.ok ? null : fleet.problem,
-      nowMs: Date.now(),
-    };
-  };
-
-  routes.get(`/keys/${KEY}/-/rollout/live`, async (c) => {
-    const key = keyParam(c);
-    const trail = parseTrail(c.req.query("trail"));
-    return c.html(<RolloutLive {...(await rolloutData(c, key))} trail={trail} />);
-  });
-
-  routes.get(`/keys/${KEY}/-/rollout`, async (c) => {
-    const key = keyParam(c);
-    const data = await rolloutData(c, key);
-    return c.html(
-      <RolloutPage
-        page={await pageContext(c, "other")}
-        configKey={key}
-        {...data}
-        liveScript={await assetName("live")}
-        notice={c.req.query("done") ?? null}
-      />,
-    );
-  });
-
-  for (const how of ["abort", "complete"] as const) {
-    routes.post(`/keys/${KEY}/-/rollout/${how}`, async (c) => {
-      const key = keyParam(c);
-      const message = c.get("form").message?.trim() || null;
-      const result = must(await c.get("api").finishRollout(key, how, message));
-      const outcome =
-        how === "abort" ? `aborted: v${result.resultVersion ?? "?"} serves the stable content` : "completed";
-      return c.redirect(
-        `/console/keys/${key}/-/rollout?done=${encodeURIComponent(`Rollout ${outcome}.`)}`,
-        303,
-      );
-    });
-  }
-
-  routes.get(`/keys/${KEY}`, async (c) => {
-    const key = keyParam(c);
-    const api = c.get("api");
-    const [current, history, rollout] = await Promise.all([
-      api.current(key),
-      api.versions(key, c.req.query("cursor")),
-      api.rollout(key),
-    ]);
-    // A deleted key still has a history; only a refusal other than 404 stops the page.
-    if (!current.ok && current.problem.status !== 404) throw new ApiRefusal(current.problem);
-    const page = must(history);
-    return c.html(
-      <KeyPage
-        page={await pageContext(c, "other")}
-        configKey={key}
-        current={current.ok ? current.value : null}
-        history={page.versions}
-        next={page.next}
-        rollout={rollout.ok ? rollout.value : null}
-        notice={c.req.query("done") ?? null}
-      />,
-    );
-  });
+  routes.route("/keys", keyRoutes());
 
   routes.notFound(() => {
     throw new FleetconfError("not_found", "No such console page.");

@@ -331,7 +331,7 @@ describe("console rights are the token's rights", () => {
     expect((await page(`/console/keys/${key}`, reader)).status).toBe(200);
     const res = await postAs(reader, `/console/keys/${key}/-/rollback`, { to: "1" });
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain("publish:" + ns);
+    expect(await res.text()).toContain(`publish:${ns}`);
     expect(await currentVersion(key)).toBe(2);
   });
 
@@ -345,6 +345,10 @@ describe("console rights are the token's rights", () => {
     expect(html).toContain(`id="ns-${mine}"`);
     expect(html).not.toContain(`id="ns-${theirs}"`);
     expect((await page(`/console/keys/${theirs}/a/b`, browser)).status).toBe(403);
-    expect((await page("/console/status", browser)).status).toBe(200);
+    const status = await page("/console/status", browser);
+    expect(status.status).toBe(200);
+    const text = await status.text();
+    expect(text).toContain(`${mine}: 0 consecutive`);
+    expect(text).not.toContain(theirs);
   });
 });
