@@ -247,6 +247,10 @@ describe("console CSRF protection", () => {
       },
     );
     expect(res.status).toBe(403);
+    // A refusal is a console page too: the same headers.
+    expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.text()).toContain("Cross-site request refused");
     expect(await currentVersion(key)).toBe(2);
   });
 
