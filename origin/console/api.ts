@@ -263,3 +263,16 @@ async function problemOf(res: Response): Promise<ApiProblem> {
     };
   }
 }
+
+/** An API refusal, carried to the console's error handler to be shown with the API's status. */
+export class ApiRefusal extends Error {
+  constructor(readonly problem: ApiProblem) {
+    super(problem.detail);
+  }
+}
+
+/** The value of a successful call; a refusal is thrown as ApiRefusal. */
+export function must<T>(result: ApiResult<T>): T {
+  if (!result.ok) throw new ApiRefusal(result.problem);
+  return result.value;
+}
