@@ -99,7 +99,7 @@ export class AdminApi {
     if (page.limit !== undefined) query.set("limit", String(page.limit));
     if (page.cursor) query.set("cursor", page.cursor);
     const suffix = query.size > 0 ? `?${query}` : "";
-    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/versions${suffix}`));
+    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/-/versions${suffix}`));
     if (!Array.isArray(doc.versions)) throw badShape("versions");
     return {
       versions: doc.versions.map((item) => parseVersionItem(item)),
@@ -108,7 +108,7 @@ export class AdminApi {
   }
 
   async version(key: string, version: number): Promise<VersionDocument> {
-    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/versions/${version}`));
+    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/-/versions/${version}`));
     if (!("content" in doc)) throw badShape("content");
     return {
       ...parseVersionItem(doc),
@@ -122,7 +122,7 @@ export class AdminApi {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (message) headers["Config-Message"] = headerText(message);
     const body = new TextEncoder().encode(JSON.stringify({ to }));
-    return parseWrite(await this.call("POST", `/v1/configs/${key}/rollback`, { body, headers }));
+    return parseWrite(await this.call("POST", `/v1/configs/${key}/-/rollback`, { body, headers }));
   }
 
   async remove(

@@ -66,7 +66,7 @@ export async function startRollout(
 }
 
 export async function rolloutStatus(api: AdminApi, key: string): Promise<RolloutStatus> {
-  return parseRollout(jsonOf(await api.call("GET", `/v1/configs/${key}/rollout`)));
+  return parseRollout(jsonOf(await api.call("GET", `/v1/configs/${key}/-/rollout`)));
 }
 
 export async function setRolloutPercent(
@@ -77,7 +77,10 @@ export async function setRolloutPercent(
 ): Promise<RolloutStatus> {
   const headers: Record<string, string> = { ...JSON_BODY };
   if (message) headers["Config-Message"] = headerText(message);
-  const answer = await api.call("PATCH", `/v1/configs/${key}/rollout`, { body: bytes({ percent }), headers });
+  const answer = await api.call("PATCH", `/v1/configs/${key}/-/rollout`, {
+    body: bytes({ percent }),
+    headers,
+  });
   return parseRollout(jsonOf(answer));
 }
 
@@ -88,7 +91,7 @@ export async function finishRollout(
   message?: string,
 ): Promise<RolloutStatus> {
   const headers: Record<string, string> = message ? { "Config-Message": headerText(message) } : {};
-  return parseRollout(jsonOf(await api.call("POST", `/v1/configs/${key}/rollout/${how}`, { headers })));
+  return parseRollout(jsonOf(await api.call("POST", `/v1/configs/${key}/-/rollout/${how}`, { headers })));
 }
 
 export async function putSchema(
@@ -142,7 +145,7 @@ export async function originDiff(
   let answer: Answer;
   try {
     const query = new URLSearchParams({ from, to });
-    answer = await api.call("GET", `/v1/configs/${key}/diff?${query}`);
+    answer = await api.call("GET", `/v1/configs/${key}/-/diff?${query}`);
   } catch (error) {
     if (error instanceof CliError && (error.status === 400 || error.status === 404)) return null;
     throw error;

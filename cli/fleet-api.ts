@@ -19,7 +19,7 @@ export interface FleetDocument {
 
 export async function readFleet(api: AdminApi, key: string, windowSeconds?: number): Promise<FleetDocument> {
   const query = windowSeconds === undefined ? "" : `?window=${windowSeconds}`;
-  return parseFleet(jsonOf(await api.call("GET", `/v1/configs/${key}/fleet${query}`)));
+  return parseFleet(jsonOf(await api.call("GET", `/v1/configs/${key}/-/fleet${query}`)));
 }
 
 export async function readStatus(api: AdminApi, namespace?: string): Promise<Record<string, unknown>> {

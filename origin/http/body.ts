@@ -3,7 +3,9 @@
  * byte is read (415), the size limit is enforced while streaming whether or not a Content-Length
  * was sent (413), and the bytes must be a strict JSON document (400, core/json.ts).
  */
+import type { MiddlewareHandler } from "hono";
 import { FleetconfError, readWithin, requireJsonDocument } from "../../core";
+import type { OriginApp } from "../app-env";
 
 /** Bodies of the small control routes (rollback, namespace settings, tokens). */
 export const CONTROL_BODY_LIMIT = 16 * 1024;
@@ -90,4 +92,20 @@ export function optionalInteger(
     throw new FleetconfError("invalid_request", `${name} must be an integer from ${min} to ${max}.`);
   }
   return value;
+}
+
+/**
+ * The body of a declared control route, read by the strict rules before its zod validator sees
+ * it: JSON media type (415), at most `limit` bytes while streaming (413), one strict JSON document
+ * (400: no duplicate member names, no trailing bytes, nesting bounded, core/json.ts). The checked
+ * text replaces the request's (already consumed) body stream, so the route's `json` validator
+ * parses only bytes the strict reader accepted, and the upload is read from the network once.
+ */
+export function strictJsonBody(limit = CONTROL_BODY_LIMIT): MiddlewareHandler<OriginApp> {
+  return async function strictJsonBody(c, next) {
+    requireJsonMediaType(c.req.header("Content-Type"));
+    const text = requireJsonDocument(await readBodyWithin(c.req.raw, limit));
+    c.req.raw = new Request(c.req.raw, { body: text });
+    await next();
+  };
 }

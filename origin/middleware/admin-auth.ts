@@ -10,6 +10,7 @@ import {
   bearerToken,
   FleetconfError,
   type Permission,
+  requireKey,
   scopeCovers,
   verifyAdminToken,
 } from "../../core";
@@ -37,4 +38,19 @@ export function requireScope(c: Context<OriginApp>, permission: Permission): voi
       "WWW-Authenticate": `Bearer realm="fleetconf", error="insufficient_scope", scope="${describe(permission)}"`,
     },
   });
+}
+
+/**
+ * The scope check of a `{key}` route, declared with the route (`middleware` of its createRoute):
+ * it runs before the route's validators and before any body is read, so a request the caller may
+ * not make is refused with 403 without its body or headers being looked at (docs/api.md, "Order
+ * of checks"). The key is parsed here by the same rule as the route's validator (400 invalid_key)
+ * because the check needs its namespace.
+ */
+export function keyScope(action: "read" | "publish"): MiddlewareHandler<OriginApp> {
+  return async function keyScope(c, next) {
+    const { namespace } = requireKey(c.req.param("key") ?? "");
+    requireScope(c, { action, namespace });
+    await next();
+  };
 }
