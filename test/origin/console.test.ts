@@ -3,7 +3,7 @@
  * beside it): sign-in and its cookie, the security headers, CSRF refusals, escaping of hostile
  * content, and that the console has exactly the rights of the token behind it.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type Browser, cookieOf, page, postAs, postForm, SAME_ORIGIN, signIn } from "./console-support";
 import { adminToken, call, freshNamespace, publishOk } from "./support/origin";
 
@@ -11,6 +11,12 @@ async function currentVersion(key: string): Promise<number> {
   const res = await call("GET", `/v1/configs/${key}`);
   return Number(res.headers.get("Config-Version"));
 }
+
+// The isolate's first request builds the whole app (every declared route); on a loaded 2-CPU
+// machine that alone can take seconds, which is not what these tests measure.
+beforeAll(async () => {
+  await page("/console/sign-in", null);
+}, 60_000);
 
 describe("console sign-in", () => {
   it("redirects a signed-out browser to sign-in and answers 401 problem+json to a non-browser", async () => {
