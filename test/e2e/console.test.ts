@@ -186,6 +186,10 @@ describe("the console in Chromium", () => {
       await expect
         .poll(async () => (await chartNumbers()).target ?? 0, { timeout: 30_000, interval: 500 })
         .toBeGreaterThan(first.target ?? 0);
+      // Two steps further (10 → 40 → 70 %) so the screenshot shows the rollout under way.
+      await expect
+        .poll(async () => (await chartNumbers()).target ?? 0, { timeout: 30_000, interval: 500 })
+        .toBeGreaterThanOrEqual(70);
       await expect.poll(() => page.getByTestId("fleet-dot").count()).toBe(1);
       // The page sent back the shares it saw: the convergence so far is drawn as a line.
       await expect.poll(() => page.getByTestId("fleet-trail").count()).toBe(1);
