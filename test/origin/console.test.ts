@@ -4,8 +4,9 @@
  * content, and that the console has exactly the rights of the token behind it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { worker } from "../support/workerd";
 import { type Browser, cookieOf, page, postAs, postForm, SAME_ORIGIN, signIn } from "./console-support";
-import { adminToken, call, freshNamespace, publishOk } from "./support/origin";
+import { adminToken, call, freshNamespace, ORIGIN, publishOk } from "./support/origin";
 
 async function currentVersion(key: string): Promise<number> {
   const res = await call("GET", `/v1/configs/${key}`);
@@ -290,6 +291,23 @@ describe("console CSRF protection", () => {
     );
     expect(missing.status).toBe(403);
     expect(await currentVersion(key)).toBe(2);
+  });
+});
+
+describe("console form bodies", () => {
+  it("refuses a form that is not urlencoded (415) or larger than 16 KiB (413)", async () => {
+    const browser = await signIn();
+    const json = await worker.fetch(`${ORIGIN}/console/sign-out`, {
+      method: "POST",
+      headers: { ...SAME_ORIGIN, Cookie: browser.cookie, Accept: "*/*", "Content-Type": "application/json" },
+      body: JSON.stringify({ csrf: browser.csrf }),
+    });
+    expect(json.status).toBe(415);
+    expect(json.headers.get("Content-Type")).toBe("application/problem+json");
+    const big = await postAs(browser, "/console/sign-out", { pad: "x".repeat(17 * 1024) });
+    expect(big.status).toBe(413);
+    // Neither ended the session.
+    expect((await page("/console/status", browser)).status).toBe(200);
   });
 });
 
