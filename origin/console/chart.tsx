@@ -108,7 +108,7 @@ export const RolloutChart: FC<ChartData> = ({ rollout, fleet, nowMs, trail }) =>
         // Cut the segment that spans `until`, so the solid line ends exactly at now.
         const cut = point([until, previous[1]]);
         target.push(cut);
-        projection.push(cut);
+        if (ended === null) projection.push(cut);
       }
       if (ended === null) projection.push(point(corner));
     }
