@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEMO_KEY, seedDemo } from "../../scripts/lib/seed.mjs";
+import { DEMO_KEY, seedDemo } from "../../scripts/lib/seed";
 import { adminTokenFor, type OriginClient, originClient } from "./support/http";
 import { REPO_ROOT } from "./support/stack";
 
