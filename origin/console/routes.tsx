@@ -29,7 +29,7 @@ import {
 import { keyRoutes } from "./key-routes";
 import { AuditPage, StatusPage } from "./pages/ops";
 import { ErrorPage, type NamespaceCard, NamespacePage, NamespacesPage, SignInPage } from "./pages/overview";
-import { endSession, startSession } from "./session";
+import { CSRF_REFUSAL_TITLE, endSession, startSession } from "./session";
 
 /** Where a request may be sent after sign-in: a console path only (no open redirect). */
 function safeNext(raw: string | undefined): string {
@@ -199,7 +199,12 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
       error instanceof ApiRefusal
         ? error.problem
         : isFleetconfError(error)
-          ? { status: error.status, title: error.toProblem().title, detail: error.message, code: error.code }
+          ? {
+              status: error.status,
+              title: error.extensions.reason === "csrf" ? CSRF_REFUSAL_TITLE : error.toProblem().title,
+              detail: error.message,
+              code: error.code,
+            }
           : null;
     if (problem === null) return problemErrorHandler("origin")(error, c);
     if (problem.status === 401) {

@@ -63,6 +63,10 @@ async function csrfToken(token: string, sessionId: string): Promise<string> {
   return toBase64Url(new Uint8Array(mac));
 }
 
+/** Marks a 403 as a CSRF refusal (problem member `reason`), not a token's missing scope. */
+export const CSRF_REFUSAL = { extensions: { reason: "csrf" } };
+export const CSRF_REFUSAL_TITLE = "Cross-site request refused";
+
 /**
  * Refuses a state-changing request not sent by a page of this origin. Fetch Metadata first
  * (`Sec-Fetch-Site: same-origin`, sent by every current browser); without it, the `Origin` header
@@ -72,16 +76,28 @@ export function requireSameOrigin(c: Context): void {
   const site = c.req.header("Sec-Fetch-Site");
   if (site !== undefined) {
     if (site === "same-origin") return;
-    throw new FleetconfError("forbidden", `Cross-site request refused (Sec-Fetch-Site: ${site}).`);
+    throw new FleetconfError(
+      "forbidden",
+      `Cross-site request refused (Sec-Fetch-Site: ${site}).`,
+      CSRF_REFUSAL,
+    );
   }
   const origin = c.req.header("Origin");
   if (origin !== undefined && origin === new URL(c.req.url).origin) return;
-  throw new FleetconfError("forbidden", "Cross-site request refused: the Origin is not this console's.");
+  throw new FleetconfError(
+    "forbidden",
+    "Cross-site request refused: the Origin is not this console's.",
+    CSRF_REFUSAL,
+  );
 }
 
 /** The hidden `csrf` field must equal the session's token (compared in constant time). */
 export function requireCsrf(session: Session, submitted: unknown): void {
   if (typeof submitted !== "string" || !timingSafeEqualStrings(submitted, session.csrf)) {
-    throw new FleetconfError("forbidden", "The form's CSRF token is missing or does not match this session.");
+    throw new FleetconfError(
+      "forbidden",
+      "The form's CSRF token is missing or does not match this session.",
+      CSRF_REFUSAL,
+    );
   }
 }

@@ -257,7 +257,9 @@ describe("console CSRF protection", () => {
     // A refusal is a console page too: the same headers.
     expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
     expect(res.headers.get("Cache-Control")).toBe("no-store");
-    expect(await res.text()).toContain("Cross-site request refused");
+    const html = await res.text();
+    expect(html).toContain("<h1>Cross-site request refused</h1>");
+    expect(html).not.toContain("Token scope");
     expect(await currentVersion(key)).toBe(2);
   });
 
@@ -284,6 +286,13 @@ describe("console CSRF protection", () => {
       { Cookie: browser.cookie, ...SAME_ORIGIN },
     );
     expect(wrong.status).toBe(403);
+    const json = await postForm(
+      `/console/keys/${key}/-/rollback`,
+      { to: "1", csrf: other.csrf },
+      { Cookie: browser.cookie, ...SAME_ORIGIN, Accept: "application/json" },
+    );
+    expect(json.status).toBe(403);
+    expect(await json.json()).toMatchObject({ code: "forbidden", reason: "csrf" });
     const missing = await postForm(
       `/console/keys/${key}/-/rollback`,
       { to: "1" },
