@@ -14,6 +14,7 @@ import {
   requestContext,
 } from "../core";
 import type { OriginApp } from "./app-env";
+import { consoleRoutes } from "./console/routes";
 import { adminAuth } from "./middleware/admin-auth";
 import { init } from "./middleware/init";
 import { rawKeyPath } from "./middleware/raw-key-path";
@@ -58,6 +59,11 @@ export function newApp(): OpenAPIHono<OriginApp> {
   app.route("/", internalFleetRoutes());
   const admin = adminRoutes();
   app.route("/", openapiRoutes(admin));
+  // The web console calls this same app in-process with the signed-in token (console/api.ts).
+  app.route(
+    "/console",
+    consoleRoutes((c) => async (request) => app.fetch(request, c.env, c.executionCtx)),
+  );
   app.use("/v1/*", adminAuth());
   app.use("/v1/*", registerNamespace());
   app.use("/v1/configs/*", rawKeyPath());
