@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hot,breakdown,recording,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * `npm run bench [-- --quick] [--only hot,breakdown,recording,size,cold,origin,propagation,fleet,memory,locations] [--tool wrk|autocannon]`
  * (or `-- --render bench/results/<stamp>.json` to rewrite BENCHMARKS.md from a finished run).
  * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
  * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
@@ -27,6 +27,7 @@ import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
 import { fleetSection } from "./scenarios/fleet";
 import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
+import { locationsSection } from "./scenarios/locations";
 import { memorySection } from "./scenarios/memory";
 import { originSection } from "./scenarios/origin";
 import { propagationSection } from "./scenarios/propagation";
@@ -43,6 +44,7 @@ const ALL = [
   "propagation",
   "fleet",
   "memory",
+  "locations",
 ] as const;
 type SectionId = (typeof ALL)[number];
 
@@ -207,6 +209,9 @@ async function main(): Promise<void> {
         done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
       await stack.stop();
     }
+    // The production model starts its own origin and one Miniflare per location, after the rest.
+    if (want("locations"))
+      done(await attempt("locations", "9. Production model", () => locationsSection(ctx)));
   } finally {
     // Each stop is idempotent: it signals only the process groups this run started.
     await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop(), mfFull?.stop()]);
