@@ -48,6 +48,8 @@ export interface EdgeMiniflare extends MiniflareStack {
   readonly edgeMemoryBench: string;
   /** The edge with fleet recording on, its ORIGIN binding a sink that stores nothing (§1c). */
   readonly edgeRecording: string;
+  /** The sink edgeRecording's batches go to (bench/fleet-sink, `GET /count`). */
+  readonly fleetSink: string;
   /** Log lines the workers printed (counted, not kept). */
   logLines(): number;
 }
@@ -119,6 +121,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
     edgeNoMemory: "edge-nomem",
     edgeMemoryBench: "edge-membench",
     edgeRecording: "edge-rec",
+    fleetSink: "fleet-sink",
     logLines: () => lines,
   };
 }
