@@ -445,7 +445,7 @@ function fleetReport(
       targets.push({
         name: `hot ${h.condition} with ${lp.clients} waiters parked ≥ 0.95× without (ABBA)`,
         met: h.without.length >= 2 && h.parked.length >= 2 ? r >= 0.95 : null,
-        detail: `${r}× (${Math.round(parked)} vs ${Math.round(without)} req/s; CPU ${median(h.parked.map((x) => x.cpuUsPerRequest ?? 0))} vs ${median(h.without.map((x) => x.cpuUsPerRequest ?? 0))} µs/req)`,
+        detail: `${r}× (${Math.round(parked)} vs ${Math.round(without)} req/s; CPU ${round(median(h.parked.map((x) => x.cpuUsPerRequest ?? 0)), 1)} vs ${round(median(h.without.map((x) => x.cpuUsPerRequest ?? 0)), 1)} µs/req)`,
       });
     }
     const poll = [...runs].reverse().find((r) => r.mode === "poll");
@@ -458,6 +458,17 @@ function fleetReport(
           `1M clients ≈ ${(cost.requests / 1e9).toFixed(2)} G requests and ${(cost.cpuMs / 1e9).toFixed(2)} G CPU ms a month ≈ ` +
           `$${cost.totalUsd.toLocaleString("en")}/month on Workers Standard ($${cost.requestsUsd.toLocaleString("en")} requests + ` +
           `$${cost.cpuUsd.toLocaleString("en")} CPU + $5), prices of developers.cloudflare.com/workers/platform/pricing.`,
+      );
+    }
+    if (poll && poll.cpuMsPerClientHour !== null && poll.requestsPerClientHour > 0) {
+      // Computed, not measured: the SDK's default interval (5 s, client/schedule.ts) at the CPU per
+      // request measured above, for a like-for-like polling figure beside the 1 s fleet.
+      const perHour = 3600 / (5 * 1.05);
+      const cpuPerRequest = poll.cpuMsPerClientHour / poll.requestsPerClientHour;
+      const cost = monthlyCost(perHour, perHour * cpuPerRequest);
+      notes.push(
+        `Computed for polling at the SDK's default T = 5 s (+5 % mean jitter): ${round(perHour, 0)} requests per client per hour ` +
+          `at the measured ${round(cpuPerRequest, 3)} ms CPU per request → 1M clients ≈ $${cost.totalUsd.toLocaleString("en")}/month.`,
       );
     }
     if (lp.honoured === 0)
