@@ -418,7 +418,14 @@ export async function startLocationsModel(
     );
     stacks.push(origin);
     const originUrl = origin.urls["fleetconf-origin"] as string;
+    // The edge as wrangler.toml configures it (HEAD_REVALIDATE_MS, MAX_WAITERS, …), then the model's own.
+    const edgeVars = Object.fromEntries(
+      Object.entries(
+        unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml")).workerOptions.bindings ?? {},
+      ).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
     const edgeBindings = {
+      ...edgeVars,
       PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
       PURGE_SECRET: ctx.secrets.PURGE_SECRET,
       BUILD_VERSION: "bench",
