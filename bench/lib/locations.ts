@@ -98,6 +98,7 @@ export class KvReplicator {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private seq = 0;
   private scanning: Promise<void> | null = null;
+  private rescan: Promise<void> | null = null;
   private scanTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   readonly stats: ReplicatorStats = { writesSeen: 0, copiesApplied: 0, copiesSuperseded: 0, lagsDrawnMs: [] };
@@ -119,9 +120,20 @@ export class KvReplicator {
     this.scanTimer = setInterval(() => void this.scan(), this.options.scanMs);
   }
 
-  /** Rescans the primary now (called when a purge names keys that were just written). */
+  /**
+   * Rescans the primary now (called when a purge names keys that were just written). A scan
+   * already under way may have listed the keys before those writes, so a call during one queues
+   * one more scan after it rather than joining it.
+   */
   scan(): Promise<void> {
-    this.scanning ??= this.scanOnce().finally(() => {
+    if (this.scanning) {
+      this.rescan ??= this.scanning.then(() => {
+        this.rescan = null;
+        return this.scan();
+      });
+      return this.rescan;
+    }
+    this.scanning = this.scanOnce().finally(() => {
       this.scanning = null;
     });
     return this.scanning;
