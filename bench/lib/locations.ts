@@ -154,20 +154,41 @@ export class KvReplicator {
   private async scanOnce(): Promise<void> {
     if (this.stopped) return;
     try {
-      for (const name of await this.listAll()) {
-        // Snapshots are immutable (docs/kv-layout.md): once copied, never read again.
-        if (name.startsWith("snap/") && this.seen.has(name)) continue;
-        const value = await this.primary.get(name, "arrayBuffer");
-        if (value === null) continue;
-        const bytes = new Uint8Array(value);
-        const before = this.seen.get(name);
-        if (before && Buffer.from(before).equals(Buffer.from(bytes))) continue;
-        this.seen.set(name, bytes);
-        this.schedule(name, value);
-      }
+      for (const name of await this.listAll()) await this.consider(name);
     } catch (error) {
       if (!this.stopped) this.errors.push(`scan: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * The keys a purge names, at once and ahead of the full scan: their snapshots (new keys, which
+   * a location that never read them fetches from KV's central store, so they are visible there at
+   * once) and their head. Without this the copy of a new snapshot could land after the purge's
+   * delivery and the edge would find the head's snapshot missing — an artefact of the model.
+   */
+  async noteKeys(keys: readonly string[]): Promise<void> {
+    try {
+      for (const key of keys) {
+        const listed = await this.primary.list({ prefix: `snap/${key}/` });
+        for (const { name } of listed.keys) await this.consider(name);
+        await this.consider(`head/${key}`);
+      }
+    } catch (error) {
+      if (!this.stopped) this.errors.push(`note: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async consider(name: string): Promise<void> {
+    if (this.stopped) return;
+    // Snapshots are immutable (docs/kv-layout.md): once copied, never read again.
+    if (name.startsWith("snap/") && this.seen.has(name)) return;
+    const value = await this.primary.get(name, "arrayBuffer");
+    if (value === null) return;
+    const bytes = new Uint8Array(value);
+    const before = this.seen.get(name);
+    if (before && Buffer.from(before).equals(Buffer.from(bytes))) return;
+    this.seen.set(name, bytes);
+    this.schedule(name, value);
   }
 
   private schedule(name: string, value: ArrayBuffer): void {
@@ -403,7 +424,10 @@ export async function startLocationsModel(
         purgeCache: (keys, namespaces) => purgeLocationCache(loc, ctx.secrets.PURGE_SECRET, keys, namespaces),
       })),
     () => options.purgeDelayMs,
-    () => void replicator?.scan(),
+    (tags) => {
+      const keys = tags.filter((t) => t.startsWith("fc:key:")).map((t) => t.slice("fc:key:".length));
+      void replicator?.noteKeys(keys).then(() => replicator?.scan());
+    },
   );
   await zone.start();
   try {

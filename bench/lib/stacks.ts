@@ -130,7 +130,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
  * Keeps the workers' warnings and errors (lines with a `level`, uncaught exceptions) in the run's
  * workers.log; request lines are only counted, since writing them all would load the machine.
  */
-function keepWarnings(logFile: string, chunk: string): void {
+export function keepWarnings(logFile: string, chunk: string): void {
   const kept = chunk
     .split("\n")
     .filter((line) => line.includes('"level":') || /exception|Error/.test(line))

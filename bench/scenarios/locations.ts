@@ -22,6 +22,7 @@ import {
 import type { Cell, Section, Target } from "../lib/report";
 import { progress } from "../lib/report";
 import { type Rng, seededRng } from "../lib/rng";
+import { keepWarnings } from "../lib/stacks";
 import { percentile, round, summarize } from "../lib/stats";
 
 const NAMESPACE = "benchloc";
@@ -196,6 +197,8 @@ async function checkIsolation(model: LocationsModel, key: string): Promise<strin
 
 export async function locationsSection(ctx: BenchContext, params = locationsParams(ctx)): Promise<Section> {
   const rng = seededRng(params.seed);
+  /** Warning and error events the workers logged, by event name (e.g. origin_head_fallback). */
+  const warnings = new Map<string, number>();
   const model = await startLocationsModel(
     ctx,
     {
@@ -206,7 +209,13 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
       purgeDelayMs: params.purgeDelayMs,
       scanMs: params.scanMs,
     },
-    () => {},
+    (chunk) => {
+      keepWarnings(ctx.logFile, chunk);
+      for (const line of chunk.split("\n")) {
+        const event = /"event":"([a-z_]+)"/.exec(line)?.[1];
+        if (event && /"level":"(warn|error)"/.test(line)) warnings.set(event, (warnings.get(event) ?? 0) + 1);
+      }
+    },
   );
   const stop = new AbortController();
   const counts: Record<Design, Tally> = { kv: tally(), origin: tally() };
@@ -349,7 +358,7 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
           .join(" / ")} ms`,
       );
     }
-    return report(ctx, params, model, samples, counts, isolation);
+    return report(ctx, params, model, samples, counts, isolation, warnings);
   } finally {
     stop.abort();
     await Promise.race([Promise.allSettled(running), sleep(5000)]);
@@ -377,6 +386,7 @@ function report(
   samples: PublishSample[],
   counts: Record<Design, Tally>,
   isolation: string,
+  warnings: ReadonlyMap<string, number>,
 ): Section {
   const rows: Cell[][] = [];
   const targets: Target[] = [];
@@ -468,6 +478,7 @@ function report(
       `Isolation: ${isolation}.`,
       `Replica lags drawn for overwrites: ${lags.length}, p50 ${lagSummary.p50} ms, max ${lagSummary.max} ms; copies superseded by a newer write: ${model.replicator.stats.copiesSuperseded}.`,
       ...perLocation,
+      `Worker warnings/errors logged (workers.log): ${warnings.size ? [...warnings].map(([e, n]) => `${e} × ${n}`).join(", ") : "none"}.`,
       `Edge → origin requests through the delay proxies: ${[...model.proxied.entries()].map(([n, c]) => `${n} ${c}`).join(", ")}.`,
       ...(model.replicator.errors.length
         ? [`Replication errors: ${model.replicator.errors.slice(0, 3).join("; ")}`]
