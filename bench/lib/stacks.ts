@@ -242,6 +242,13 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
       (e): e is [string, string] => typeof e[1] === "string",
     ),
   );
+  // The edge's [vars] from wrangler.toml too (HEAD_SOURCE, HEAD_REVALIDATE_MS, MAX_WAITERS, …), so
+  // this stack runs the edge as `npm run dev` does rather than on the code's defaults.
+  const edgeVars = Object.fromEntries(
+    Object.entries(
+      unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml")).workerOptions.bindings ?? {},
+    ).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
   const stack = await startMiniflare(
     [
       {
@@ -249,6 +256,7 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
         scriptPath: edgeScript,
         kv: true,
         bindings: {
+          ...edgeVars,
           PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
           PURGE_SECRET: ctx.secrets.PURGE_SECRET,
           BUILD_VERSION: "bench",
