@@ -8,6 +8,7 @@ export * from "./http";
 export * from "./json";
 export * from "./jws";
 export * from "./keys";
+export * from "./prefer";
 export * from "./rollout";
 export * from "./scopes";
 export * from "./snapshot";

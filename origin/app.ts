@@ -14,6 +14,7 @@ import { configRoutes } from "./routes/configs";
 import { fleetRoutes } from "./routes/fleet";
 import { healthRoutes } from "./routes/health";
 import { internalFleetRoutes } from "./routes/internal-fleet";
+import { internalHeadRoutes } from "./routes/internal-heads";
 import { namespaceRoutes } from "./routes/namespaces";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
@@ -25,6 +26,7 @@ export function newApp(): Hono<OriginApp> {
   app.use("*", init());
   app.route("/", healthRoutes());
   app.route("/", internalFleetRoutes());
+  app.route("/", internalHeadRoutes());
   app.use("/v1/*", adminAuth());
   app.use("/v1/*", registerNamespace());
   app.route("/v1/status", statusRoutes());

@@ -19,8 +19,19 @@ export interface EdgeEnv {
   PUBLIC_JWKS: string;
   /** Shared with the origin: authenticates the internal purge route. */
   PURGE_SECRET: string;
-  /** Service binding to the origin: fleet sightings go to its `/internal/fleet` (docs/operations.md). */
+  /**
+   * Service binding to the origin: fleet sightings go to its `/internal/fleet` (docs/operations.md)
+   * and, with HEAD_SOURCE=origin, heads are read from its `/internal/heads/{key}` (docs/delivery.md).
+   */
   ORIGIN?: Fetcher;
+  /** "origin" (default): heads from the origin's Durable Object, KV as fallback; "kv": KV only. */
+  HEAD_SOURCE?: string;
+  /** Milliseconds between comparisons of a memory head with the Cache API. Default 250. */
+  HEAD_REVALIDATE_MS?: string;
+  /** Milliseconds an origin head read may take before the edge falls back to KV. Default 1000. */
+  ORIGIN_HEAD_TIMEOUT_MS?: string;
+  /** Long-poll requests one isolate may hold at once; past it `503` + Retry-After. Default 10000. */
+  MAX_WAITERS?: string;
   /** "off" stops recording fleet sightings (the bench's A/B); anything else, or unset, records. */
   FLEET_RECORDING?: string;
   /** Milliseconds between fleet flushes per isolate. Default 2000. */
