@@ -101,6 +101,9 @@ interface FleetRun {
 interface PublishSample {
   /** ms from the 201 until a plain edge read returns the new version. */
   edgeMs: number | null;
+  edgeReads: number;
+  /** The last answer with the old version: status, Config-Version, Cache-Status. */
+  edgeLastOld: string | null;
   /** ms from the 201 until 99 % of the fleet holds it (null: not within the wait). */
   p99: number | null;
   p100: number | null;
@@ -116,22 +119,30 @@ function failuresOf(list: Counters[]): Record<string, number> {
   return all;
 }
 
-/** Reads the edge back to back until it serves `version`; ms after `ackedAt` (performance.now()). */
+/**
+ * Reads the edge back to back until it serves `version`: ms after `ackedAt` (performance.now()),
+ * the reads it took, and the Cache-Status of the last read that still had the old version (where
+ * the old one came from, when the edge was slow to show the new one).
+ */
 async function edgeSees(
   url: string,
   version: number,
   ackedAt: number,
   giveUpMs: number,
-): Promise<number | null> {
+): Promise<{ ms: number | null; reads: number; lastOld: string | null }> {
+  let reads = 0;
+  let lastOld: string | null = null;
   while (performance.now() - ackedAt < giveUpMs) {
+    reads++;
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => null);
     if (res) {
       await res.arrayBuffer();
       if (res.status === 200 && Number(res.headers.get("Config-Version") ?? 0) >= version)
-        return round(performance.now() - ackedAt, 1);
+        return { ms: round(performance.now() - ackedAt, 1), reads, lastOld };
+      lastOld = `${res.status} ${res.headers.get("Config-Version") ?? "-"} ${res.headers.get("Cache-Status") ?? ""}`;
     } else await sleep(20);
   }
-  return null;
+  return { ms: null, reads, lastOld };
 }
 
 interface FleetOptions {
@@ -197,7 +208,7 @@ async function runFleet(
     for (let i = 0; i < publishes; i++) {
       const published = await admin.mustPublish(KEY, benchDocument(4096, seed * 1000 + i));
       const ackedAt = Date.now();
-      const [edgeMs, converged] = await Promise.all([
+      const [edge, converged] = await Promise.all([
         edgeSees(url, published.version, published.ackedAt, 10_000),
         Promise.all(
           fleet.map((p) =>
@@ -209,7 +220,9 @@ async function runFleet(
       const delays = times.filter((t): t is number => t !== null).map((t) => Math.max(0, t - ackedAt));
       first ??= { delays, times };
       samples.push({
-        edgeMs,
+        edgeMs: edge.ms,
+        edgeReads: edge.reads,
+        edgeLastOld: edge.lastOld,
         p99: delays.length >= clients * 0.99 ? percentile(padMissing(delays, clients), 99) : null,
         p100: delays.length === clients ? Math.max(...delays) : null,
       });
@@ -436,7 +449,7 @@ function fleetReport(
     targets.push({
       name: `${lp.clients} long-polling clients: publish → edge serves it, p99 ≤ 100 ms`,
       met: edgeP99 !== null ? edgeP99 <= 100 : false,
-      detail: `p99 ${edgeP99 ?? "never"} ms (worst ${worst(edge) ?? "never"} ms) over ${edge.length} publishes`,
+      detail: `p99 ${edgeP99 ?? "never"} ms (worst ${worst(edge) ?? "never"} ms) over ${edge.length} publishes${slowest(lp.publishes)}`,
     });
     for (const h of hot) {
       const without = median(h.without.map((r) => r.rps));
@@ -510,6 +523,15 @@ function fleetReport(
     notes,
     raw: { cacheControl, runs, hot },
   };
+}
+
+/** Where the slowest publish's old answers came from, for the edge target's detail. */
+function slowest(samples: readonly PublishSample[]): string {
+  const worst = [...samples].sort(
+    (a, b) => (b.edgeMs ?? Number.POSITIVE_INFINITY) - (a.edgeMs ?? Number.POSITIVE_INFINITY),
+  )[0];
+  if (!worst || worst.edgeReads <= 1) return "";
+  return `; slowest took ${worst.edgeReads} reads, the last old one "${worst.edgeLastOld ?? "?"}"`;
 }
 
 function percentileOrNull(values: Array<number | null>): number | null {
