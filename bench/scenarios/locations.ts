@@ -37,6 +37,7 @@ export interface LocationsParams {
   purgeDelayMs: number;
   /** Polling clients' interval (the SDK's default, client/schedule.ts DEFAULT_INTERVAL_MS). */
   pollIntervalMs: number;
+  /** `Prefer: wait` of the long-polling clients (the SDK's default `waitSeconds`, client/types.ts). */
   longPollWaitS: number;
   probeMs: number;
   rounds: number;
@@ -53,7 +54,7 @@ export function locationsParams(ctx: BenchContext): LocationsParams {
     newKeyLagMs: 0,
     purgeDelayMs: 150,
     pollIntervalMs: 5_000,
-    longPollWaitS: 20,
+    longPollWaitS: 30,
     probeMs: 100,
     rounds: ctx.quick ? 1 : 4,
     keys: ctx.quick ? 2 : 5,
@@ -268,7 +269,8 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
       }
       return false;
     };
-    const settleBy = performance.now() + params.pollIntervalMs * 2 + 10_000;
+    const settleMs = params.pollIntervalMs * 2 + 10_000;
+    const settleBy = performance.now() + settleMs;
     for (const key of keys) {
       const design = key.split("/")[1] as Design;
       if (!(await allHold(design, key, versions.get(key) ?? 1, settleBy)))
