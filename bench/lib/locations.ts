@@ -399,7 +399,8 @@ function delayProxy(originUrl: string, rttMs: number, count: () => void) {
 export async function startLocationsModel(
   ctx: BenchContext,
   options: ModelOptions,
-  logSink: (chunk: string) => void,
+  /** Worker output, with where it came from ("origin" or the location's name). */
+  logSink: (chunk: string, source: string) => void,
 ): Promise<LocationsModel> {
   const build = join(REPO_ROOT, ".build", "bench");
   const root = ctx.sourceRoot;
@@ -450,7 +451,7 @@ export async function startLocationsModel(
         },
       ],
       ctx.dir("locations/origin"),
-      logSink,
+      (chunk) => logSink(chunk, "origin"),
     );
     stacks.push(origin);
     const originUrl = origin.urls["fleetconf-origin"] as string;
@@ -489,7 +490,7 @@ export async function startLocationsModel(
             extra: { serviceBindings: { ORIGIN: proxy } },
           })),
           ctx.dir(`locations/loc${i}`),
-          logSink,
+          (chunk) => logSink(chunk, spec.name),
         );
         stacks.push(stack);
         return {

@@ -198,7 +198,7 @@ async function checkIsolation(model: LocationsModel, key: string): Promise<strin
 
 export async function locationsSection(ctx: BenchContext, params = locationsParams(ctx)): Promise<Section> {
   const rng = seededRng(params.seed);
-  /** Warning and error events the workers logged, by event name (e.g. origin_head_fallback). */
+  /** Warning and error events the workers logged, by source and event (e.g. "syd (Sydney): origin_head_fallback/origin-timeout"). */
   const warnings = new Map<string, number>();
   const model = await startLocationsModel(
     ctx,
@@ -210,11 +210,14 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
       purgeDelayMs: params.purgeDelayMs,
       scanMs: params.scanMs,
     },
-    (chunk) => {
+    (chunk, source) => {
       keepWarnings(ctx.logFile, chunk);
       for (const line of chunk.split("\n")) {
         const event = /"event":"([a-z_]+)"/.exec(line)?.[1];
-        if (event && /"level":"(warn|error)"/.test(line)) warnings.set(event, (warnings.get(event) ?? 0) + 1);
+        const reason = /"reason":"([a-z-]+)"/.exec(line)?.[1];
+        if (!event || !/"level":"(warn|error)"/.test(line)) continue;
+        const id = `${source}: ${event}${reason ? `/${reason}` : ""}`;
+        warnings.set(id, (warnings.get(id) ?? 0) + 1);
       }
     },
   );
