@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { bucketOf, inCohort, kvKeys } from "../../core";
+import type { FleetRecorder } from "../../worker/fleet/recorder";
 import type { EdgeServices } from "../../worker/services";
 import {
   publishFixture,
@@ -23,6 +24,7 @@ interface Options {
   maxWaiters?: number;
   revalidateMs?: number;
   cache?: () => Cache;
+  onRecorder?: (recorder: FleetRecorder) => void;
 }
 
 function longPollEdge(options: Options = {}) {
@@ -38,6 +40,11 @@ function longPollEdge(options: Options = {}) {
     maxWaiters: options.maxWaiters ?? 10_000,
     inspect: (built) => {
       services = built;
+    },
+    telemetry: {
+      fleet: { flushIntervalMs: 600_000 },
+      sink: () => async () => undefined,
+      inspect: (t) => options.onRecorder?.(t.recorder),
     },
   });
   const waiters = () => {
@@ -132,6 +139,23 @@ describe("long-poll: held until the key changes", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ v: 2 });
     expect(res.headers.get("Preference-Applied")).toBe("wait=10");
+  });
+});
+
+describe("long-poll: fleet recording", () => {
+  it("records the version a held answer gave the client", async () => {
+    const { key } = await publicKey({ v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const { app, waiters } = longPollEdge({ onRecorder: (r) => (recorder = r) });
+    const etag = await etagOf(app, key, { headers: { "Config-Client-Id": "lp-1" } });
+    const held = app.fetch(`/v1/configs/${key}`, waitFor(etag, "wait=20", { "Config-Client-Id": "lp-1" }));
+    await until(() => waiters().parked === 1);
+    await publish(key, { v: 2 });
+    await app.fetch("/internal/purge", purgeInit({ keys: [key] }));
+    expect((await held).status).toBe(200);
+    const batches = recorder?.takeBatches(Date.now() + 600_000) ?? [];
+    const sightings = batches.flatMap((batch) => batch.sightings).filter((s) => s.clientId === "lp-1");
+    expect(sightings.map((s) => s.version)).toEqual([2]);
   });
 });
 

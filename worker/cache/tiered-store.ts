@@ -101,10 +101,11 @@ interface MutableSpec<T extends TimedEntry> {
   settingsOf(entry: T): NamespaceSettings;
   fromMemory(): T | undefined;
   fromCache(): Promise<T | undefined>;
-  fromKv(ctx: ExecutionContext): Promise<Fresh<T>>;
+  /** Reads upstream: KV, or for a head the origin first (HEAD_SOURCE=origin). */
+  fromUpstream(ctx: ExecutionContext): Promise<Fresh<T>>;
   /** Keeps an entry in isolate memory. */
   remember(entry: T): void;
-  /** Keeps a fresh entry from KV in memory and, in the background, in the Cache API. */
+  /** Keeps a fresh entry from upstream in memory and, in the background, in the Cache API. */
   commit(entry: T, ctx: ExecutionContext): void;
 }
 
@@ -155,7 +156,7 @@ export class TieredStore {
         settingsOf: (entry) => entry.settings,
         fromMemory: () => asKind(memory.get(id), "settings"),
         fromCache: () => cache.getSettings(namespace),
-        fromKv: async () => {
+        fromUpstream: async () => {
           const text = await kv.text(kvKeys.namespace(namespace));
           // An absent record is a valid state (defaults: private), cached like any other.
           const entry = settingsEntry(
@@ -258,7 +259,7 @@ export class TieredStore {
       settingsOf: () => settings,
       fromMemory: () => asKind(memory.get(id), "head"),
       fromCache: () => cache.getHead(key),
-      fromKv: async (ctx) => {
+      fromUpstream: async (ctx) => {
         if (origin) {
           try {
             const head = await origin.head(key);
@@ -467,7 +468,7 @@ export class TieredStore {
   #refreshWithTier<T extends TimedEntry>(spec: MutableSpec<T>, ctx: ExecutionContext): Promise<Fresh<T>> {
     return spec.flights.run(spec.id, ctx, async () => {
       const epoch = this.#purgeEpoch;
-      const fresh = await spec.fromKv(ctx);
+      const fresh = await spec.fromUpstream(ctx);
       if (epoch === this.#purgeEpoch) spec.commit(fresh.entry, ctx);
       return fresh;
     });
