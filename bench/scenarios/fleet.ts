@@ -440,10 +440,13 @@ function fleetReport(
     const honouredShare = lp.preferSent ? lp.honoured / lp.preferSent : 0;
     targets.push({
       name: `${lp.clients} long-polling clients: publish → 99 % hold it, p99 over ${lp.publishes.length} publishes ≤ 250 ms`,
+      // Not measured (null) when no long-poll was held: the row is then a polling fleet.
       met:
-        lp.honoured > 0 && percentileOrNull(p99s) !== null
-          ? (percentileOrNull(p99s) as number) <= 250
-          : false,
+        lp.honoured === 0
+          ? null
+          : percentileOrNull(p99s) !== null
+            ? (percentileOrNull(p99s) as number) <= 250
+            : false,
       detail: `per publish 99 % by ${p99s.map((v) => v ?? "never").join(" / ")} ms; held by the edge: ${lp.honoured} of ${lp.preferSent} Prefer requests (${(honouredShare * 100).toFixed(0)} %)`,
     });
     targets.push({
@@ -457,8 +460,8 @@ function fleetReport(
       const r = ratio(parked, without);
       targets.push({
         name: `hot ${h.condition} with ${lp.clients} waiters parked ≥ 0.95× without (ABBA)`,
-        met: h.without.length >= 2 && h.parked.length >= 2 ? r >= 0.95 : null,
-        detail: `${r}× (${Math.round(parked)} vs ${Math.round(without)} req/s; CPU ${round(median(h.parked.map((x) => x.cpuUsPerRequest ?? 0)), 1)} vs ${round(median(h.without.map((x) => x.cpuUsPerRequest ?? 0)), 1)} µs/req)`,
+        met: lp.honoured > 0 && h.without.length >= 2 && h.parked.length >= 2 ? r >= 0.95 : null,
+        detail: `${lp.honoured === 0 ? "not measured: no waiter was parked (the fleet polled); " : ""}${r}× (${Math.round(parked)} vs ${Math.round(without)} req/s; CPU ${round(median(h.parked.map((x) => x.cpuUsPerRequest ?? 0)), 1)} vs ${round(median(h.without.map((x) => x.cpuUsPerRequest ?? 0)), 1)} µs/req)`,
       });
     }
     const poll = [...runs].reverse().find((r) => r.mode === "poll");
