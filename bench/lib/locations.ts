@@ -92,6 +92,8 @@ export interface ReplicatorStats {
  */
 export class KvReplicator {
   private readonly seen = new Map<string, Uint8Array>();
+  /** Snapshot name → its copies to the replicas that never held it (for purges to wait on). */
+  private readonly copies = new Map<string, Promise<void>>();
   /** Per replica and key: the sequence number of the newest write applied there. */
   private readonly applied = new Map<string, Map<string, number>>();
   private readonly present = new Map<string, Set<string>>();
@@ -171,39 +173,50 @@ export class KvReplicator {
       for (const key of keys) {
         const listed = await this.primary.list({ prefix: `snap/${key}/` });
         for (const { name } of listed.keys) await this.consider(name);
-        await this.consider(`head/${key}`);
+        // The head lags (it is an overwrite): not awaited.
+        void this.consider(`head/${key}`);
       }
     } catch (error) {
       if (!this.stopped) this.errors.push(`note: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
+  /** Copies `name` if it changed; resolves when its copies to replicas that never held it landed. */
   private async consider(name: string): Promise<void> {
     if (this.stopped) return;
-    // Snapshots are immutable (docs/kv-layout.md): once copied, never read again.
-    if (name.startsWith("snap/") && this.seen.has(name)) return;
+    // Snapshots are immutable (docs/kv-layout.md): once copied, never read again (but a caller
+    // may wait on a copy a concurrent scan started).
+    if (name.startsWith("snap/") && this.seen.has(name)) return this.copies.get(name);
     const value = await this.primary.get(name, "arrayBuffer");
     if (value === null) return;
     const bytes = new Uint8Array(value);
     const before = this.seen.get(name);
     if (before && Buffer.from(before).equals(Buffer.from(bytes))) return;
     this.seen.set(name, bytes);
-    this.schedule(name, value);
+    const copied = this.schedule(name, value);
+    if (name.startsWith("snap/")) this.copies.set(name, copied);
+    await copied;
   }
 
-  private schedule(name: string, value: ArrayBuffer): void {
+  /** Schedules the copies; resolves when the copies of a key new to a replica have landed. */
+  private schedule(name: string, value: ArrayBuffer): Promise<void> {
     const seq = ++this.seq;
     this.stats.writesSeen++;
+    const newCopies: Promise<void>[] = [];
     for (const replica of this.replicas) {
       const isNew = !this.present.get(replica.name)?.has(name);
       const lag = isNew ? this.options.newKeyLagMs(replica.name) : this.options.lagMs(replica.name);
       if (!isNew) this.stats.lagsDrawnMs.push(Math.round(lag));
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        void this.apply(replica, name, value, seq);
-      }, lag);
-      this.timers.add(timer);
+      const copied = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          void this.apply(replica, name, value, seq).finally(resolve);
+        }, lag);
+        this.timers.add(timer);
+      });
+      if (isNew) newCopies.push(copied);
     }
+    return Promise.all(newCopies).then(() => {});
   }
 
   private async apply(replica: ReplicaTarget, name: string, value: ArrayBuffer, seq: number): Promise<void> {
@@ -253,6 +266,8 @@ export interface ZonePurgeRecord {
   tags: string[];
   /** Per location: HTTP status of its edges' purge, and when it was delivered. */
   deliveries: Array<{ location: string; status: number; at: number }>;
+  /** How long the deliveries waited past the purge delay for the model's own snapshot copies. */
+  heldForCopyMs: number;
 }
 
 /**
@@ -266,7 +281,7 @@ export interface ZonePurgeRecord {
 export class FakeZonePurgeApi {
   readonly records: ZonePurgeRecord[] = [];
   private server: Server | undefined;
-  private readonly pending = new Set<ReturnType<typeof setTimeout>>();
+  private stopped = false;
   url = "";
 
   constructor(
@@ -274,8 +289,13 @@ export class FakeZonePurgeApi {
     readonly apiToken: string,
     private readonly targets: () => readonly PurgeTarget[],
     private readonly delayMs: () => number,
-    /** Told of every accepted purge (the replicator rescans the primary at once). */
-    private readonly onPurge: (tags: string[]) => void,
+    /**
+     * Told of every accepted purge; resolves once the model has copied the new snapshots of the
+     * purged keys to every replica. In production those are visible at once (a location that never
+     * read a key reads KV's central store), so delivery waits for that copy, never less than the
+     * delay: otherwise the model's copy time would show up as a missing snapshot at the edge.
+     */
+    private readonly onPurge: (tags: string[]) => Promise<void>,
   ) {}
 
   async start(): Promise<void> {
@@ -310,21 +330,30 @@ export class FakeZonePurgeApi {
     if (!Array.isArray(tags) || tags.length === 0 || tags.some((t) => typeof t !== "string"))
       return this.fail(res, 400, 1015, "tags must be a non-empty array of strings");
     if (tags.length > 100) return this.fail(res, 400, 1016, "At most 100 tags per request");
-    const record: ZonePurgeRecord = { receivedAt: performance.now(), tags: tags as string[], deliveries: [] };
+    const record: ZonePurgeRecord = {
+      receivedAt: performance.now(),
+      tags: tags as string[],
+      deliveries: [],
+      heldForCopyMs: 0,
+    };
     this.records.push(record);
-    this.onPurge(record.tags);
+    const delayMs = this.delayMs();
+    const copied = this.onPurge(record.tags)
+      .catch(() => {})
+      .then(() => {
+        record.heldForCopyMs = Math.max(0, Math.round(performance.now() - record.receivedAt - delayMs));
+      });
     const keys = record.tags.filter((t) => t.startsWith("fc:key:")).map((t) => t.slice("fc:key:".length));
     const namespaces = record.tags.filter((t) => t.startsWith("fc:ns:")).map((t) => t.slice("fc:ns:".length));
-    for (const target of this.targets()) {
-      const timer = setTimeout(() => {
-        this.pending.delete(timer);
+    void Promise.all([new Promise((resolve) => setTimeout(resolve, delayMs)), copied]).then(() => {
+      if (this.stopped) return;
+      for (const target of this.targets()) {
         void target.purgeCache(keys, namespaces).then(
           (status) => record.deliveries.push({ location: target.location, status, at: performance.now() }),
           () => record.deliveries.push({ location: target.location, status: 0, at: performance.now() }),
         );
-      }, this.delayMs());
-      this.pending.add(timer);
-    }
+      }
+    });
     this.reply(res, 200, {
       success: true,
       errors: [],
@@ -334,7 +363,7 @@ export class FakeZonePurgeApi {
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.pending) clearTimeout(timer);
+    this.stopped = true;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
@@ -425,9 +454,10 @@ export async function startLocationsModel(
         purgeCache: (keys, namespaces) => purgeLocationCache(loc, ctx.secrets.PURGE_SECRET, keys, namespaces),
       })),
     () => options.purgeDelayMs,
-    (tags) => {
+    async (tags) => {
       const keys = tags.filter((t) => t.startsWith("fc:key:")).map((t) => t.slice("fc:key:".length));
-      void replicator?.noteKeys(keys).then(() => replicator?.scan());
+      await replicator?.noteKeys(keys);
+      void replicator?.scan();
     },
   );
   await zone.start();

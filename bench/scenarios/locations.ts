@@ -371,6 +371,15 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
   }
 }
 
+/** How often, and how long, purge deliveries waited for the model's own snapshot copies. */
+function heldNote(model: LocationsModel, delayMs: number): string {
+  const held = model.zone.records.map((r) => r.heldForCopyMs).filter((ms) => ms > 0);
+  return (
+    `Zone purges whose delivery waited past the ${delayMs} ms delay for the model's snapshot copies: ` +
+    `${held.length} of ${model.zone.records.length}${held.length ? `, by at most ${Math.max(...held)} ms (included in the new design's figures)` : ""}.`
+  );
+}
+
 function stat(values: Array<number | null>) {
   const finite = values.filter((v): v is number => v !== null);
   const padded = [...finite, ...values.filter((v) => v === null).map(() => Number.POSITIVE_INFINITY)];
@@ -485,6 +494,7 @@ function report(
     targets,
     notes: [
       `Isolation: ${isolation}.`,
+      heldNote(model, params.purgeDelayMs),
       `Replica lags drawn for overwrites: ${lags.length}, p50 ${lagSummary.p50} ms, max ${lagSummary.max} ms; copies superseded by a newer write: ${model.replicator.stats.copiesSuperseded}.`,
       ...perLocation,
       `Worker warnings/errors logged (workers.log): ${warnings.size ? [...warnings].map(([e, n]) => `${e} × ${n}`).join(", ") : "none"}.`,
