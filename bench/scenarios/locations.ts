@@ -59,7 +59,7 @@ export function locationsParams(ctx: BenchContext): LocationsParams {
     rounds: ctx.quick ? 1 : 4,
     keys: ctx.quick ? 2 : 5,
     clientsPerKey: ctx.quick ? 4 : 10,
-    scanMs: 250,
+    scanMs: 2000,
   };
 }
 
