@@ -235,7 +235,7 @@ export async function locationsSection(ctx: BenchContext, params = locationsPara
     for (const key of keys) versions.set(key, (await admin.mustPublish(key, benchDocument(4096, 0))).version);
     const isoKey = `${NAMESPACE}/iso/probe`;
     await admin.mustPublish(isoKey, benchDocument(1024, 0));
-    await sleep(params.scanMs * 3); // new keys reach the replicas at the next scan
+    await sleep(params.scanMs + 500); // new keys reach the replicas at their purge, at the latest at the next scan
     const isolation = await checkIsolation(model, isoKey);
     progress("locations", "isolation", isolation);
 
