@@ -4,7 +4,8 @@
  * and injects faults, and the internal purge request. The origin's own purges go to an unreachable
  * zone API here, so tests purge the edge themselves, as a zone purge or the purge route would.
  */
-import { mintAdminToken } from "../../core";
+import { mintTestAdminToken } from "../support/admin-token";
+import { uniqueNamespace } from "../support/names";
 import { env } from "./harness";
 
 export function originBinding(): Fetcher {
@@ -20,7 +21,7 @@ export async function admin(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const token = await mintAdminToken(adminSecret(), { scope: "admin", ttlSeconds: 600, sub: "edge-test" });
+  const token = await mintTestAdminToken(adminSecret(), "admin", { sub: "edge-test" });
   return originBinding().fetch(`https://origin.internal${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
@@ -29,7 +30,7 @@ export async function admin(
 }
 
 export function freshKey(prefix = "hd"): { key: string; namespace: string } {
-  const namespace = `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const namespace = uniqueNamespace(prefix);
   return { key: `${namespace}/svc/conf`, namespace };
 }
 

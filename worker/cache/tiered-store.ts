@@ -98,6 +98,8 @@ interface Fresh<T> {
 interface MutableSpec<T extends TimedEntry> {
   id: string;
   flights: SingleFlight<Fresh<T>>;
+  /** One Cache API read per record at a time: a purge wakes every long-poll of a key at once. */
+  cacheReads: SingleFlight<T | undefined>;
   settingsOf(entry: T): NamespaceSettings;
   fromMemory(): T | undefined;
   fromCache(): Promise<T | undefined>;
@@ -115,6 +117,8 @@ export class TieredStore {
   readonly #settingsFlights = new SingleFlight<Fresh<SettingsEntry>>();
   readonly #snapshotFlights = new SingleFlight<SnapshotLookup | null>();
   readonly #revalidations = new SingleFlight<boolean>();
+  readonly #headCacheReads = new SingleFlight<HeadEntry | undefined>();
+  readonly #settingsCacheReads = new SingleFlight<SettingsEntry | undefined>();
   /** When each key's memory head was last compared with the Cache API (edge clock, ms). */
   readonly #checkedAt = new Map<string, number>();
   readonly #headListeners = new Set<(key: string) => void>();
@@ -153,6 +157,7 @@ export class TieredStore {
       {
         id,
         flights: this.#settingsFlights,
+        cacheReads: this.#settingsCacheReads,
         settingsOf: (entry) => entry.settings,
         fromMemory: () => asKind(memory.get(id), "settings"),
         fromCache: () => cache.getSettings(namespace),
@@ -256,6 +261,7 @@ export class TieredStore {
     return {
       id,
       flights: this.#headFlights,
+      cacheReads: this.#headCacheReads,
       settingsOf: () => settings,
       fromMemory: () => asKind(memory.get(id), "head"),
       fromCache: () => cache.getHead(key),
@@ -391,6 +397,8 @@ export class TieredStore {
     for (const key of keys) {
       const id = `h:${key}`;
       this.#headFlights.forget(id);
+      // A Cache API read that began before the purge may still return the purged entry.
+      this.#headCacheReads.forget(id);
       const held = asKind(memory.peek(id), "head");
       if (held !== undefined)
         memory.set(id, { kind: "head", entry: markedForRevalidation(held) }, RECORD_WEIGHT);
@@ -399,6 +407,7 @@ export class TieredStore {
     for (const namespace of namespaces) {
       const id = `n:${namespace}`;
       this.#settingsFlights.forget(id);
+      this.#settingsCacheReads.forget(id);
       const held = asKind(memory.peek(id), "settings");
       if (held !== undefined)
         memory.set(id, { kind: "settings", entry: markedForRevalidation(held) }, RECORD_WEIGHT);
@@ -426,7 +435,7 @@ export class TieredStore {
     let state: Freshness = entry === undefined ? "expired" : freshnessOf(entry, spec.settingsOf(entry), now);
     if (entry === undefined || state === "stale-if-error" || state === "expired") {
       // Another isolate of this location may hold something newer in the Cache API.
-      const cached = await spec.fromCache();
+      const cached = await spec.cacheReads.run(spec.id, ctx, () => spec.fromCache());
       if (cached !== undefined && (entry === undefined || cached.fetchedAt > entry.fetchedAt)) {
         entry = cached;
         tier = "cache";
