@@ -8,7 +8,7 @@
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import { purgerFor } from "../../origin/distribution/purger";
+import { purgerFor } from "../../origin/distribution/purger-for";
 import { ServiceBindingPurger } from "../../origin/distribution/service-purger";
 import { prng } from "../support/prng";
 import {
