@@ -14,6 +14,7 @@ import {
   requestContext,
 } from "../core";
 import type { OriginApp } from "./app-env";
+import { consoleRoutes } from "./console/routes";
 import { adminAuth } from "./middleware/admin-auth";
 import { init } from "./middleware/init";
 import { rawKeyPath } from "./middleware/raw-key-path";
@@ -33,11 +34,13 @@ import { rolloutRoutes } from "./routes/rollouts";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
 import { tokenRoutes } from "./routes/tokens";
+import { versionRoutes } from "./routes/versions";
 
-/** The admin API's routes, declared with their schemas: what `/openapi.json` and the CLI's client type are built from. */
+/** The admin API's routes, declared with their schemas: what `/openapi.json` is generated from. */
 export function adminRoutes() {
   return new OpenAPIHono<OriginApp>()
     .route("/", configRoutes())
+    .route("/", versionRoutes())
     .route("/", rolloutRoutes())
     .route("/", diffRoutes())
     .route("/", fleetRoutes())
@@ -51,8 +54,6 @@ export function adminRoutes() {
     .route("/", statusRoutes());
 }
 
-export type AdminRoutes = ReturnType<typeof adminRoutes>;
-
 const renderProblem = problemErrorHandler("origin");
 
 export function newApp(): OpenAPIHono<OriginApp> {
@@ -64,6 +65,11 @@ export function newApp(): OpenAPIHono<OriginApp> {
   app.route("/", internalHeadRoutes());
   const admin = adminRoutes();
   app.route("/", openapiRoutes(admin));
+  // The web console calls this same app in-process with the signed-in token (console/api.ts).
+  app.route(
+    "/console",
+    consoleRoutes((c) => async (request) => app.fetch(request, c.env, c.executionCtx)),
+  );
   app.use("/v1/*", adminAuth());
   app.use("/v1/*", registerNamespace());
   app.use("/v1/configs/*", rawKeyPath());

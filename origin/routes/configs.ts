@@ -1,43 +1,26 @@
 /**
- * `/v1/configs/{key}`: publish (PUT), read (GET), tombstone (DELETE), history
- * (`/-/versions`, `/-/versions/{n}`) and rollback (POST `/-/rollback`), DESIGN §4. Staged
- * rollouts (`/-/rollout…`), diffs (`/-/diff`) and the fleet view (`/-/fleet`) have their own
- * modules. Every route is declared once with its scope check and validators
- * (http/declared-routes.ts); handlers read `c.req.valid(…)` and leave every decision that depends
- * on stored state to the namespace's Durable Object, which makes it under its lock.
+ * `/v1/configs/{key}`: publish (PUT), read (GET), tombstone (DELETE), DESIGN §4. History and
+ * rollback (`/-/versions…`, `/-/rollback`: routes/versions.ts), staged rollouts (`/-/rollout…`),
+ * diffs (`/-/diff`) and the fleet view (`/-/fleet`) have their own modules. Every route is
+ * declared once with its scope check and validators (http/declared-routes.ts); handlers read
+ * `c.req.valid(…)` and leave every decision that depends on stored state to the namespace's
+ * Durable Object, which makes it under its lock.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { annotate, FleetconfError, ifNoneMatchHits, parseVersion } from "../../core";
+import { annotate, FleetconfError, ifNoneMatchHits } from "../../core";
 import type { OriginApp } from "../app-env";
-import {
-  DeleteResult,
-  HistoryPage,
-  PublishResult,
-  RollbackRequest,
-  VersionDocument,
-  WriteResult,
-} from "../contract";
-import { readConfigBody, strictJsonBody } from "../http/body";
+import { DeleteResult, PublishResult } from "../contract";
+import { readConfigBody } from "../http/body";
 import { CONFIGS, KeyParams, WriteHeaders } from "../http/config-params";
-import { decodeCursor, encodeCursor, parseLimit } from "../http/cursor";
-import {
-  declaredRoutes,
-  deprecatedAlias,
-  KEY,
-  optionalParsedBy,
-  parsedBy,
-  problems,
-  storedJson,
-} from "../http/declared-routes";
+import { declaredRoutes, KEY, optionalParsedBy, problems, storedJson } from "../http/declared-routes";
 import { parseEntityTags } from "../http/headers";
 import { unwrap } from "../http/store-call";
+import { writeResponse } from "../http/write-response";
 import { keyScope } from "../middleware/admin-auth";
-import type { StoredVersion, VersionRecord, WriteOutcome } from "../store/types";
+import type { StoredVersion } from "../store/types";
 import { parseRolloutValue, rolloutDocument } from "./rollouts";
 
-export const DEFAULT_HISTORY_LIMIT = 50;
-export const MAX_HISTORY_LIMIT = 1000;
 const NO_STORE = "no-store";
 
 export const PublishHeaders = WriteHeaders.extend({
@@ -104,86 +87,6 @@ const deleteRoute = createRoute({
   },
 });
 
-const historyRoute = createRoute({
-  method: "get",
-  path: `${CONFIGS}/${KEY}/-/versions`,
-  summary: "A config's versions, newest first",
-  middleware: [keyScope("read")] as const,
-  request: {
-    params: KeyParams,
-    query: z.object({
-      limit: optionalParsedBy((raw) => parseLimit(raw, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT)).openapi({
-        description: `Page size, 1 to ${MAX_HISTORY_LIMIT} (default ${DEFAULT_HISTORY_LIMIT}).`,
-      }),
-      cursor: optionalParsedBy((raw) => decodeCursor("before", raw)).openapi({
-        description: "The `next` of the page before.",
-      }),
-    }),
-  },
-  responses: {
-    200: { description: "One page of versions.", content: { "application/json": { schema: HistoryPage } } },
-    ...problems(404),
-  },
-});
-
-const versionRoute = createRoute({
-  method: "get",
-  path: `${CONFIGS}/${KEY}/-/versions/{n}`,
-  summary: "One version with its content",
-  middleware: [keyScope("read")] as const,
-  request: {
-    params: KeyParams.extend({
-      n: parsedBy(parseVersion).openapi({
-        param: { name: "n", in: "path" },
-        description: "A version number.",
-        example: "3",
-      }),
-    }),
-  },
-  responses: {
-    200: {
-      description: "The version's record; `content` holds its exact bytes.",
-      content: { "application/json": { schema: VersionDocument } },
-    },
-    ...problems(404),
-  },
-});
-
-const rollbackRequest = {
-  params: KeyParams,
-  headers: WriteHeaders,
-  body: { required: true, content: { "application/json": { schema: RollbackRequest } } },
-};
-const rollbackResponses = {
-  200: {
-    description: "Version `to`'s bytes are already current: nothing changed.",
-    content: { "application/json": { schema: WriteResult } },
-  },
-  201: {
-    description: "A new version with version `to`'s content.",
-    content: { "application/json": { schema: WriteResult } },
-  },
-  ...problems(404, 412, 413, 415, 422),
-};
-const rollbackRoute = createRoute({
-  method: "post",
-  path: `${CONFIGS}/${KEY}/-/rollback`,
-  summary: "Publish an earlier version's content as a new version",
-  middleware: [keyScope("publish"), strictJsonBody()] as const,
-  request: rollbackRequest,
-  responses: rollbackResponses,
-});
-/** The old spelling. Keys take no POST, so it cannot shadow a key: it stays, deprecated. */
-const legacyRollbackRoute = createRoute({
-  method: "post",
-  path: `${CONFIGS}/${KEY}/rollback`,
-  summary: "Deprecated: POST /v1/configs/{key}/-/rollback",
-  deprecated: true,
-  middleware: [deprecatedAlias("/rollback", "/-/rollback"), keyScope("publish"), strictJsonBody()] as const,
-  request: rollbackRequest,
-  responses: rollbackResponses,
-});
-
 export function configRoutes() {
   return declaredRoutes()
     .openapi(publishRoute, async (c) => {
@@ -246,28 +149,7 @@ export function configRoutes() {
         },
         200,
       );
-    })
-    .openapi(historyRoute, async (c) => {
-      const { key, namespace } = c.req.valid("param").key;
-      annotate(c, { key });
-      const { limit, cursor } = c.req.valid("query");
-      const page = unwrap(await c.get("services").store(namespace).history(key, cursor, limit));
-      c.header("Cache-Control", NO_STORE);
-      return c.json(
-        { versions: page.versions.map(historyItem), next: encodeCursor("before", page.nextBefore) },
-        200,
-      );
-    })
-    .openapi(versionRoute, async (c) => {
-      const { key: configKey, n } = c.req.valid("param");
-      const { key, namespace } = configKey;
-      annotate(c, { key });
-      const found = unwrap(await c.get("services").store(namespace).version(key, n));
-      annotate(c, { version: found.record.version });
-      return storedJson(VersionDocument, versionDocument(found));
-    })
-    .openapi(rollbackRoute, rollbackConfig)
-    .openapi(legacyRollbackRoute, rollbackConfig);
+    });
 }
 
 /**
@@ -281,65 +163,6 @@ export function configMethodFallback() {
       headers: { Allow: "GET, HEAD, PUT, DELETE" },
     });
   });
-}
-
-async function rollbackConfig(
-  c: Context<
-    OriginApp,
-    string,
-    {
-      out: {
-        param: z.output<typeof KeyParams>;
-        header: z.output<typeof WriteHeaders>;
-        json: z.output<typeof RollbackRequest>;
-      };
-    }
-  >,
-) {
-  const { key, namespace } = c.req.valid("param").key;
-  annotate(c, { key });
-  const headers = c.req.valid("header");
-  const outcome = unwrap(
-    await c
-      .get("services")
-      .store(namespace)
-      .rollback({
-        namespace,
-        key,
-        to: c.req.valid("json").to,
-        ifMatch: headers["if-match"],
-        ifNoneMatch: null,
-        actor: c.get("caller").sub,
-        message: headers["config-message"],
-      }),
-  );
-  return writeResponse(c, outcome);
-}
-
-/** 201 for a new version (with Location), 200 when the bytes equal the current version's. */
-function writeResponse(
-  c: Context<OriginApp>,
-  outcome: WriteOutcome,
-  extra: { rollout?: ReturnType<typeof rolloutDocument> } = {},
-) {
-  const { record } = outcome;
-  annotate(c, { version: record.version, created: outcome.created, distribution: outcome.distribution });
-  const headers: Record<string, string> = {
-    ETag: record.etag,
-    "Config-Version": String(record.version),
-    "Cache-Control": NO_STORE,
-  };
-  if (outcome.created) headers.Location = `/v1/configs/${record.key}/-/versions/${record.version}`;
-  const document = {
-    key: record.key,
-    version: record.version,
-    etag: record.etag,
-    digest: record.digest,
-    publishedAt: new Date(record.publishedAt).toISOString(),
-    distribution: outcome.distribution,
-    ...extra,
-  };
-  return outcome.created ? c.json(document, 201, headers) : c.json(document, 200, headers);
 }
 
 /** The live version's exact bytes with the headers the edge would send (RFC 9110 §13.1.2 for 304). */
@@ -358,44 +181,4 @@ function contentResponse(c: Context<OriginApp>, found: StoredVersion): Response 
   headers.set("Config-Signature", record.signature);
   headers.set("Last-Modified", new Date(record.publishedAt).toUTCString());
   return new Response(found.body, { status: 200, headers });
-}
-
-function historyItem(record: VersionRecord) {
-  return {
-    version: record.version,
-    etag: record.etag,
-    digest: record.digest,
-    publishedAt: new Date(record.publishedAt).toISOString(),
-    author: record.author,
-    message: record.message,
-    size: record.size,
-  };
-}
-
-/**
- * One version as a JSON record whose `content` member is the version's exact bytes, spliced in
- * rather than re-serialised, so numbers and formatting survive exactly as published.
- */
-function versionDocument(found: StoredVersion): Response {
-  const { record } = found;
-  const head = JSON.stringify({
-    key: record.key,
-    ...historyItem(record),
-    signature: record.signature,
-    current: found.current,
-  });
-  const prefix = new TextEncoder().encode(`${head.slice(0, -1)},"content":`);
-  const out = new Uint8Array(prefix.length + found.body.length + 1);
-  out.set(prefix, 0);
-  out.set(found.body, prefix.length);
-  out[out.length - 1] = 0x7d; // "}"
-  return new Response(out, {
-    status: 200,
-    // No ETag: this record is a different representation from the config bytes the etag names.
-    headers: {
-      "Content-Type": "application/json",
-      "Config-Version": String(record.version),
-      "Cache-Control": NO_STORE,
-    },
-  });
 }

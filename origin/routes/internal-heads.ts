@@ -15,13 +15,13 @@ import {
   annotate,
   FleetconfError,
   type HeadRecord,
+  INTERNAL_SECRET_HEADER,
+  internalSecretHolds,
   parseBundleKey,
   requireKey,
-  timingSafeEqualStrings,
 } from "../../core";
 import type { OriginApp } from "../app-env";
 import { rolloutHeadOf } from "../store/rollout-tables";
-import { INTERNAL_SECRET_HEADER } from "./internal-fleet";
 
 const PREFIX = "/internal/heads/";
 
@@ -35,10 +35,8 @@ export function internalHeadRoutes(): Hono<OriginApp> {
 }
 
 async function readHead(c: Context<OriginApp>): Promise<Response> {
-  const secret = c.env.PURGE_SECRET ?? "";
-  const given = c.req.header(INTERNAL_SECRET_HEADER);
-  // An unset secret must not turn into "an empty header is enough".
-  if (secret === "" || given === undefined || !timingSafeEqualStrings(given, secret)) {
+  // An unset secret must not turn into "an empty header is enough" (core/internal-secret.ts).
+  if (!internalSecretHolds(c.req.header(INTERNAL_SECRET_HEADER), c.env.PURGE_SECRET)) {
     throw new FleetconfError("unauthorized", `A valid ${INTERNAL_SECRET_HEADER} header is required.`);
   }
   const path = new URL(c.req.url).pathname;

@@ -5,7 +5,7 @@
  * 60 s old. Bounded by a timeout; any failure is an `UpstreamError` the tiered store answers by
  * falling back to KV's head (then stale-if-error), so the origin is never a new way to fail.
  */
-import type { HeadRecord } from "../../core";
+import { type HeadRecord, INTERNAL_SECRET_HEADER } from "../../core";
 import { UpstreamError, withTimeout } from "./kv-reader";
 import { parseHeadRecord } from "./records";
 
@@ -14,7 +14,6 @@ export const DEFAULT_ORIGIN_HEAD_TIMEOUT_MS = 1000;
 export const DEFAULT_HEAD_REVALIDATE_MS = 250;
 /** Where the route lives on the origin; the host is ignored by a service binding. */
 const HEADS_URL = "https://origin.internal/internal/heads/";
-const SECRET_HEADER = "Fleetconf-Purge-Secret";
 
 export interface OriginHeadReader {
   /** The key's head, or null when the origin says it was never published. Throws UpstreamError. */
@@ -32,7 +31,9 @@ export function originHeadReader(origin: Fetcher, secret: string, timeoutMs: num
   return {
     async head(key) {
       const read = async (): Promise<HeadRecord | null> => {
-        const res = await origin.fetch(`${HEADS_URL}${key}`, { headers: { [SECRET_HEADER]: secret } });
+        const res = await origin.fetch(`${HEADS_URL}${key}`, {
+          headers: { [INTERNAL_SECRET_HEADER]: secret },
+        });
         if (res.status === 404) {
           await res.body?.cancel();
           return null;
