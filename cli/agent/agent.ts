@@ -3,10 +3,11 @@
  * after each change. Everything about trust is the SDK's (client/): the agent only ever writes
  * bytes the SDK accepted, so content that failed verification never reaches FILE.
  *
- * State across restarts lives in the SDK's cache file, by default the sidecar `FILE.fleetconf.json`:
- * it holds the last accepted snapshot with its signature, so at start the agent (1) knows the
- * version FILE holds and refuses anything older (a replay), and (2) if the edge is down, keeps
- * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor.
+ * State across restarts lives in the SDK's cache file, kept in the state directory (`--state-dir`),
+ * never beside FILE, where an application loading every `*.json` of its config folder would read
+ * it as config (DESIGN §8): it holds the last accepted snapshot with its signature, so at start
+ * the agent (1) knows the version FILE holds and refuses anything older (a replay), and (2) if
+ * the edge is down, keeps serving FILE unchanged instead of failing. Deleting it resets that floor.
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -15,7 +16,10 @@ import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { DEFAULT_WAIT_SECONDS } from "../../client/client";
 import { HookRunner, type LogFn } from "./hook";
 
-export const SIDECAR_SUFFIX = ".fleetconf.json";
+/** The state file of `key` in the state directory: `/` (never in a key segment) becomes `~`. */
+export function stateFileOf(stateDir: string, key: string): string {
+  return join(stateDir, `${key.replaceAll("/", "~")}.snapshot.json`);
+}
 /** Credentials the agent itself uses; a hook (a reload script) has no business inheriting them. */
 const WITHHELD_FROM_HOOK = ["FLEETCONF_TOKEN", "FLEETCONF_READ_TOKEN"];
 export const HOOK_GRACE_MS = 10_000;
@@ -25,8 +29,12 @@ export interface AgentOptions {
   /** Absolute path of the file to keep current. */
   out: string;
   exec?: string;
-  /** Absolute path of the SDK cache file; default `${out}.fleetconf.json`. */
+  /** Absolute path of the state directory; the SDK cache file goes there (stateFileOf). */
+  stateDir?: string;
+  /** Absolute path of the SDK cache file, instead of one in `stateDir`. */
   cacheFile?: string;
+  /** Permission bits of the written file (`--mode`); default: kept from the file it replaces, else 0644. */
+  mode?: number;
   env: Record<string, string | undefined>;
   hookGraceMs?: number;
 }
@@ -70,7 +78,9 @@ async function modeOf(file: string): Promise<number> {
 }
 
 export async function runAgent(options: AgentOptions, signal: AbortSignal, log: LogFn): Promise<AgentResult> {
-  const cacheFile = options.cacheFile ?? `${options.out}${SIDECAR_SUFFIX}`;
+  const cacheFile =
+    options.cacheFile ?? (options.stateDir ? stateFileOf(options.stateDir, options.client.key) : undefined);
+  if (cacheFile === undefined) throw new TypeError("runAgent needs stateDir or cacheFile");
   for (const file of [options.out, cacheFile]) {
     const removed = await removeStaleTempFiles(file);
     if (removed.length > 0) log("warn", "agent.cleanup", { removed });
@@ -95,7 +105,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
       return;
     }
     try {
-      await writeFileAtomic(options.out, snapshot.bytes, await modeOf(options.out));
+      await writeFileAtomic(options.out, snapshot.bytes, options.mode ?? (await modeOf(options.out)));
     } catch (error) {
       log("error", "config.write_failed", { ...fields, file: options.out, error: (error as Error).message });
       clearTimeout(retryTimer);

@@ -1,5 +1,7 @@
 /** `fleetconf agent`: keep a file equal to a key's verified config and run a hook on change. */
-import { isAbsolute, join } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { runAgent } from "../agent/agent";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
@@ -12,7 +14,7 @@ export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
   usage:
-    "agent --key KEY --out FILE [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL] [--cache FILE]",
+    "agent --key KEY --out FILE [--mkdir] [--mode OCTAL] [--state-dir DIR] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL]",
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
@@ -25,36 +27,53 @@ hook.start, hook.output, hook.done, hook.failed, client.error, agent.stop). Outa
 with backoff while FILE keeps the last good config. SIGTERM or SIGINT stops it cleanly (exit 0),
 waiting up to 10 s for a running hook and leaving no temp files.
 
-The version FILE holds is kept in a sidecar, FILE.fleetconf.json (or --cache FILE): the last
-verified snapshot with its signature. A restarted agent never writes anything older than it.
+The version FILE holds is kept in the state directory (--state-dir), never beside FILE, where an
+application loading every *.json of its config folder would take it for config: the last verified
+snapshot with its signature. A restarted agent never writes anything older than it.
+
+A flag combination that cannot work (a missing folder for FILE without --mkdir, a state file
+beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
 
 Options:
   --key KEY           the config key (also accepted as the first argument)
   --out FILE          the file to keep current
+  --mkdir             create FILE's folder if it does not exist (else the agent refuses to start)
+  --mode OCTAL        permission bits of FILE, e.g. 0640 (default: kept from the file it
+                      replaces, else 0644)
+  --state-dir DIR     where to keep the agent's state (env FLEETCONF_STATE_DIR, default
+                      $XDG_STATE_HOME/fleetconf or ~/.local/state/fleetconf); created if missing
   --exec CMD          the hook, e.g. "systemctl reload nginx"
-  --cache FILE        where to keep the sidecar (default FILE.fleetconf.json)
+  --cache FILE        the state file itself, instead of one in --state-dir
 ${EDGE_CLIENT_HELP}`,
-  options: { ...EDGE_CLIENT_OPTIONS, out: { type: "string" }, exec: { type: "string" } },
+  options: {
+    ...EDGE_CLIENT_OPTIONS,
+    out: { type: "string" },
+    exec: { type: "string" },
+    mkdir: { type: "boolean" },
+    mode: { type: "string" },
+    "state-dir": { type: "string" },
+  },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
     const key = stringOption(ctx.values, "key") ?? ctx.positionals[0];
     const outRaw = stringOption(ctx.values, "out");
     if (!key) throw new UsageError("--key is required", NAME);
     if (!outRaw) throw new UsageError("--out is required", NAME);
-    const absolute = (p: string) => (isAbsolute(p) ? p : join(ctx.io.cwd, p));
+    const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
+    const plan = await startPlan(ctx, absolute(outRaw), absolute);
     const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
     if (setup.warning) log("warn", "agent.jwks", { message: setup.warning });
     const exec = stringOption(ctx.values, "exec");
-    const cache = stringOption(ctx.values, "cache");
     await runAgent(
       {
         client: setup.options,
-        out: absolute(outRaw),
+        out: plan.out,
         env: ctx.io.env,
         ...(exec ? { exec } : {}),
-        ...(cache ? { cacheFile: absolute(cache) } : {}),
+        ...plan.state,
+        ...(plan.mode === undefined ? {} : { mode: plan.mode }),
       },
       ctx.stopSignal(),
       log,
@@ -62,3 +81,70 @@ ${EDGE_CLIENT_HELP}`,
     return 0;
   },
 };
+
+/** A refusal at start: exit 2, one line (DESIGN §8 agent, issue 16 "Bad input"). */
+function refuse(message: string): never {
+  throw new UsageError(message, NAME, { pointToHelp: false });
+}
+
+async function kindOf(path: string): Promise<"dir" | "file" | "missing"> {
+  try {
+    return (await stat(path)).isDirectory() ? "dir" : "file";
+  } catch {
+    return "missing";
+  }
+}
+
+/**
+ * Checks the flags against each other and the file system before anything runs, and prepares
+ * the folders: FILE's folder exists (or --mkdir creates it), FILE is not a folder, the state is
+ * not beside FILE, --mode is octal permission bits.
+ */
+async function startPlan(
+  ctx: CommandContext,
+  out: string,
+  absolute: (p: string) => string,
+): Promise<{ out: string; state: { stateDir: string } | { cacheFile: string }; mode: number | undefined }> {
+  const modeRaw = stringOption(ctx.values, "mode");
+  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
+    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
+  }
+  const mode = modeRaw === undefined ? undefined : Number.parseInt(modeRaw, 8);
+  if (mode !== undefined && (mode & 0o400) === 0)
+    refuse(`--mode ${modeRaw} would leave FILE unreadable by its owner`);
+  const cache = stringOption(ctx.values, "cache");
+  const stateRaw = stringOption(ctx.values, "state-dir") ?? ctx.io.env.FLEETCONF_STATE_DIR;
+  if (cache !== undefined && stringOption(ctx.values, "state-dir") !== undefined) {
+    refuse("--cache and --state-dir both say where the state goes: give one");
+  }
+  const folder = dirname(out);
+  if ((await kindOf(out)) === "dir") refuse(`--out ${out} is a folder; give the file to keep current`);
+  const folderKind = await kindOf(folder);
+  if (folderKind === "file") refuse(`the folder of --out, ${folder}, is a file`);
+  if (folderKind === "missing") {
+    if (ctx.values.mkdir !== true)
+      refuse(`the folder of --out, ${folder}, does not exist: create it or pass --mkdir`);
+    await mkdir(folder, { recursive: true, mode: 0o755 });
+  }
+  if (cache !== undefined) {
+    const file = absolute(cache);
+    if (dirname(file) === folder) {
+      refuse(
+        `--cache ${file} sits beside --out, where a directory-loading application reads it as config; use --state-dir`,
+      );
+    }
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    return { out, state: { cacheFile: file }, mode };
+  }
+  const stateDir = absolute(
+    stateRaw ??
+      join(ctx.io.env.XDG_STATE_HOME ?? join(ctx.io.env.HOME ?? homedir(), ".local", "state"), "fleetconf"),
+  );
+  if (stateDir === folder) {
+    refuse(
+      `--state-dir ${stateDir} is the folder of --out, where a directory-loading application reads state as config`,
+    );
+  }
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  return { out, state: { stateDir }, mode };
+}

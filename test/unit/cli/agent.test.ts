@@ -3,7 +3,7 @@
  * the file follows verified versions only, the hook runs once per change, restarts never go back
  * in versions, outages keep the file, and stopping leaves no temp files.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -27,6 +27,8 @@ const KEY = "web/prod/nginx";
 let server: TestServer;
 let signer: Signer;
 let dir: string;
+/** The agent's state directory, apart from the output folder (DESIGN §8). */
+let stateDir: string;
 let out: string;
 let hookLog: string;
 
@@ -34,6 +36,7 @@ beforeEach(async () => {
   server = await startTestServer();
   signer = await newSigner();
   dir = await mkdtemp(join(tmpdir(), "fleetconf-agent-"));
+  stateDir = await mkdtemp(join(tmpdir(), "fleetconf-agent-state-"));
   out = join(dir, "nginx.json");
   hookLog = join(dir, "hook.log");
 });
@@ -41,6 +44,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
 });
 
 interface Line {
@@ -76,6 +80,7 @@ function startAgent(
         ...options.client,
       },
       out,
+      stateDir,
       env: { PATH: process.env.PATH, ...options.env },
       ...(exec === null ? {} : { exec }),
       ...(options.hookGraceMs === undefined ? {} : { hookGraceMs: options.hookGraceMs }),
@@ -131,12 +136,13 @@ describe("fleetconf agent", () => {
     await agent.stop();
   });
 
-  it("keeps the version in the sidecar so a restarted agent refuses an older version", async () => {
+  it("keeps the version in the state directory so a restarted agent refuses an older version", async () => {
     server.handle(serveSnapshot(await signer.sign(KEY, 5, { v: 5 })));
     const first = startAgent();
     await waitFor(() => first.events("hook.done").length === 1);
     await first.stop();
-    expect(await readdir(dir)).toContain("nginx.json.fleetconf.json");
+    expect(await readdir(stateDir)).toEqual(["web~prod~nginx.snapshot.json"]);
+    expect(await readdir(dir)).not.toContain("nginx.json.fleetconf.json");
     server.handle(serveSnapshot(await signer.sign(KEY, 4, { v: 4 })));
     const second = startAgent();
     await waitFor(() => second.events("client.error").some((l) => l.code === "version_rollback"));
@@ -192,12 +198,7 @@ describe("fleetconf agent", () => {
     const agent = startAgent();
     await waitFor(() => agent.events("hook.done").length === 1);
     await agent.stop();
-    expect((await readdir(dir)).sort()).toEqual([
-      "hook.log",
-      "nginx.json",
-      "nginx.json.fleetconf.json",
-      "unrelated.tmp",
-    ]);
+    expect((await readdir(dir)).sort()).toEqual(["hook.log", "nginx.json", "unrelated.tmp"]);
     expect(agent.events("agent.cleanup")[0]?.removed).toEqual([".nginx.json.0123456789ab.tmp"]);
   });
 
@@ -302,6 +303,8 @@ describe("agent long-poll", () => {
           server.url,
           "--interval",
           "60",
+          "--state-dir",
+          stateDir,
           ...flags,
         ],
         { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
@@ -318,5 +321,79 @@ describe("agent long-poll", () => {
     const polled = await run(["--no-long-poll", "--interval", "0.2"]);
     expect(polled.map((r) => r.headers.prefer)).toEqual([undefined, undefined]);
     expect(polled[0]?.headers["if-none-match"]).toBeDefined();
+  });
+});
+
+describe("fleetconf agent: refused at start", () => {
+  const jwksArgs = async () => {
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    return ["--jwks", jwksFile, "--edge", server.url];
+  };
+
+  it("refuses a missing output folder with exit 2 and one line, and creates it with --mkdir", async () => {
+    const missing = join(dir, "not", "there", "app.json");
+    const refused = await runCli(
+      ["agent", "--key", KEY, "--out", missing, "--state-dir", stateDir, ...(await jwksArgs())],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toContain("does not exist: create it or pass --mkdir");
+    expect(server.requests).toHaveLength(0);
+
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        "agent",
+        "--key",
+        KEY,
+        "--out",
+        missing,
+        "--mkdir",
+        "--mode",
+        "0640",
+        "--state-dir",
+        stateDir,
+        ...(await jwksArgs()),
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    const deadline = Date.now() + 5000;
+    while ((await readFile(missing, "utf8").catch(() => "")) !== '{"v":1}' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await readFile(missing, "utf8")).toBe('{"v":1}');
+    controller.abort();
+    expect((await done).code).toBe(0);
+    expect((await stat(missing)).mode & 0o777).toBe(0o640);
+  });
+
+  it("refuses impossible combinations with exit 2 and one line each", async () => {
+    const base = ["agent", "--key", KEY, "--out", out, ...(await jwksArgs())];
+    const cases: [string[], string][] = [
+      [["--mode", "rw-r--r--", "--state-dir", stateDir], "is not octal permission bits"],
+      [["--mode", "0040", "--state-dir", stateDir], "unreadable by its owner"],
+      [["--state-dir", dir], "is the folder of --out"],
+      [["--cache", join(dir, "state.json")], "sits beside --out"],
+      [["--cache", join(stateDir, "s.json"), "--state-dir", stateDir], "give one"],
+    ];
+    for (const [flags, why] of cases) {
+      const run = await runCli([...base, ...flags], { env: { PATH: process.env.PATH } });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+      expect(run.stderr).toContain(why);
+    }
+    const asFolder = await runCli(
+      ["agent", "--key", KEY, "--out", dir, "--state-dir", stateDir, ...(await jwksArgs())],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(asFolder.code).toBe(2);
+    expect(server.requests).toHaveLength(0);
   });
 });
