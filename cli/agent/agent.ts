@@ -15,6 +15,7 @@ import { type ConfigClientOptions, type ConfigSnapshot, createConfigClient } fro
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { DEFAULT_WAIT_SECONDS } from "../../client/client";
 import { HookRunner, type LogFn } from "./hook";
+import { type LocalApi, startLocalApi } from "./listen";
 
 /** The state file of `key` in the state directory: `/` (never in a key segment) becomes `~`. */
 export function stateFileOf(stateDir: string, key: string): string {
@@ -26,8 +27,10 @@ export const HOOK_GRACE_MS = 10_000;
 
 export interface AgentOptions {
   client: ConfigClientOptions<unknown>;
-  /** Absolute path of the file to keep current. */
-  out: string;
+  /** Absolute path of the file to keep current; without it the agent only serves `listen`. */
+  out?: string;
+  /** Serve the followed key on this loopback address (listen.ts). */
+  listen?: { host: string; port: number };
   exec?: string;
   /** Absolute path of the state directory; the SDK cache file goes there (stateFileOf). */
   stateDir?: string;
@@ -81,7 +84,8 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   const cacheFile =
     options.cacheFile ?? (options.stateDir ? stateFileOf(options.stateDir, options.client.key) : undefined);
   if (cacheFile === undefined) throw new TypeError("runAgent needs stateDir or cacheFile");
-  for (const file of [options.out, cacheFile]) {
+  const out = options.out;
+  for (const file of out === undefined ? [cacheFile] : [out, cacheFile]) {
     const removed = await removeStaleTempFiles(file);
     if (removed.length > 0) log("warn", "agent.cleanup", { removed });
   }
@@ -98,23 +102,29 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
 
   async function apply(snapshot: ConfigSnapshot<unknown>): Promise<void> {
     if (latest !== snapshot || signal.aborted) return;
-    const existing = await readIfExists(options.out).catch(() => null);
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
+    if (out === undefined) {
+      // Served from memory only (--listen without --out): the hook still runs once per version.
+      if (snapshot.stale) return;
+      hook?.trigger({ key, version: snapshot.version, file: "" });
+      return;
+    }
+    const existing = await readIfExists(out).catch(() => null);
     if (existing?.equals(snapshot.bytes)) {
-      log("info", "config.current", { ...fields, file: options.out });
+      log("info", "config.current", { ...fields, file: out });
       return;
     }
     try {
-      await writeFileAtomic(options.out, snapshot.bytes, options.mode ?? (await modeOf(options.out)));
+      await writeFileAtomic(out, snapshot.bytes, options.mode ?? (await modeOf(out)));
     } catch (error) {
-      log("error", "config.write_failed", { ...fields, file: options.out, error: (error as Error).message });
+      log("error", "config.write_failed", { ...fields, file: out, error: (error as Error).message });
       clearTimeout(retryTimer);
       retryTimer = setTimeout(() => enqueue(snapshot), options.client.intervalMs ?? 5000);
       return;
     }
     writes++;
-    log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
-    hook?.trigger({ key, version: snapshot.version, file: options.out });
+    log("info", "config.written", { ...fields, file: out, bytes: snapshot.bytes.length });
+    hook?.trigger({ key, version: snapshot.version, file: out });
   }
 
   function enqueue(snapshot: ConfigSnapshot<unknown>): void {
@@ -122,8 +132,13 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     queue = queue.then(() => apply(snapshot));
   }
 
+  const api: LocalApi | null = options.listen ? await startLocalApi(options.listen, [key]) : null;
   const client = createConfigClient({ ...options.client, cacheFile });
-  client.onChange((snapshot) => enqueue(snapshot));
+  client.onChange((snapshot) => {
+    // Verified by the SDK: served locally at once, written to the file in order.
+    api?.update(snapshot);
+    enqueue(snapshot);
+  });
   client.onError((error) => {
     log(error.code === "cache_invalid" ? "warn" : "error", "client.error", {
       key,
@@ -135,7 +150,8 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   log("info", "agent.start", {
     key,
     edge: options.client.edge,
-    file: options.out,
+    ...(out === undefined ? {} : { file: out }),
+    ...(api ? { listen: api.address } : {}),
     cache: cacheFile,
     intervalMs: options.client.intervalMs,
     longPoll: options.client.longPoll !== false,
@@ -151,6 +167,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   });
   log("info", "agent.stopping", { key });
   await client.close();
+  await api?.close();
   clearTimeout(retryTimer);
   await queue;
   await hook?.idle(options.hookGraceMs ?? HOOK_GRACE_MS);

@@ -3,6 +3,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { runAgent } from "../agent/agent";
+import { parseListen } from "../agent/listen";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
 import type { Command, CommandContext } from "../command";
@@ -14,7 +15,7 @@ export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
   usage:
-    "agent --key KEY --out FILE [--mkdir] [--mode OCTAL] [--state-dir DIR] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL]",
+    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] [--mkdir] [--mode OCTAL] [--state-dir DIR] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL]",
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
@@ -36,7 +37,9 @@ beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
 
 Options:
   --key KEY           the config key (also accepted as the first argument)
-  --out FILE          the file to keep current
+  --out FILE          the file to keep current (optional with --listen)
+  --listen ADDR       also serve GET /v1/configs/KEY on this loopback address (127.0.0.1:2772)
+                      from the verified state, with the edge's ETag/304 and Prefer: wait
   --mkdir             create FILE's folder if it does not exist (else the agent refuses to start)
   --mode OCTAL        permission bits of FILE, e.g. 0640 (default: kept from the file it
                       replaces, else 0644)
@@ -52,15 +55,19 @@ ${EDGE_CLIENT_HELP}`,
     mkdir: { type: "boolean" },
     mode: { type: "string" },
     "state-dir": { type: "string" },
+    listen: { type: "string" },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
     const key = stringOption(ctx.values, "key") ?? ctx.positionals[0];
     const outRaw = stringOption(ctx.values, "out");
     if (!key) throw new UsageError("--key is required", NAME);
-    if (!outRaw) throw new UsageError("--out is required", NAME);
+    const listenRaw = stringOption(ctx.values, "listen");
+    if (!outRaw && listenRaw === undefined) refuse("give --out FILE, --listen 127.0.0.1:PORT, or both");
+    const listen = listenRaw === undefined ? undefined : parseListen(listenRaw);
+    if (typeof listen === "string") refuse(listen);
     const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
-    const plan = await startPlan(ctx, absolute(outRaw), absolute);
+    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
@@ -69,7 +76,8 @@ ${EDGE_CLIENT_HELP}`,
     await runAgent(
       {
         client: setup.options,
-        out: plan.out,
+        ...(plan.out === undefined ? {} : { out: plan.out }),
+        ...(listen === undefined ? {} : { listen }),
         env: ctx.io.env,
         ...(exec ? { exec } : {}),
         ...plan.state,
@@ -102,10 +110,19 @@ async function kindOf(path: string): Promise<"dir" | "file" | "missing"> {
  */
 async function startPlan(
   ctx: CommandContext,
-  out: string,
+  out: string | undefined,
   absolute: (p: string) => string,
-): Promise<{ out: string; state: { stateDir: string } | { cacheFile: string }; mode: number | undefined }> {
+): Promise<{
+  out: string | undefined;
+  state: { stateDir: string } | { cacheFile: string };
+  mode: number | undefined;
+}> {
   const modeRaw = stringOption(ctx.values, "mode");
+  if (out === undefined) {
+    for (const flag of ["mkdir", "mode"]) {
+      if (ctx.values[flag] !== undefined) refuse(`--${flag} applies to --out, which is not given`);
+    }
+  }
   if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
     refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
   }
@@ -117,14 +134,16 @@ async function startPlan(
   if (cache !== undefined && stringOption(ctx.values, "state-dir") !== undefined) {
     refuse("--cache and --state-dir both say where the state goes: give one");
   }
-  const folder = dirname(out);
-  if ((await kindOf(out)) === "dir") refuse(`--out ${out} is a folder; give the file to keep current`);
-  const folderKind = await kindOf(folder);
-  if (folderKind === "file") refuse(`the folder of --out, ${folder}, is a file`);
-  if (folderKind === "missing") {
-    if (ctx.values.mkdir !== true)
-      refuse(`the folder of --out, ${folder}, does not exist: create it or pass --mkdir`);
-    await mkdir(folder, { recursive: true, mode: 0o755 });
+  const folder = out === undefined ? null : dirname(out);
+  if (out !== undefined && folder !== null) {
+    if ((await kindOf(out)) === "dir") refuse(`--out ${out} is a folder; give the file to keep current`);
+    const folderKind = await kindOf(folder);
+    if (folderKind === "file") refuse(`the folder of --out, ${folder}, is a file`);
+    if (folderKind === "missing") {
+      if (ctx.values.mkdir !== true)
+        refuse(`the folder of --out, ${folder}, does not exist: create it or pass --mkdir`);
+      await mkdir(folder, { recursive: true, mode: 0o755 });
+    }
   }
   if (cache !== undefined) {
     const file = absolute(cache);

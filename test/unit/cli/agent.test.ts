@@ -394,6 +394,19 @@ describe("fleetconf agent: refused at start", () => {
       },
     );
     expect(asFolder.code).toBe(2);
+    const listenCases: [string[], string][] = [
+      [["--state-dir", stateDir], "give --out FILE, --listen 127.0.0.1:PORT, or both"],
+      [["--listen", "0.0.0.0:2772", "--state-dir", stateDir], "must be a loopback address"],
+      [["--listen", "127.0.0.1:2772", "--mkdir", "--state-dir", stateDir], "--mkdir applies to --out"],
+    ];
+    for (const [flags, why] of listenCases) {
+      const run = await runCli(["agent", "--key", KEY, ...(await jwksArgs()), ...flags], {
+        env: { PATH: process.env.PATH },
+      });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+      expect(run.stderr).toContain(why);
+    }
     expect(server.requests).toHaveLength(0);
   });
 });
