@@ -196,6 +196,9 @@ class PollingConfigClient<T> implements ConfigClient<T> {
 
   private async pollAndSchedule(): Promise<void> {
     const exchange: Exchange = { asked: false, appliedWaitSeconds: null, elapsedMs: 0 };
+    // Rotation and revocation reach a client that only ever sees 304s too.
+    await this.trust.refreshIfDue();
+    if (this.closed) return;
     const outcome = await this.poll(exchange);
     if (this.closed) return;
     this.checkStaleness();

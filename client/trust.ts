@@ -181,6 +181,11 @@ export class TrustStore {
     if (this.anchor.kind === "thumbprints" && this.keys.keys.length === 0) await this.lookUp(true);
   }
 
+  /** Looks for a newer root when `rootRefreshMs` has passed (called before every poll). */
+  async refreshIfDue(): Promise<void> {
+    await this.maybePeriodicRootCheck();
+  }
+
   private async maybePeriodicRootCheck(): Promise<void> {
     if (!this.newestRoot()) return;
     if (this.options.now() - this.lastRootCheck < this.options.rootRefreshMs) return;
