@@ -145,7 +145,15 @@ export function endless(headers: Record<string, string>, maxBytes = 64 * 1024 * 
       while (sent < maxBytes && !res.destroyed) {
         const ok = res.write(chunk);
         sent += chunk.length;
-        if (!ok) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+        if (!ok) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off("drain", done).off("close", done);
+              resolve();
+            };
+            res.on("drain", done).on("close", done);
+          });
+        }
       }
       res.end();
     },
