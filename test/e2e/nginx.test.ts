@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Jwks } from "../../client";
-import { sleep } from "../../scripts/lib/processes.mjs";
+import { sleep } from "../../scripts/lib/processes";
 import {
   adminTokenFor,
   edgeServes,

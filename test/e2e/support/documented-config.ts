@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../../scripts/lib/wrangler.mjs";
+import { REPO_ROOT } from "../../../scripts/lib/wrangler";
 
 export const SHARED_CACHES_DOC = join(REPO_ROOT, "docs", "shared-caches.md");
 

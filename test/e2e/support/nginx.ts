@@ -22,7 +22,7 @@ import {
   releaseTempDir,
   sleep,
   startProcess,
-} from "../../../scripts/lib/processes.mjs";
+} from "../../../scripts/lib/processes";
 import { documentedConfig } from "./documented-config";
 
 /** The nginx binary, or undefined when it is not installed (PATH, then Debian's /usr/sbin). */

@@ -16,7 +16,7 @@ import {
   releaseTempDir,
   sleep,
   startProcess,
-} from "../../../scripts/lib/processes.mjs";
+} from "../../../scripts/lib/processes";
 import { documentedConfig, hostAndPort } from "./documented-config";
 
 const run = promisify(execFile);
