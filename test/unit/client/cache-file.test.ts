@@ -217,6 +217,7 @@ describe("starting from the cache", () => {
     server.handle(serveSnapshot(await signer.sign(KEY, 5, { real: true })));
     await waitFor(() => c.current()?.version === 5);
     expect(changes).toEqual([5]);
+    await c.close(); // waits for the queued cache write
     const record = parseCacheRecord(JSON.parse(await readFile(cacheFile, "utf8")));
     expect(record.version).toBe(5);
   });
