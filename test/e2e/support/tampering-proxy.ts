@@ -32,6 +32,8 @@ export interface TamperingProxy {
   seen: Map<string, Upstream>;
   /** Requests by path prefix, to assert a client kept asking (or fetched a key document). */
   requests: string[];
+  /** Config answers that came with the edge's own Config-Freshness / that the proxy added one to. */
+  proofs: { fromEdge: number; added: number };
   /** Signs the freshness proofs it adds with another snapshot key (as the origin would after a
    *  key rotation). */
   signFreshnessWith(key: PrivateJwk): Promise<void>;
@@ -52,6 +54,7 @@ export async function startTamperingProxy(
     tamper: honest,
     seen: new Map(),
     requests: [],
+    proofs: { fromEdge: 0, added: 0 },
     async signFreshnessWith(jwk) {
       signer = { kid: jwk.kid, key: await importSigningKey(jwk) };
     },
@@ -61,7 +64,11 @@ export async function startTamperingProxy(
   async function withFreshness(path: string, upstream: Upstream): Promise<Upstream> {
     const key = /^\/v1\/configs\/([^?]+)/.exec(path)?.[1];
     const version = Number(upstream.headers["config-version"]);
-    if (!key || !Number.isSafeInteger(version) || upstream.headers["config-freshness"]) return upstream;
+    if (upstream.headers["config-freshness"]) {
+      proxy.proofs.fromEdge++;
+      return upstream;
+    }
+    if (!key || !Number.isSafeInteger(version)) return upstream;
     if (upstream.status !== 200 && upstream.status !== 304) return upstream;
     // A 304 has no Content-Digest: the proof names the version the edge confirmed, whose digest
     // the proxy learnt from that version's 200.
@@ -76,6 +83,7 @@ export async function startTamperingProxy(
       iat,
       exp: iat + freshnessTtlSeconds,
     });
+    proxy.proofs.added++;
     return { ...upstream, headers: { ...upstream.headers, "config-freshness": proof } };
   }
 
