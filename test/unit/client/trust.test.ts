@@ -5,7 +5,7 @@
  * pins filter the edge's JWKS, and Config-Freshness is checked against the answer it rides on
  * (mix-and-match, rollback below the freshest proof, freeze → onStale while keeping the snapshot).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -192,6 +192,35 @@ describe("root rotation", () => {
     server.handle((_req, res) => void res.writeHead(502).end());
     const again = client({ trustRoot: v1, cacheFile });
     await expect(again.c.ready()).resolves.toMatchObject({ version: 2, stale: true });
+  });
+
+  it("ignores a cache file whose roots do not chain to the pinned root (a self-vouching chain)", async () => {
+    const forger = await newSigner();
+    const forgerRoot = await generateSigningJwk("root");
+    const v1 = await signRoot(rootSigned(1, [rootKey], [signer.jwk]), [rootKey]);
+    const forged = await forger.sign(KEY, 9, { owned: true });
+    const cacheFile = join(dir, "forged.json");
+    await writeFile(
+      cacheFile,
+      JSON.stringify({
+        format: "fleetconf-client-cache/1",
+        key: KEY,
+        version: 9,
+        etag: forged.meta.etag,
+        digest: forged.meta.digest,
+        signature: forged.meta.signature,
+        body: Buffer.from(forged.body).toString("base64"),
+        // Root v2 naming the forger's key, signed by the forger's root key only.
+        roots: [await signRoot(rootSigned(2, [forgerRoot], [forger.jwk]), [forgerRoot])],
+        savedAt: 0,
+      }),
+    );
+    server.handle((_req, res) => void res.writeHead(502).end());
+    const { c, errors } = client({ trustRoot: v1, cacheFile });
+    await expect(c.ready()).rejects.toMatchObject({ code: "http_error" });
+    expect(errors[0]?.code).toBe("cache_invalid");
+    expect(errors[0]?.message).toMatch(/does not chain to the pinned root/);
+    expect(c.current()).toBeUndefined();
   });
 
   it("refuses a next root signed only by a key the trusted root does not know (a forged rotation)", async () => {
