@@ -175,10 +175,16 @@ export class TrustStore {
     this.keyCache.clear();
   }
 
-  /** TOFU's first fetch (the only mode that starts with no keys). */
+  /**
+   * The first fetch of the modes that start with no keys (TOFU, thumbprints). Only the very first
+   * is forced; after a failed one they wait `refetchMinMs` like any other look-up, so an edge
+   * that never serves a usable key set cannot turn every poll into a download.
+   */
   private async ensureKeys(): Promise<void> {
-    if (this.anchor.kind === "tofu" && this.keys.keys.length === 0 && !this.tofuRoot) await this.lookUp(true);
-    if (this.anchor.kind === "thumbprints" && this.keys.keys.length === 0) await this.lookUp(true);
+    const empty =
+      (this.anchor.kind === "tofu" && this.keys.keys.length === 0 && !this.tofuRoot) ||
+      (this.anchor.kind === "thumbprints" && this.keys.keys.length === 0);
+    if (empty) await this.lookUp(this.lastLookup === Number.NEGATIVE_INFINITY);
   }
 
   /** Looks for a newer root when `rootRefreshMs` has passed (called before every poll). */

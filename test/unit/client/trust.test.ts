@@ -164,6 +164,25 @@ describe("pinning", () => {
   });
 });
 
+describe("key downloads", () => {
+  it("fetches a JWKS without a pinned key at most once per jwksRefetchMinMs, however often it polls", async () => {
+    const forger = await newSigner();
+    const snap = await forger.sign(KEY, 1, { forged: true });
+    server.handle((req, res) =>
+      req.url === "/.well-known/jwks.json"
+        ? void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(forger.jwks))
+        : serveSnapshot(snap)(req, res),
+    );
+    const { c, errors } = client({
+      keyThumbprints: [await jwkThumbprint(publicPart(signer.jwk))],
+      jwksRefetchMinMs: 60_000,
+    });
+    await waitFor(() => errors.filter((e) => e.code === "unknown_kid").length >= 5);
+    expect(server.requests.filter((r) => r.url === "/.well-known/jwks.json")).toHaveLength(1);
+    expect(c.current()).toBeUndefined();
+  });
+});
+
 describe("root rotation", () => {
   it("follows the chain to a new snapshot key signed by the trusted root key, and persists it", async () => {
     const next = await newSigner();
