@@ -109,6 +109,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
     if (existing?.equals(snapshot.bytes)) {
       log("info", "config.current", { ...fields, file: options.out });
+      writeStatus(client.freshness());
       return;
     }
     try {
