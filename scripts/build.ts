@@ -7,7 +7,7 @@
  * Run with tsx: `tsx scripts/build.ts`.
  */
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -53,5 +53,22 @@ execFileSync(
   [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.client.json")],
   { stdio: "inherit" },
 );
+
+// The sources use bundler resolution (extensionless relative imports); a consumer resolving with
+// Node's rules (`moduleResolution: "NodeNext"`) needs the `.js` a compiled file would have, or
+// every type silently becomes `any`. tsc keeps specifiers as written, so they are completed here.
+for (const file of declarationFiles(join(dist, "types"))) {
+  const text = readFileSync(file, "utf8");
+  const fixed = text.replace(/((?:from|import\()\s*")(\.{1,2}\/[^"]+?)(?<!\.js)(")/g, "$1$2.js$3");
+  if (fixed !== text) writeFileSync(file, fixed);
+}
+
+function declarationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return declarationFiles(path);
+    return entry.name.endsWith(".d.ts") ? [path] : [];
+  });
+}
 
 console.log(`fleetconf ${version}: built dist/cli.mjs, dist/client/index.mjs, dist/types/`);
