@@ -117,13 +117,11 @@ describe("POST /ofrep/v1/evaluate/flags/{flag}", () => {
     expect(await items.json()).toMatchObject({ value: 3, variant: "few" });
   });
 
-  it("answers a disabled flag with reason DISABLED and no value (the code default applies)", async () => {
+  it("answers a disabled flag as not found, so the application's code default applies", async () => {
     const { key } = await publicFlags();
     const res = await evaluate(edge(), single("retired"), { context: {} }, { "Config-Flags-Key": key });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ key: "retired", reason: "DISABLED" });
-    expect(body).not.toHaveProperty("value");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ key: "retired", errorCode: "FLAG_NOT_FOUND" });
   });
 
   it("returns 404 FLAG_NOT_FOUND in the OFREP shape for a flag the set does not have", async () => {

@@ -79,17 +79,18 @@ function hasFlagsMap(text: string): boolean {
   }
 }
 
-/** Evaluates one flag; null when the set has no flag of that name. */
+/** Evaluates one flag; null when the set has no enabled flag of that name. */
 export function evaluateFlag(
   flags: FlagdCore,
   key: string,
   context: EvaluationContext,
 ): FlagEvaluation | null {
   const flag = flags.getFlag(key);
-  if (flag === undefined) return null;
-  // flagd answers a disabled flag with reason DISABLED and no value: the application's code
-  // default applies (OFREP `codeDefaultFlag`).
-  if (flag.state === "DISABLED") return { key, reason: "DISABLED", metadata: flag.metadata };
+  // A disabled flag is answered as absent (404 FLAG_NOT_FOUND, left out of bulk answers), so the
+  // application's code default applies. OFREP 0.3 also allows reason DISABLED without a value,
+  // but the released server provider (@openfeature/ofrep-provider 0.1.3) reads a missing value
+  // as TYPE_MISMATCH; not-found gives every provider version the same, right outcome.
+  if (flag === undefined || flag.state === "DISABLED") return null;
   const result = flag.evaluate(context);
   if (result.reason === "ERROR") {
     return {
@@ -111,9 +112,7 @@ export function evaluateFlag(
 /** Every enabled flag, in the order of the document, as the bulk endpoint returns them. */
 export function evaluateAll(flags: FlagdCore, context: EvaluationContext): FlagEvaluation[] {
   const out: FlagEvaluation[] = [];
-  for (const [key, flag] of flags.getFlags()) {
-    // As flagd's own bulk evaluation: disabled flags are left out of the set.
-    if (flag.state === "DISABLED") continue;
+  for (const key of flags.getFlags().keys()) {
     const evaluation = evaluateFlag(flags, key, context);
     if (evaluation !== null) out.push(evaluation);
   }

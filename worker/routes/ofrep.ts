@@ -75,7 +75,7 @@ async function evaluateSingle(c: Context<EdgeHonoEnv>): Promise<Response> {
       {
         key: flagKey,
         errorCode: "FLAG_NOT_FOUND",
-        errorDetails: `Flag '${flagKey}' is not in ${flagsKey.key}.`,
+        errorDetails: `Flag '${flagKey}' is not in ${flagsKey.key}, or is disabled.`,
       },
       source,
     );
