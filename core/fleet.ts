@@ -3,6 +3,7 @@
  * sends the origin (`POST /internal/fleet`), its parser, and the convergence math the origin
  * applies to the last-seen table. Pure: no bindings, no I/O.
  */
+import { isClientId } from "./client-id";
 import { isValidSegment, parseKey } from "./keys";
 import { type RolloutHead, servesCandidate, shareAt } from "./rollout";
 
@@ -12,7 +13,6 @@ export const MAX_FLEET_BATCH = 2000;
 export const MAX_FLEET_WINDOW_SECONDS = 86_400;
 export const DEFAULT_FLEET_WINDOW_SECONDS = 300;
 
-const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const COLO = /^[A-Za-z0-9-]{1,16}$/;
 
 /** One client seen polling one key at the edge: the version it was served and when. */
@@ -64,7 +64,7 @@ function parseSighting(raw: unknown): FleetSighting | null {
   const { key, version, clientId, seenAt, colo = null } = raw as Record<string, unknown>;
   if (typeof key !== "string" || !parseKey(key).ok) return null;
   if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) return null;
-  if (typeof clientId !== "string" || !CLIENT_ID.test(clientId)) return null;
+  if (!isClientId(clientId)) return null;
   if (typeof seenAt !== "number" || !Number.isSafeInteger(seenAt) || seenAt < 0) return null;
   if (colo !== null && (typeof colo !== "string" || !COLO.test(colo))) return null;
   return { key, version, clientId, seenAt, colo };

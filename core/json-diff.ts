@@ -1,13 +1,22 @@
 /**
  * Structural diff of two JSON documents, as a list of changes addressed by JSON Pointer
  * (RFC 6901), and its rendering as a JSON Patch (RFC 6902) that turns the first document into the
- * second when applied in order. Pure: the CLI renders it for people, the origin may serve it.
+ * second when applied in order. Pure: the CLI renders it for people, the origin serves it.
  *
- * Arrays are aligned by a longest common subsequence of deep-equal elements, so inserting one
- * element near the front yields one `add`, not a `replace` of every element after it. The LCS
- * table is quadratic, so arrays whose product of lengths exceeds `LCS_CELL_LIMIT` fall back to
- * index-by-index comparison (still a correct patch, just a longer one).
+ * The diff is the `rfc6902` library's (`createPatch`): objects member by member, arrays aligned by
+ * its edit distance, so inserting one element near the front yields one `add`, not a `replace` of
+ * every element after it. Its array alignment is quadratic in time and memory (a memo of every
+ * prefix pair, docs/decisions.md has the figures), so arrays go through `alignedArrays` first: the
+ * common head and tail are cut off in linear time (one edit in a 2,000-element array costs
+ * nothing), and when what is left still exceeds `LCS_CELL_LIMIT` cells, it is compared index by
+ * index (a correct patch, just a longer one) instead of spending seconds of CPU aligning it.
+ *
+ * Applying stays here (`applyJsonPatch`), not `rfc6902.applyPatch`: the library's pointer
+ * evaluation skips the tokens `__proto__`, `constructor` and `prototype` (its guard against
+ * prototype pollution), so it cannot apply its own diff of a document with such a member.
  */
+import { createPatch, type Operation, type Pointer } from "rfc6902";
+import { diffAny, diffArrays } from "rfc6902/diff";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [member: string]: JsonValue };
 
@@ -21,7 +30,12 @@ export type JsonPatchOperation =
   | { op: "remove"; path: string }
   | { op: "replace"; path: string; value: JsonValue };
 
-export const LCS_CELL_LIMIT = 4_000_000;
+/**
+ * Above this many cells (remaining length × remaining length) arrays are compared index by index
+ * instead of aligned: rfc6902's alignment took ~30–70 ms at 100 × 100 and 1.3–1.9 s at 250 × 250
+ * (docs/decisions.md), so 10,000 cells keeps any diff well under a second of CPU.
+ */
+export const LCS_CELL_LIMIT = 10_000;
 
 /** RFC 6901 §3: `~` is written `~0` and `/` is written `~1` inside a reference token. */
 export function escapePointerToken(token: string): string {
@@ -58,101 +72,114 @@ export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
 
 /** The changes that turn `before` into `after`, in an order that is valid to apply sequentially. */
 export function diffJson(before: JsonValue, after: JsonValue): JsonChange[] {
+  const operations = createPatch(before, after, hook);
+  // Replay the patch to record what each remove/replace takes away, and to give appends
+  // (rfc6902 writes `/-`) their index, so every change names the element it makes.
+  let doc = structuredClone(before);
   const changes: JsonChange[] = [];
-  diffInto(before, after, "", changes);
+  for (const operation of operations) {
+    if (operation.op !== "add" && operation.op !== "remove" && operation.op !== "replace") {
+      throw new TypeError(`unexpected ${operation.op} in a diff`);
+    }
+    const change = changeOf(doc, operation);
+    doc = applyOperation(doc, change);
+    changes.push(change);
+  }
   return changes;
 }
 
-function diffInto(a: JsonValue, b: JsonValue, path: string, out: JsonChange[]): void {
-  if (jsonEqual(a, b)) return;
-  if (isObject(a) && isObject(b)) {
-    for (const key of Object.keys(a)) {
-      const child = `${path}/${escapePointerToken(key)}`;
-      if (!Object.hasOwn(b, key)) out.push({ op: "remove", path: child, oldValue: a[key] as JsonValue });
-      else diffInto(a[key] as JsonValue, b[key] as JsonValue, child, out);
-    }
-    for (const key of Object.keys(b)) {
-      if (!Object.hasOwn(a, key)) {
-        out.push({ op: "add", path: `${path}/${escapePointerToken(key)}`, value: b[key] as JsonValue });
-      }
-    }
-    return;
+function changeOf(doc: JsonValue, operation: Operation): JsonChange {
+  const value = (operation as { value?: JsonValue }).value ?? null;
+  if (operation.op === "add") {
+    const tokens = parsePointer(operation.path);
+    if (tokens.at(-1) !== "-") return { op: "add", path: operation.path, value };
+    const parent = valueAtTokens(doc, tokens.slice(0, -1), operation.path);
+    // `-` is an append only in an array; in an object it is a member's name.
+    if (!Array.isArray(parent)) return { op: "add", path: operation.path, value };
+    return { op: "add", path: `${operation.path.slice(0, -1)}${parent.length}`, value };
   }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    diffArrays(a, b, path, out);
-    return;
-  }
-  out.push({ op: "replace", path, oldValue: a, value: b });
+  const oldValue = valueAtTokens(doc, parsePointer(operation.path), operation.path);
+  return operation.op === "remove"
+    ? { op: "remove", path: operation.path, oldValue }
+    : { op: "replace", path: operation.path, oldValue, value };
 }
 
-type Step = { kind: "keep" } | { kind: "delete"; value: JsonValue } | { kind: "insert"; value: JsonValue };
-
-function diffArrays(a: JsonValue[], b: JsonValue[], path: string, out: JsonChange[]): void {
-  const steps = a.length * b.length > LCS_CELL_LIMIT ? indexSteps(a, b) : lcsSteps(a, b);
-  // `index` is the position in the array as it looks after the changes emitted so far.
-  let index = 0;
-  for (let s = 0; s < steps.length; s++) {
-    const step = steps[s] as Step;
-    const next = steps[s + 1];
-    if (step.kind === "keep") {
-      index++;
-    } else if (step.kind === "delete" && next?.kind === "insert") {
-      // A deletion followed by an insertion at the same place is a change of that element.
-      diffInto(step.value, next.value, `${path}/${index}`, out);
-      index++;
-      s++;
-    } else if (step.kind === "delete") {
-      out.push({ op: "remove", path: `${path}/${index}`, oldValue: step.value });
-    } else {
-      out.push({ op: "add", path: `${path}/${index}`, value: step.value });
-      index++;
-    }
+/**
+ * rfc6902's diff hook for arrays: strips the common head and tail, then lets the library align
+ * the rest, or replaces the array whole when the rest is too big to align (see the module header).
+ * Other values: undefined, the library's own diff.
+ */
+function alignedArrays(input: unknown, output: unknown, ptr: Pointer): Operation[] | undefined {
+  if (!Array.isArray(input) || !Array.isArray(output)) return undefined;
+  const a = input as JsonValue[];
+  const b = output as JsonValue[];
+  let head = 0;
+  while (head < a.length && head < b.length && jsonEqual(a[head] as JsonValue, b[head] as JsonValue)) head++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > head && endB > head && jsonEqual(a[endA - 1] as JsonValue, b[endB - 1] as JsonValue)) {
+    endA--;
+    endB--;
   }
+  if ((endA - head) * (endB - head) > LCS_CELL_LIMIT) return byIndex(a, b, head, endA, endB, ptr);
+  if (head === 0 && endA === a.length && endB === b.length) return diffArrays(a, b, ptr, hook);
+  // The library numbers the middle from 0 and appends with `-`; shift its indices by the head.
+  const middle = diffArrays(a.slice(head, endA), b.slice(head, endB), ptr, hook);
+  const prefix = `${ptr.toString()}/`;
+  let length = endA - head;
+  return middle.map((operation) => {
+    const [token = "", ...rest] = operation.path.slice(prefix.length).split("/");
+    const index = token === "-" ? length : Number(token);
+    if (rest.length === 0 && operation.op === "add") length++;
+    if (rest.length === 0 && operation.op === "remove") length--;
+    const path = [`${prefix}${head + index}`, ...rest].join("/");
+    return { ...operation, path };
+  });
 }
 
-function indexSteps(a: JsonValue[], b: JsonValue[]): Step[] {
-  const steps: Step[] = [];
-  const common = Math.min(a.length, b.length);
-  for (let i = 0; i < common; i++) {
-    if (jsonEqual(a[i] as JsonValue, b[i] as JsonValue)) steps.push({ kind: "keep" });
-    else
-      steps.push({ kind: "delete", value: a[i] as JsonValue }, { kind: "insert", value: b[i] as JsonValue });
-  }
-  for (let i = common; i < a.length; i++) steps.push({ kind: "delete", value: a[i] as JsonValue });
-  for (let i = common; i < b.length; i++) steps.push({ kind: "insert", value: b[i] as JsonValue });
-  return steps;
+/**
+ * The middle of two arrays too long to align, compared index by index (linear): each element's
+ * own changes, then the surplus removed from the end backwards or the new elements appended.
+ */
+function byIndex(a: JsonValue[], b: JsonValue[], head: number, endA: number, endB: number, ptr: Pointer) {
+  const operations: Operation[] = [];
+  const common = Math.min(endA, endB);
+  for (let i = head; i < common; i++) operations.push(...hook(a[i], b[i], ptr.add(String(i))));
+  for (let i = endA - 1; i >= common; i--)
+    operations.push({ op: "remove", path: ptr.add(String(i)).toString() });
+  for (let i = common; i < endB; i++)
+    operations.push({ op: "add", path: ptr.add(String(i)).toString(), value: b[i] });
+  return operations;
 }
 
-function lcsSteps(a: JsonValue[], b: JsonValue[]): Step[] {
-  const n = a.length;
-  const m = b.length;
-  // lengths[i * (m + 1) + j] = LCS length of a[i..] and b[j..].
-  const lengths = new Uint32Array((n + 1) * (m + 1));
-  const at = (i: number, j: number) => lengths[i * (m + 1) + j] as number;
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lengths[i * (m + 1) + j] = jsonEqual(a[i] as JsonValue, b[j] as JsonValue)
-        ? at(i + 1, j + 1) + 1
-        : Math.max(at(i + 1, j), at(i, j + 1));
-    }
+/** The diff the library calls back for elements and nested values: ours for arrays, else its own. */
+function hook(input: unknown, output: unknown, ptr: Pointer): Operation[] {
+  return (
+    alignedArrays(input, output, ptr) ??
+    membersInOrder(input, output, ptr) ??
+    diffAny(input, output, ptr, hook)
+  );
+}
+
+/**
+ * Two objects' changes in document order (the first document's members, then the added ones),
+ * the order `fleetconf diff` prints them in; rfc6902 lists removals, then additions, then changes.
+ * Each operation names a different member, so any order applies the same.
+ */
+function membersInOrder(input: unknown, output: unknown, ptr: Pointer): Operation[] | undefined {
+  const isMap = (v: unknown): v is Record<string, JsonValue> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isMap(input) || !isMap(output)) return undefined;
+  const operations: Operation[] = [];
+  for (const key of Object.keys(input)) {
+    if (!Object.hasOwn(output, key)) operations.push({ op: "remove", path: ptr.add(key).toString() });
+    else operations.push(...hook(input[key], output[key], ptr.add(key)));
   }
-  const steps: Step[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (jsonEqual(a[i] as JsonValue, b[j] as JsonValue)) {
-      steps.push({ kind: "keep" });
-      i++;
-      j++;
-    } else if (at(i + 1, j) >= at(i, j + 1)) {
-      steps.push({ kind: "delete", value: a[i++] as JsonValue });
-    } else {
-      steps.push({ kind: "insert", value: b[j++] as JsonValue });
-    }
+  for (const key of Object.keys(output)) {
+    if (!Object.hasOwn(input, key))
+      operations.push({ op: "add", path: ptr.add(key).toString(), value: output[key] });
   }
-  while (i < n) steps.push({ kind: "delete", value: a[i++] as JsonValue });
-  while (j < m) steps.push({ kind: "insert", value: b[j++] as JsonValue });
-  return steps;
+  return operations;
 }
 
 /** The RFC 6902 patch for a list of changes (drops the old values the patch format has no room for). */
@@ -170,39 +197,41 @@ export function toJsonPatch(changes: readonly JsonChange[]): JsonPatchOperation[
  */
 export function applyJsonPatch(document: JsonValue, patch: readonly JsonPatchOperation[]): JsonValue {
   let doc = structuredClone(document);
-  for (const operation of patch) {
-    const tokens = parsePointer(operation.path);
-    if (tokens.length === 0) {
-      if (operation.op === "remove") throw new TypeError("cannot remove the whole document");
-      doc = structuredClone(operation.value);
-      continue;
+  for (const operation of patch) doc = applyOperation(doc, operation);
+  return doc;
+}
+
+/** One operation, in place where it can be (the document was cloned by the caller). */
+function applyOperation(doc: JsonValue, operation: JsonPatchOperation): JsonValue {
+  const tokens = parsePointer(operation.path);
+  if (tokens.length === 0) {
+    if (operation.op === "remove") throw new TypeError("cannot remove the whole document");
+    return structuredClone(operation.value);
+  }
+  const last = tokens[tokens.length - 1] as string;
+  const parent = valueAtTokens(doc, tokens.slice(0, -1), operation.path);
+  if (Array.isArray(parent)) {
+    const index = last === "-" && operation.op === "add" ? parent.length : arrayIndex(last, operation.path);
+    const limit = operation.op === "add" ? parent.length : parent.length - 1;
+    if (index > limit) throw new TypeError(`index out of range: ${operation.path}`);
+    if (operation.op === "add") parent.splice(index, 0, structuredClone(operation.value));
+    else if (operation.op === "remove") parent.splice(index, 1);
+    else parent[index] = structuredClone(operation.value);
+  } else if (isObject(parent)) {
+    if (operation.op !== "add" && !Object.hasOwn(parent, last)) {
+      throw new TypeError(`no member at ${operation.path}`);
     }
-    const last = tokens[tokens.length - 1] as string;
-    let parent: JsonValue = doc;
-    for (const token of tokens.slice(0, -1)) parent = childOf(parent, token, operation.path);
-    if (Array.isArray(parent)) {
-      const index = last === "-" && operation.op === "add" ? parent.length : arrayIndex(last, operation.path);
-      const limit = operation.op === "add" ? parent.length : parent.length - 1;
-      if (index > limit) throw new TypeError(`index out of range: ${operation.path}`);
-      if (operation.op === "add") parent.splice(index, 0, structuredClone(operation.value));
-      else if (operation.op === "remove") parent.splice(index, 1);
-      else parent[index] = structuredClone(operation.value);
-    } else if (isObject(parent)) {
-      if (operation.op !== "add" && !Object.hasOwn(parent, last)) {
-        throw new TypeError(`no member at ${operation.path}`);
-      }
-      if (operation.op === "remove") delete parent[last];
-      // defineProperty, not assignment: a member named "__proto__" must stay a plain member.
-      else
-        Object.defineProperty(parent, last, {
-          value: structuredClone(operation.value),
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-    } else {
-      throw new TypeError(`parent is not a container: ${operation.path}`);
-    }
+    if (operation.op === "remove") delete parent[last];
+    // defineProperty, not assignment: a member named "__proto__" must stay a plain member.
+    else
+      Object.defineProperty(parent, last, {
+        value: structuredClone(operation.value),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+  } else {
+    throw new TypeError(`parent is not a container: ${operation.path}`);
   }
   return doc;
 }
@@ -212,12 +241,19 @@ function arrayIndex(token: string, path: string): number {
   return Number(token);
 }
 
-function childOf(parent: JsonValue, token: string, path: string): JsonValue {
-  if (Array.isArray(parent)) {
-    const index = arrayIndex(token, path);
-    if (index >= parent.length) throw new TypeError(`index out of range: ${path}`);
-    return parent[index] as JsonValue;
+/** The value the tokens name (own members only); throws a TypeError naming `path` when none. */
+export function valueAtTokens(document: JsonValue, tokens: readonly string[], path: string): JsonValue {
+  let node = document;
+  for (const token of tokens) {
+    if (Array.isArray(node)) {
+      const index = arrayIndex(token, path);
+      if (index >= node.length) throw new TypeError(`path does not resolve: ${path}`);
+      node = node[index] as JsonValue;
+    } else if (isObject(node) && Object.hasOwn(node, token)) {
+      node = node[token] as JsonValue;
+    } else {
+      throw new TypeError(`path does not resolve: ${path}`);
+    }
   }
-  if (isObject(parent) && Object.hasOwn(parent, token)) return parent[token] as JsonValue;
-  throw new TypeError(`path does not resolve: ${path}`);
+  return node;
 }

@@ -1,6 +1,6 @@
 /**
  * RFC 6902 JSON Patches between two versions, as the origin's diff route serves them. The diff
- * itself is core/json-diff.ts (reused, not re-implemented); this module adds a `test` operation
+ * itself is core/json-diff.ts (rfc6902's, bounded); this module adds a `test` operation
  * (RFC 6902 §4.6) before every `remove` and `replace`, stating the value being changed. Such a
  * patch applies only to the document it was computed from (§5: one failing operation fails the
  * whole patch), and a reader can recover what each change replaced without fetching the old
@@ -14,6 +14,7 @@ import {
   type JsonValue,
   jsonEqual,
   parsePointer,
+  valueAtTokens,
 } from "./json-diff";
 
 export type TestOperation = { op: "test"; path: string; value: JsonValue };
@@ -72,19 +73,7 @@ export function applyPatch(document: JsonValue, patch: readonly PatchOperation[]
 
 /** The value a JSON Pointer (RFC 6901) names in `document`; throws when it names nothing. */
 export function valueAt(document: JsonValue, pointer: string): JsonValue {
-  let node: JsonValue = document;
-  for (const token of parsePointer(pointer)) {
-    if (Array.isArray(node)) {
-      const index = /^(0|[1-9][0-9]*)$/.test(token) ? Number(token) : -1;
-      if (index < 0 || index >= node.length) throw new TypeError(`path does not resolve: ${pointer}`);
-      node = node[index] as JsonValue;
-    } else if (typeof node === "object" && node !== null && Object.hasOwn(node, token)) {
-      node = node[token] as JsonValue;
-    } else {
-      throw new TypeError(`path does not resolve: ${pointer}`);
-    }
-  }
-  return node;
+  return valueAtTokens(document, parsePointer(pointer), pointer);
 }
 
 /**

@@ -12,10 +12,13 @@ import {
   type Jwks,
   KV_VALUE_LIMIT_BYTES,
   DEFAULT_MAX_CONFIG_BYTES as LIBRARY_DEFAULT_MAX_BYTES,
+  type ParsedPublicJwks,
   type PrivateJwk,
   type PublicJwk,
+  parseIntegerSetting,
+  parsePublicJwks,
 } from "../core";
-import type { OriginEnv } from "./env";
+import type { OriginVars } from "./env-vars";
 
 export const DEFAULT_MAX_CONFIG_BYTES = LIBRARY_DEFAULT_MAX_BYTES;
 /**
@@ -53,7 +56,7 @@ let memo: { fingerprint: string; config: Promise<OriginConfig> } | null = null;
  * The parsed configuration, built once per isolate. Keyed by the env's values (not its identity)
  * so a changed secret (tests, `wrangler dev` reloads) is picked up and a failed parse is retried.
  */
-export function originConfig(env: OriginEnv): Promise<OriginConfig> {
+export function originConfig(env: OriginVars): Promise<OriginConfig> {
   const fingerprint = JSON.stringify([
     env.BUILD_VERSION,
     env.MAX_CONFIG_BYTES,
@@ -80,10 +83,10 @@ export function originConfig(env: OriginEnv): Promise<OriginConfig> {
   return config;
 }
 
-export async function parseOriginConfig(env: OriginEnv): Promise<OriginConfig> {
+export async function parseOriginConfig(env: OriginVars): Promise<OriginConfig> {
   const signingKeys = parsePrivateKeys("SIGNING_KEYS", env.SIGNING_KEYS);
   const tokenKeys = parsePrivateKeys("TOKEN_KEYS", env.TOKEN_KEYS);
-  const publicJwks = parsePublicJwks(env.PUBLIC_JWKS);
+  const publicJwks = publicJwksFrom(env.PUBLIC_JWKS);
   const signer = signingKeys[0] as PrivateJwk;
   const tokenKey = tokenKeys[0] as PrivateJwk;
   // Publishing with a key the edge cannot verify would make every client reject the config.
@@ -115,15 +118,18 @@ export async function parseOriginConfig(env: OriginEnv): Promise<OriginConfig> {
 
 /** MAX_CONFIG_BYTES: a positive integer, default 1 MiB, clamped to what one KV value can hold. */
 export function parseMaxConfigBytes(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_MAX_CONFIG_BYTES;
-  if (!/^[1-9][0-9]{0,9}$/.test(raw.trim())) {
-    throw new ConfigurationError("MAX_CONFIG_BYTES must be a positive integer number of bytes.");
-  }
-  return Math.min(Number(raw.trim()), MAX_CONFIG_BYTES_CEILING);
+  const parsed = parseIntegerSetting("MAX_CONFIG_BYTES", raw, {
+    default: DEFAULT_MAX_CONFIG_BYTES,
+    min: 1,
+    max: MAX_CONFIG_BYTES_CEILING,
+    clampToMax: true,
+  });
+  if (!parsed.ok) throw new ConfigurationError(parsed.reason);
+  return parsed.value;
 }
 
 export function adminKeySourceFrom(
-  env: Pick<OriginEnv, "ADMIN_JWKS_URL" | "ADMIN_ISSUER" | "ADMIN_JWT_SECRET">,
+  env: Pick<OriginVars, "ADMIN_JWKS_URL" | "ADMIN_ISSUER" | "ADMIN_JWT_SECRET">,
 ): AdminKeySource {
   if (env.ADMIN_JWKS_URL) {
     let url: URL;
@@ -150,7 +156,7 @@ export function adminKeySourceFrom(
   return { kind: "secret", secret };
 }
 
-function purgeSettingsFrom(env: OriginEnv): PurgeSettings {
+function purgeSettingsFrom(env: OriginVars): PurgeSettings {
   const mode = env.PURGE_MODE ?? "service";
   if (mode === "service") {
     if (!env.EDGE) throw new ConfigurationError("PURGE_MODE=service needs the EDGE service binding.");
@@ -206,13 +212,15 @@ function parsePrivateKeys(name: string, raw: string | undefined): PrivateJwk[] {
   });
 }
 
-function parsePublicJwks(raw: string | undefined): Jwks {
-  const value = parseJson("PUBLIC_JWKS", raw);
-  const keys = (value as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || !keys.every(isEd25519Jwk)) {
-    throw new ConfigurationError('PUBLIC_JWKS must be {"keys": [Ed25519 public JWKs with kids]}.');
+/** The one PUBLIC_JWKS parser (core), stricter here: the origin refuses a value holding a private key. */
+function publicJwksFrom(raw: string | undefined): Jwks {
+  let parsed: ParsedPublicJwks;
+  try {
+    parsed = parsePublicJwks(raw);
+  } catch (error) {
+    throw new ConfigurationError(error instanceof Error ? error.message : String(error));
   }
-  // Never publish a private part, even if an operator pasted one in by mistake.
-  if (keys.some((k) => "d" in k)) throw new ConfigurationError("PUBLIC_JWKS contains a private key (d).");
-  return { keys };
+  // Never keep a private part, even if an operator pasted one in by mistake: fix the value.
+  if (parsed.hadPrivateKey) throw new ConfigurationError("PUBLIC_JWKS contains a private key (d).");
+  return parsed.jwks;
 }

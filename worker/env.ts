@@ -2,7 +2,15 @@
  * The edge worker's bindings, vars and secrets (wrangler.toml + .dev.vars / `wrangler secret put`).
  * Declared by hand rather than by `wrangler types`: both workers share one TypeScript program, and
  * the generated global `Cloudflare.Env` would merge the two workers' bindings into one type.
+ * The integer vars are read with `edgeInteger`, on the one integer rule both workers use
+ * (core/settings.ts).
  */
+import { type IntegerRule, parseIntegerSetting } from "../core";
+import { DEFAULT_KV_READ_TIMEOUT_MS } from "./cache/kv-reader";
+import { DEFAULT_MEMORY_CACHE_BYTES } from "./cache/memory-lru";
+import { DEFAULT_FLEET_OPTIONS } from "./fleet/recorder";
+import { DEFAULT_METRICS_INTERVAL_MS } from "./metrics/counters";
+
 export interface EdgeEnv {
   CONFIGS: KVNamespace;
   BUILD_VERSION: string;
@@ -32,4 +40,25 @@ export interface EdgeEnv {
    * every request). Everything else is always logged; the metrics line counts every request.
    */
   LOG_HIT_SAMPLE?: string;
+}
+
+/**
+ * The edge's integer vars: default and accepted range. A value outside its rule keeps the default,
+ * so a typo in a var can never take reads down.
+ */
+export const EDGE_INTEGER_RULES = {
+  MEMORY_CACHE_BYTES: { default: DEFAULT_MEMORY_CACHE_BYTES, min: 1, max: 2 ** 40 },
+  KV_READ_TIMEOUT_MS: { default: DEFAULT_KV_READ_TIMEOUT_MS, min: 1, max: 60_000 },
+  FLEET_FLUSH_MS: { default: DEFAULT_FLEET_OPTIONS.flushIntervalMs, min: 1, max: 3_600_000 },
+  METRICS_INTERVAL_MS: { default: DEFAULT_METRICS_INTERVAL_MS, min: 1, max: 86_400_000 },
+  // Kept beside worker/app.ts's DEFAULT_LOG_HIT_SAMPLE (100), which imports this module.
+  LOG_HIT_SAMPLE: { default: 100, min: 1, max: 9_999_999 },
+} as const satisfies Record<string, IntegerRule>;
+
+export type EdgeIntegerName = keyof typeof EDGE_INTEGER_RULES;
+
+/** The integer var's value by its rule, or its default when unset or invalid. */
+export function edgeInteger(env: Partial<Pick<EdgeEnv, EdgeIntegerName>>, name: EdgeIntegerName): number {
+  const parsed = parseIntegerSetting(name, env[name], EDGE_INTEGER_RULES[name]);
+  return parsed.ok ? parsed.value : EDGE_INTEGER_RULES[name].default;
 }

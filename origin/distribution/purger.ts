@@ -3,10 +3,8 @@
  * `service` calls the edge's internal purge route through the EDGE service binding (local
  * development, and a single-location setup); `zone` purges by Cache-Tag through Cloudflare's zone
  * purge API (production, every location). Any failure throws, so the drain retries later.
+ * purger-for.ts picks one.
  */
-import type { PurgeSettings } from "../config";
-import { ServiceBindingPurger } from "./service-purger";
-import { ZonePurger } from "./zone-purger";
 
 export interface PurgeRequest {
   keys: string[];
@@ -20,19 +18,4 @@ export interface Purger {
 
 export class PurgeError extends Error {
   override readonly name = "PurgeError";
-}
-
-export function purgerFor(settings: PurgeSettings, env: { EDGE?: Fetcher }): Purger {
-  switch (settings.mode) {
-    case "service": {
-      if (!env.EDGE) throw new PurgeError("PURGE_MODE=service but the EDGE binding is missing");
-      return new ServiceBindingPurger(env.EDGE, settings.secret);
-    }
-    case "zone":
-      return new ZonePurger({
-        zoneId: settings.zoneId,
-        apiToken: settings.apiToken,
-        apiBase: settings.apiBase,
-      });
-  }
 }

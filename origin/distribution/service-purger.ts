@@ -3,6 +3,7 @@
  * docs/kv-layout.md, "Purge"). The secret travels in `Fleetconf-Purge-Secret`; anything but a 2xx
  * is a failure, including the 404 of an edge without the route.
  */
+import { INTERNAL_SECRET_HEADER } from "../../core";
 import type { PurgeRequest, Purger } from "./purger";
 import { PurgeError } from "./purger";
 
@@ -36,7 +37,7 @@ export class ServiceBindingPurger implements Purger {
     try {
       response = await this.edge.fetch(EDGE_PURGE_URL, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Fleetconf-Purge-Secret": this.secret },
+        headers: { "Content-Type": "application/json", [INTERNAL_SECRET_HEADER]: this.secret },
         body: JSON.stringify(batch),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });

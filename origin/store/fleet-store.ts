@@ -17,16 +17,22 @@ import {
   type LastSeen,
   MAX_FLEET_WINDOW_SECONDS,
 } from "../../core";
-import type { OriginEnv } from "../env";
+import { type Migration, runMigrations, startUp } from "./migrations";
 
 /** How often expired sightings are swept. */
 export const FLEET_SWEEP_MS = 15 * 60 * 1000;
 const RETENTION_MS = MAX_FLEET_WINDOW_SECONDS * 1000;
 
-const SCHEMA = [
-  // The last sighting of each client per key; a later batch only replaces it with a later sighting,
-  // since batches from different isolates and locations arrive in any order.
-  `CREATE TABLE IF NOT EXISTS last_seen (
+/** The FleetStore's SQLite schema as numbered migrations (migrations.ts); append, never edit. */
+export const FLEET_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "last_seen",
+    // IF NOT EXISTS: objects created before migrations were recorded already have these.
+    statements: [
+      // The last sighting of each client per key; a later batch only replaces it with a later sighting,
+      // since batches from different isolates and locations arrive in any order.
+      `CREATE TABLE IF NOT EXISTS last_seen (
     key TEXT NOT NULL,
     client_id TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -34,21 +40,25 @@ const SCHEMA = [
     colo TEXT,
     PRIMARY KEY (key, client_id)
   )`,
-  "CREATE INDEX IF NOT EXISTS last_seen_by_key_time ON last_seen (key, seen_at)",
-  "CREATE INDEX IF NOT EXISTS last_seen_by_time ON last_seen (seen_at)",
-] as const;
+      "CREATE INDEX IF NOT EXISTS last_seen_by_key_time ON last_seen (key, seen_at)",
+      "CREATE INDEX IF NOT EXISTS last_seen_by_time ON last_seen (seen_at)",
+    ],
+  },
+];
 
 export interface FleetRecordOutcome {
   stored: number;
 }
 
-export class FleetStore extends DurableObject<OriginEnv> {
+export class FleetStore extends DurableObject<unknown> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: OriginEnv) {
+  constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    for (const statement of SCHEMA) this.sql.exec(statement);
+    startUp(ctx, "FleetStore", async () => {
+      runMigrations(this.sql, (work) => ctx.storage.transactionSync(work), FLEET_MIGRATIONS);
+    });
   }
 
   /** Upserts a batch's sightings of this namespace's keys in one transaction. */

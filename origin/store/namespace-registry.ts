@@ -6,9 +6,25 @@
  * A Durable Object rather than a KV list: concurrent writers to one KV value lose updates.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { OriginEnv } from "../env";
+import { type Migration, runMigrations, startUp } from "./migrations";
 
 export const REGISTRY_NAME = "registry";
+
+/** The registry's SQLite schema as numbered migrations (migrations.ts); append, never edit. */
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "namespaces",
+    // IF NOT EXISTS: the object created before migrations were recorded already has it.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS namespaces (
+        namespace TEXT PRIMARY KEY,
+        first_seen_at INTEGER NOT NULL,
+        last_change_at INTEGER NOT NULL
+      )`,
+    ],
+  },
+];
 
 export interface RegisteredNamespace {
   namespace: string;
@@ -16,17 +32,15 @@ export interface RegisteredNamespace {
   lastChangeAt: number;
 }
 
-export class NamespaceRegistry extends DurableObject<OriginEnv> {
+export class NamespaceRegistry extends DurableObject<unknown> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: OriginEnv) {
+  constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS namespaces (
-      namespace TEXT PRIMARY KEY,
-      first_seen_at INTEGER NOT NULL,
-      last_change_at INTEGER NOT NULL
-    )`);
+    startUp(ctx, "NamespaceRegistry", async () => {
+      runMigrations(this.sql, (work) => ctx.storage.transactionSync(work), REGISTRY_MIGRATIONS);
+    });
   }
 
   register(namespace: string, at: number): void {

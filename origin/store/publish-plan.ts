@@ -5,11 +5,11 @@
  * version (409), the key's JSON Schema (422), and only then a new version or rollout candidate.
  */
 import { checkFlagdDocument } from "../../core/flagd-schema";
+import { schemaViolation } from "./key-schemas";
 import { preconditionFailure } from "./preconditions";
 import { failure, type StoreResult, success } from "./result";
 import { readRunningRollout } from "./rollout-tables";
 import { isRetryOfStart, rolloutConflict } from "./rollouts";
-import { schemaViolation } from "./schemas";
 import type { CommitOptions } from "./store-core";
 import { readLive, readVersion } from "./tables";
 import type { PublishInput, VersionRecord } from "./types";

@@ -6,6 +6,7 @@
  * client's version number ever goes down (an abort publishes the stable content as a new version).
  */
 import { type RolloutHead, shareAt } from "../../core";
+import { commitChange } from "./commit";
 import { failure, type StoreResult, success } from "./result";
 import {
   endRollout,
@@ -15,7 +16,7 @@ import {
   updateRolloutSpec,
 } from "./rollout-tables";
 import type { StoreCore } from "./store-core";
-import { appendAudit, enqueue, readBody, readKey, readLive, readVersion, writeKey } from "./tables";
+import { readBody, readKey, readLive, readVersion, writeKey } from "./tables";
 import type {
   ChangeMeta,
   RolloutChange,
@@ -57,7 +58,7 @@ export function rolloutHeadFor(sql: SqlStorage, key: string): RolloutHead | null
 export function rolloutConflict(sql: SqlStorage, key: string, what: string): string | null {
   const running = readRunningRollout(sql, key);
   if (!running) return null;
-  return `A rollout of v${running.candidateVersion} over v${running.stableVersion} is running for ${key}: ${what} is refused until it is completed (POST /v1/configs/${key}/rollout/complete) or aborted (POST /v1/configs/${key}/rollout/abort).`;
+  return `A rollout of v${running.candidateVersion} over v${running.stableVersion} is running for ${key}: ${what} is refused until it is completed (POST /v1/configs/${key}/-/rollout/complete) or aborted (POST /v1/configs/${key}/-/rollout/abort).`;
 }
 
 /** A publish that repeats the running rollout's start exactly (same bytes, same spec): safe to retry. */
@@ -108,7 +109,7 @@ export async function updateRollout(
     if (input.percent < share) {
       return failure<null>(
         "conflict",
-        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/rollout/abort).`,
+        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/-/rollout/abort).`,
       );
     }
     if (running.mode === "fixed" && running.percent === input.percent) return success(null);
@@ -119,10 +120,10 @@ export async function updateRollout(
       step: 0,
       everySeconds: 0,
     };
-    core.transaction(() => {
-      updateRolloutSpec(sql, running.id, spec, at, input.actor);
-      appendAudit(sql, {
-        at,
+    commitChange(core, {
+      at,
+      write: () => updateRolloutSpec(sql, running.id, spec, at, input.actor),
+      audit: {
         actor: input.actor,
         action: "rollout_update",
         key: input.key,
@@ -131,8 +132,8 @@ export async function updateRollout(
         toVersion: running.candidateVersion,
         digest: null,
         detail: { mode: { from: running.mode, to: "fixed" }, percent: { from: share, to: input.percent } },
-      });
-      enqueue(sql, "key", input.key, at);
+      },
+      outbox: { kind: "key", target: input.key },
     });
     return success(null);
   });
@@ -152,16 +153,18 @@ export async function completeRollout(
     const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
     if (!running || !row || !candidate) return failure<null>("conflict", noRollout(input.key));
     const at = Date.now();
-    core.transaction(() => {
-      writeKey(sql, { ...row, current_version: candidate.version, updated_at: at });
-      endRollout(sql, running.id, {
-        at,
-        actor: input.actor,
-        outcome: "completed",
-        resultVersion: candidate.version,
-      });
-      appendAudit(sql, {
-        at,
+    commitChange(core, {
+      at,
+      write: () => {
+        writeKey(sql, { ...row, current_version: candidate.version, updated_at: at });
+        endRollout(sql, running.id, {
+          at,
+          actor: input.actor,
+          outcome: "completed",
+          resultVersion: candidate.version,
+        });
+      },
+      audit: {
         actor: input.actor,
         action: "rollout_complete",
         key: input.key,
@@ -170,8 +173,8 @@ export async function completeRollout(
         toVersion: candidate.version,
         digest: candidate.digest,
         detail: { share: shareOf(running, at) },
-      });
-      enqueue(sql, "key", input.key, at);
+      },
+      outbox: { kind: "key", target: input.key },
     });
     return success(null);
   });

@@ -1,8 +1,9 @@
 /**
  * What the NamespaceStore hands to the modules that implement its rollout and schema operations
- * (rollouts.ts, schemas.ts): its SQLite, its write lock, its one way to commit a new version, and
+ * (key-writes.ts, rollouts.ts, key-schemas.ts): its SQLite, its write lock, its one way to commit a new version, and
  * its distribution step. Keeps the Durable Object class an assembly of small operations.
  */
+import type { OriginVars } from "../env-vars";
 import type { AuditAction, AuditDetail, ChangeMeta, Distribution, RolloutSpec, VersionRecord } from "./types";
 
 export interface CommitOptions {
@@ -26,4 +27,9 @@ export interface StoreCore {
   commitVersion(change: ChangeMeta, body: Uint8Array, options: CommitOptions): Promise<VersionRecord>;
   /** Drains the outbox now; says whether the key's change reached KV and the edge. */
   distribute(key: string): Promise<Distribution>;
+}
+
+/** What the NamespaceStore reads from its env: the settings config.ts parses, and KV to drain to. */
+export interface StoreEnv extends OriginVars {
+  CONFIGS: KVNamespace;
 }

@@ -1,10 +1,10 @@
 /**
- * Typed reads and writes of the NamespaceStore's tables (schema.ts). Synchronous on purpose:
+ * Typed reads and writes of the NamespaceStore's tables (namespace-migrations.ts). Synchronous on purpose:
  * SQLite in a Durable Object runs in-process, so a read-decide-write sequence without an `await`
  * cannot interleave with another request.
  */
 import { concatBytes, DEFAULT_NAMESPACE_SETTINGS, type NamespaceSettings } from "../../core";
-import { BODY_CHUNK_BYTES } from "./schema";
+import { BODY_CHUNK_BYTES } from "./namespace-migrations";
 import type { AuditAction, AuditDetail, AuditEntry, AuditQuery, VersionRecord } from "./types";
 
 export type KeyRow = {

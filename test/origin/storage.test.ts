@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeSnapshot, kvKeys, sha256, toBase64 } from "../../core";
-import { BODY_CHUNK_BYTES } from "../../origin/store/schema";
+import { BODY_CHUNK_BYTES } from "../../origin/store/namespace-migrations";
 import { call, freshNamespace, originEnv, storeOf } from "./support/origin";
 
 /** A valid JSON document of about `bytes` bytes with varied content. */

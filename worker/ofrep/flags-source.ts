@@ -4,11 +4,11 @@
  * lookups only: memory first without awaiting, then the Cache API and KV).
  */
 import type { Context } from "hono";
-import { annotate, type CacheTier, type ConfigKey, FleetconfError } from "../../core";
+import { annotate, type CacheTier, type ConfigKey, FleetconfError, isClientId } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
+import { authorizeRead } from "../auth/read-auth";
 import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { PreparedSnapshot } from "../cache/prepared";
-import { authorizeRead } from "../middleware/read-auth";
 import { selectVersion } from "../select-version";
 
 export interface FlagsSnapshot {
@@ -63,13 +63,11 @@ export async function readFlagsSnapshot(c: Context<EdgeHonoEnv>, target: ConfigK
   };
 }
 
-const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** `Config-Client-Id` when well formed; an OFREP client rarely sends one, and then it is stable. */
+/** `Config-Client-Id` when sent (core's client-id rule); an OFREP client rarely sends one, and then it is stable. */
 function clientIdOf(c: Context<EdgeHonoEnv>): string | null {
   const raw = c.req.header("Config-Client-Id");
   if (raw === undefined) return null;
-  if (!CLIENT_ID.test(raw)) {
+  if (!isClientId(raw)) {
     throw new FleetconfError(
       "invalid_request",
       "Config-Client-Id must be 1 to 128 characters of [A-Za-z0-9._:-].",

@@ -7,10 +7,11 @@
  */
 import { contentDigestOf, sha256 } from "../../core";
 import { checkContent, compileSchema } from "../validation/json-schema";
+import { commitChange } from "./commit";
 import { failure, type StoreResult, success } from "./result";
 import { deleteSchema, readRunningRollout, readSchema, writeSchema } from "./rollout-tables";
 import type { StoreCore } from "./store-core";
-import { appendAudit, readBody, readLive } from "./tables";
+import { readBody, readLive } from "./tables";
 import type { ChangeMeta, SchemaInput, SchemaOutcome, SchemaRecord } from "./types";
 
 const utf8 = new TextDecoder();
@@ -71,10 +72,11 @@ export async function putSchema(core: StoreCore, input: SchemaInput): Promise<St
       updatedAt: at,
       updatedBy: input.actor,
     };
-    core.transaction(() => {
-      writeSchema(sql, record);
-      appendAudit(sql, {
-        at,
+    // No outbox row: the edge never reads schemas, only the versions they let through.
+    commitChange(core, {
+      at,
+      write: () => writeSchema(sql, record),
+      audit: {
         actor: input.actor,
         action: "schema_set",
         key: input.key,
@@ -83,7 +85,8 @@ export async function putSchema(core: StoreCore, input: SchemaInput): Promise<St
         toVersion: null,
         digest,
         detail: { schema: { from: existing?.digest ?? null, to: digest }, size: input.body.length },
-      });
+      },
+      outbox: null,
     });
     return success({ record, created: existing === null, changed: true });
   });
@@ -101,10 +104,10 @@ export async function removeSchema(core: StoreCore, input: ChangeMeta): Promise<
     const existing = readSchema(sql, input.key);
     if (!existing) return failure<SchemaRecord>("not_found", `${input.key} has no schema.`);
     const at = Date.now();
-    core.transaction(() => {
-      deleteSchema(sql, input.key);
-      appendAudit(sql, {
-        at,
+    commitChange(core, {
+      at,
+      write: () => deleteSchema(sql, input.key),
+      audit: {
         actor: input.actor,
         action: "schema_delete",
         key: input.key,
@@ -113,7 +116,8 @@ export async function removeSchema(core: StoreCore, input: ChangeMeta): Promise<
         toVersion: null,
         digest: existing.digest,
         detail: { schema: { from: existing.digest, to: null } },
-      });
+      },
+      outbox: null,
     });
     return success(existing);
   });
