@@ -287,6 +287,19 @@ describe("POST /ofrep/v1/evaluate/flags (bulk)", () => {
     expect(body.flags.find((f) => f.key === "welcome-text")?.value).toBe("Bonjour");
   });
 
+  it("keeps evaluating from the last good flags when KV fails (stale-if-error, as config reads)", async () => {
+    const { key } = await publicFlags();
+    const app = edge();
+    const headers = { "Config-Flags-Key": key };
+    expect((await evaluate(app, BULK, { context: {} }, headers)).status).toBe(200);
+    app.kv.mode = "fail";
+    app.clock.advance(40); // past max-age + stale-while-revalidate: the head must be re-read, and KV is down
+    const res = await evaluate(app, single("new-checkout"), { context: {} }, headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Status")).toContain("fwd=stale");
+    expect(await res.json()).toMatchObject({ value: true });
+  });
+
   it("returns 400 INVALID_CONTEXT in the bulk failure shape for a context that is not an object", async () => {
     const { key } = await publicFlags();
     const res = await evaluate(edge(), BULK, { context: 42 }, { "Config-Flags-Key": key });
