@@ -22,7 +22,7 @@ export interface FlagsSnapshot {
   visibility: "public" | "private";
 }
 
-const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
+const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2, origin: 3 };
 
 export async function readFlagsSnapshot(c: Context<EdgeHonoEnv>, target: ConfigKey): Promise<FlagsSnapshot> {
   const { store, now } = c.get("services");
@@ -33,9 +33,11 @@ export async function readFlagsSnapshot(c: Context<EdgeHonoEnv>, target: ConfigK
   const visibility = settings.entry.settings.visibility === "public" ? "public" : "private";
   if (visibility !== "public") await authorizeRead(c, namespace);
 
-  const head =
-    store.memoryHead(key, settings.entry.settings) ??
-    (await store.head(key, namespace, settings.entry.settings, ctx));
+  const hot = store.memoryHead(key, settings.entry.settings);
+  // As config reads: a head served from memory is compared with the location's copy when due, off
+  // the request, so a publish reaches flag evaluations as fast as it reaches reads.
+  if (hot !== undefined) store.revalidateIfDue(key, namespace, settings.entry.settings, ctx);
+  const head = hot ?? (await store.head(key, namespace, settings.entry.settings, ctx));
   const record = head.entry.head;
   if (record === null || record.deleted) {
     annotate(c, { key, tier: head.tier, outcome: record === null ? "absent" : "deleted" });
