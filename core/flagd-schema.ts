@@ -1,18 +1,20 @@
 /**
  * Which configs are flagd flag definitions, and checking one against flagd's published JSON
- * Schema (core/flagd/, v0.2.15) with @cfworker/json-schema, an interpreter (Workers forbid the
- * code generation Ajv needs). The origin calls it at publish (docs/openfeature.md), so the edge's
- * OFREP evaluation never meets a document flagd would refuse.
+ * Schema as @openfeature/flagd-core ships it: the package carries the schema precompiled (an Ajv
+ * standalone validator, so no code generation at run time, which Workers forbid) and runs it in
+ * `setConfigurations(text, true)`. The origin calls this at publish (docs/openfeature.md), so the
+ * edge's OFREP evaluation, done by the same library, never meets a document flagd would refuse.
  */
-import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
-import flagsSchema from "./flagd/flags.json" with { type: "json" };
-import targetingSchema from "./flagd/targeting.json" with { type: "json" };
+import { FlagdCore } from "@openfeature/flagd-core";
 
 /** flagd's `$schema` URL for flag definitions, which editors and flagd's docs put in the file. */
 export const FLAGD_SCHEMA_URL = "https://flagd.dev/schema/v0/flags.json";
 
 /** At most this many schema errors are reported (the detail gives the count). */
 const MAX_ERRORS = 50;
+
+/** A refused document's flags are loaded one by one to name the culprit, at most this many. */
+const MAX_FLAGS_PROBED = 1000;
 
 export interface FlagdSchemaError {
   /** RFC 6901 JSON Pointer into the document. */
@@ -45,18 +47,6 @@ function isFlagsKey(key: string): boolean {
   return segments.length === 2 && segments[1] === "flags";
 }
 
-let validator: Validator | undefined;
-
-function flagdValidator(): Validator {
-  if (validator === undefined) {
-    // shortCircuit=false: report every error. targeting.json is reached through flags.json's
-    // relative `$ref: "./targeting.json"`, resolved against its `$id`.
-    validator = new Validator(flagsSchema as Schema, "7", false);
-    validator.addSchema(targetingSchema as Schema);
-  }
-  return validator;
-}
-
 /**
  * Checks a published document (already strict JSON) when its key is flagd-format; any other
  * document passes untouched.
@@ -66,35 +56,70 @@ export function checkFlagdDocument(key: string, text: string): FlagdCheck {
   if (!isFlagsKey(key) && !text.includes(FLAGD_SCHEMA_URL)) return { ok: true };
   const document: unknown = JSON.parse(text);
   if (!isFlagdDocument(key, document)) return { ok: true };
-  const result = flagdValidator().validate(document);
-  if (result.valid) return { ok: true };
-  const units = result.errors;
-  // Keep the most specific errors: an applicator's summary sits above its subschemas' errors.
-  const leaves = units.filter(
-    (unit) => !units.some((other) => other.keywordLocation.startsWith(`${unit.keywordLocation}/`)),
-  );
-  const count = leaves.length === 1 ? "1 error" : `${leaves.length} errors`;
+  const flags = (document as { flags?: unknown }).flags;
+  if (typeof flags !== "object" || flags === null || Array.isArray(flags)) {
+    // flagd-core loads a document without `flags` as an empty set; a flags key without any is a mistake.
+    return {
+      ok: false,
+      detail: `${key} holds flagd flag definitions and this document has no "flags" object.`,
+      errors: [
+        {
+          pointer: "/flags",
+          message: "must be an object of flag definitions",
+          keyword: "required",
+          schemaLocation: "",
+        },
+      ],
+    };
+  }
+  const errors = schemaErrors(text);
+  if (errors.length === 0) return { ok: true };
+  const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
   return {
     ok: false,
-    detail: `${key} holds flagd flag definitions and this document does not match flagd's JSON Schema v0.2.15 (${count}).`,
-    errors: leaves.slice(0, MAX_ERRORS).map(toError),
+    detail: `${key} holds flagd flag definitions and this document does not match flagd's flag-definition JSON Schema (${count}).`,
+    errors: errors.slice(0, MAX_ERRORS),
   };
 }
 
-function toError(unit: OutputUnit): FlagdSchemaError {
-  return {
-    pointer: fromFragment(unit.instanceLocation),
-    message: unit.error,
-    keyword: unit.keyword,
-    schemaLocation: fromFragment(unit.keywordLocation),
-  };
-}
+/**
+ * `setConfigurations(text, strictValidation)`: flagd-core 4.0.1's JavaScript takes the second
+ * argument (its schema check throws instead of logging), its published typings list only the first.
+ */
+const loadStrictly = (core: FlagdCore, text: string): void => {
+  (
+    core.setConfigurations as (this: FlagdCore, flagConfig: string, strictValidation: boolean) => string[]
+  ).call(core, text, true);
+};
 
-function fromFragment(location: string): string {
-  const fragment = location.startsWith("#") ? location.slice(1) : location;
+/**
+ * What flagd-core refuses to load: its precompiled schema check (strict mode) and its own checks
+ * of each flag (a known `state`, a `defaultVariant` among the `variants`). flagd-core wraps the
+ * reason in a generic ParseError; the specific sentence is its `cause`.
+ */
+function schemaErrors(text: string): FlagdSchemaError[] {
   try {
-    return decodeURIComponent(fragment);
-  } catch {
-    return fragment;
+    loadStrictly(new FlagdCore(), text);
+    return [];
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return [{ pointer: flagPointer(text), message, keyword: "flagd", schemaLocation: "" }];
   }
+}
+
+/** Points at `/flags/<name>` of the first flag that flagd-core refuses on its own. */
+function flagPointer(text: string): string {
+  const document = JSON.parse(text) as { flags: Record<string, unknown>; $evaluators?: unknown };
+  for (const [name, flag] of Object.entries(document.flags).slice(0, MAX_FLAGS_PROBED)) {
+    try {
+      loadStrictly(
+        new FlagdCore(),
+        JSON.stringify({ flags: { [name]: flag }, $evaluators: document.$evaluators }),
+      );
+    } catch {
+      return `/flags/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    }
+  }
+  return "/flags";
 }
