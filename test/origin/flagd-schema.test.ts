@@ -31,7 +31,7 @@ describe("publishing flagd flag definitions", () => {
     const key = `${freshNamespace("fd")}/svc/features`;
     const bad = await publish(key, {
       $schema: FLAGD_SCHEMA_URL,
-      flags: { f: { state: "ENABLED", variants: { a: 1, b: "x" } } },
+      flags: { f: { state: "ON", variants: { a: 1, b: 2 }, defaultVariant: "a" } },
     });
     expect(bad.status).toBe(422);
     expect((await publish(key, { ...demoFlags(), $schema: FLAGD_SCHEMA_URL })).status).toBe(201);
