@@ -18,10 +18,10 @@ import {
 } from "../core/bundles";
 import type { Jwks } from "../core/jws";
 import { readWithin } from "../core/streams";
-import { MAX_BODY_BYTES, MAX_WAIT_SECONDS } from "./client";
+import { MAX_BODY_BYTES, MAX_WAIT_SECONDS, trustAnchorOf } from "./client";
 import { ConfigClientError, errorForStatus } from "./errors";
 import { appliedWaitSeconds, freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
-import { DEFAULT_JWKS_REFETCH_MIN_MS, type KeySource, pinnedKeySource, remoteKeySource } from "./jwks";
+import { DEFAULT_JWKS_REFETCH_MIN_MS } from "./jwks";
 import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_BACKOFF_MS,
@@ -30,7 +30,8 @@ import {
   pollAgainAtOnce,
   type SchedulePolicy,
 } from "./schedule";
-import type { ConfigSnapshot } from "./types";
+import { DEFAULT_ROOT_REFRESH_MS, TrustStore } from "./trust";
+import type { ConfigClientOptions, ConfigSnapshot } from "./types";
 import { toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -42,8 +43,11 @@ export interface BundleClientOptions {
   /** `namespace/name`. */
   bundle: string;
   token?: string | (() => string | Promise<string>);
-  /** Pinned JWKS (recommended), or a URL to fetch it from. Exactly one. */
+  /** What to trust, exactly as the config client takes it (docs/client.md "Trust"). */
+  trustRoot?: ConfigClientOptions<unknown>["trustRoot"];
+  rootUrl?: string;
   jwks?: Jwks;
+  keyThumbprints?: string[];
   jwksUrl?: string;
   intervalMs?: number;
   longPoll?: boolean;
@@ -88,7 +92,7 @@ class PollingBundleClient implements BundleClient {
   private readonly signedKey: string;
   private readonly namespace: string;
   private readonly name: string;
-  private readonly keys: KeySource;
+  private readonly keys: TrustStore;
   private readonly policy: SchedulePolicy;
   private readonly fetcher: typeof fetch;
   private readonly timeoutMs: number;
@@ -115,9 +119,6 @@ class PollingBundleClient implements BundleClient {
       throw new TypeError(`fleetconf: invalid bundle ${JSON.stringify(options.bundle)}: ${String(error)}`);
     }
     if (!/^https?:\/\//.test(options.edge)) throw new TypeError("fleetconf: edge must be an http(s) URL");
-    if ((options.jwks === undefined) === (options.jwksUrl === undefined)) {
-      throw new TypeError("fleetconf: pass exactly one of jwks (pinned) or jwksUrl");
-    }
     this.namespace = ref.namespace;
     this.name = ref.name;
     this.bundle = `${ref.namespace}/${ref.name}`;
@@ -135,16 +136,28 @@ class PollingBundleClient implements BundleClient {
       maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
       random: options.random ?? Math.random,
     };
-    this.keys = options.jwks
-      ? pinnedKeySource(options.jwks)
-      : remoteKeySource({
-          url: options.jwksUrl as string,
-          fetch: this.fetcher,
-          refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
-          timeoutMs: this.timeoutMs,
-          now: Date.now,
-        });
-    this.loop = this.pollAndSchedule();
+    this.keys = new TrustStore(trustAnchorOf(options), {
+      fetch: this.fetcher,
+      timeoutMs: this.timeoutMs,
+      now: Date.now,
+      refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
+      rootRefreshMs: DEFAULT_ROOT_REFRESH_MS,
+      report: (error) => this.report(error, false),
+      warn: (message) => console.warn(`fleetconf: ${message}`),
+    });
+    this.loop = this.start();
+  }
+
+  private async start(): Promise<void> {
+    try {
+      await this.keys.init();
+    } catch (error) {
+      this.report(
+        new ConfigClientError("root_refused", String((error as Error).message ?? error), { cause: error }),
+      );
+      return;
+    }
+    if (!this.closed) await this.pollAndSchedule();
   }
 
   ready(): Promise<BundleSnapshot> {
@@ -179,6 +192,7 @@ class PollingBundleClient implements BundleClient {
   }
 
   private async pollAndSchedule(): Promise<void> {
+    await this.keys.refreshIfDue();
     const exchange = { asked: false, appliedWaitSeconds: null as number | null, elapsedMs: 0 };
     const outcome = await this.poll(exchange);
     if (this.closed) return;

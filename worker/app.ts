@@ -12,6 +12,7 @@ import { bundleRoutes } from "./routes/bundles";
 import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
+import { ofrepRoutes } from "./routes/ofrep";
 import { purgeRoutes } from "./routes/purge";
 import type { EdgeServiceOptions } from "./services";
 
@@ -30,6 +31,7 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.route("/", configRoutes());
   app.route("/", bundleRoutes());
   app.route("/", purgeRoutes());
+  app.route("/", ofrepRoutes());
   app.notFound(problemNotFound);
   app.onError(problemErrorHandler("edge"));
   return app;

@@ -2,7 +2,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { runAgent } from "../agent/agent";
+import { EXIT_STALE, runAgent } from "../agent/agent";
 import { parseListen } from "../agent/listen";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
@@ -15,7 +15,7 @@ export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
   usage:
-    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] [--mkdir] [--mode OCTAL] [--state-dir DIR] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL]",
+    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] (--root FILE | --jwks FILE | --thumbprint T…) [--mkdir] [--mode OCTAL] [--state-dir DIR] [--max-staleness SECONDS] [--status FILE] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS]",
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
@@ -24,13 +24,20 @@ FLEETCONF_VERSION and FLEETCONF_FILE set; changes arriving while CMD runs are co
 more run for the newest version.
 
 Logs are JSON lines on stdout (one per event: agent.start, config.written, config.current,
-hook.start, hook.output, hook.done, hook.failed, client.error, agent.stop). Outages are retried
-with backoff while FILE keeps the last good config. SIGTERM or SIGINT stops it cleanly (exit 0),
-waiting up to 10 s for a running hook and leaving no temp files.
+hook.start, hook.output, hook.done, hook.failed, client.error, client.trust, config.stale,
+config.fresh, agent.stop). Outages are retried with backoff while FILE keeps the last good
+config. SIGTERM or SIGINT stops it cleanly (exit 0; 75 when it was stale), waiting up to 10 s for
+a running hook and leaving no temp files.
+
+Trust is pinned (docs/cli.md "Pinning and rotating on a fleet"): --root FILE follows signed root
+rotations from the edge; --jwks FILE or --thumbprint pin keys for good. Without a pin only a
+loopback edge is accepted (development; trust on first use, logged as a warning).
 
 The version FILE holds is kept in the state directory (--state-dir), never beside FILE, where an
 application loading every *.json of its config folder would take it for config: the last verified
-snapshot with its signature. A restarted agent never writes anything older than it.
+snapshot with its signature, the trust roots accepted since the pinned one and the newest
+freshness proof — all re-verified against the pinned trust at start, never against keys of its
+own. A restarted agent never writes anything older than it.
 
 A flag combination that cannot work (a missing folder for FILE without --mkdir, a state file
 beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
@@ -47,6 +54,7 @@ Options:
                       $XDG_STATE_HOME/fleetconf or ~/.local/state/fleetconf); created if missing
   --exec CMD          the hook, e.g. "systemctl reload nginx"
   --cache FILE        the state file itself, instead of one in --state-dir
+  --status FILE       keep a JSON status here: {"state":"fresh"|"stale","version",…}
 ${EDGE_CLIENT_HELP}`,
   options: {
     ...EDGE_CLIENT_OPTIONS,
@@ -56,6 +64,7 @@ ${EDGE_CLIENT_HELP}`,
     mode: { type: "string" },
     "state-dir": { type: "string" },
     listen: { type: "string" },
+    status: { type: "string" },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
@@ -71,9 +80,10 @@ ${EDGE_CLIENT_HELP}`,
     const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
-    if (setup.warning) log("warn", "agent.jwks", { message: setup.warning });
+    if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
     const exec = stringOption(ctx.values, "exec");
-    await runAgent(
+    const status = stringOption(ctx.values, "status");
+    const result = await runAgent(
       {
         client: setup.options,
         ...(plan.out === undefined ? {} : { out: plan.out }),
@@ -82,11 +92,12 @@ ${EDGE_CLIENT_HELP}`,
         ...(exec ? { exec } : {}),
         ...plan.state,
         ...(plan.mode === undefined ? {} : { mode: plan.mode }),
+        ...(status ? { statusFile: absolute(status) } : {}),
       },
       ctx.stopSignal(),
       log,
     );
-    return 0;
+    return result.stale ? EXIT_STALE : 0;
   },
 };
 
