@@ -76,8 +76,10 @@ ${EDGE_CLIENT_HELP}`,
     const listen = listenRaw === undefined ? undefined : parseListen(listenRaw);
     if (typeof listen === "string") refuse(listen);
     const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
-    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
+    // Flags first (no folder is created for a command line that is refused anyway), then the
+    // file-system checks and folders.
     const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
+    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
     if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
