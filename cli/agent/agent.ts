@@ -44,6 +44,8 @@ export interface AgentOptions {
   out?: string;
   /** Serve the followed key on this loopback address (listen.ts). */
   listen?: { host: string; port: number };
+  /** A local API shared by several agents in one process (several --key); not closed here. */
+  api?: LocalApi;
   exec?: string;
   /** Absolute path of the state directory; the SDK cache file goes there (stateFileOf). */
   stateDir?: string;
@@ -151,7 +153,9 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     queue = queue.then(() => apply(snapshot));
   }
 
-  const api: LocalApi | null = options.listen ? await startLocalApi(options.listen, [key]) : null;
+  const ownApi: LocalApi | null =
+    !options.api && options.listen ? await startLocalApi(options.listen, [key]) : null;
+  const api: LocalApi | null = options.api ?? ownApi;
   const client = createConfigClient({
     ...options.client,
     cacheFile,
@@ -222,7 +226,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   log("info", "agent.stopping", { key });
   const stale = client.freshness().stale;
   await client.close();
-  await api?.close();
+  await ownApi?.close();
   clearTimeout(retryTimer);
   await queue;
   await statusWrites;

@@ -3,7 +3,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { EXIT_STALE, runAgent } from "../agent/agent";
-import { parseListen } from "../agent/listen";
+import { parseListen, startLocalApi } from "../agent/listen";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
 import type { Command, CommandContext } from "../command";
@@ -43,7 +43,8 @@ A flag combination that cannot work (a missing folder for FILE without --mkdir, 
 beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
 
 Options:
-  --key KEY           the config key (also accepted as the first argument)
+  --key KEY           the config key (also accepted as the first argument); repeat it to follow
+                      several keys in one process, served by --listen (then no --out)
   --out FILE          the file to keep current (optional with --listen)
   --listen ADDR       also serve GET /v1/configs/KEY on this loopback address (127.0.0.1:2772)
                       from the verified state, with the edge's ETag/304 and Prefer: wait
@@ -58,6 +59,8 @@ Options:
 ${EDGE_CLIENT_HELP}`,
   options: {
     ...EDGE_CLIENT_OPTIONS,
+    // Repeatable: several keys in one process, served by --listen.
+    key: { type: "string", multiple: true },
     out: { type: "string" },
     exec: { type: "string" },
     mkdir: { type: "boolean" },
@@ -68,38 +71,65 @@ ${EDGE_CLIENT_HELP}`,
   },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
-    const key = stringOption(ctx.values, "key") ?? ctx.positionals[0];
+    const given = ctx.values.key;
+    const keys = [
+      ...new Set([
+        ...(Array.isArray(given) ? given.filter((k) => typeof k === "string") : []),
+        ...ctx.positionals,
+      ]),
+    ];
     const outRaw = stringOption(ctx.values, "out");
+    const key = keys[0];
     if (!key) throw new UsageError("--key is required", NAME);
     const listenRaw = stringOption(ctx.values, "listen");
     if (!outRaw && listenRaw === undefined) refuse("give --out FILE, --listen 127.0.0.1:PORT, or both");
     const listen = listenRaw === undefined ? undefined : parseListen(listenRaw);
     if (typeof listen === "string") refuse(listen);
+    if (keys.length > 1) {
+      for (const flag of ["out", "status", "cache"]) {
+        if (ctx.values[flag] !== undefined) {
+          refuse(`several --key are served by --listen only: --${flag} names one file, for one key`);
+        }
+      }
+      if (listen === undefined) refuse("several --key need --listen 127.0.0.1:PORT");
+    }
     const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
     // Flags first (no folder is created for a command line that is refused anyway), then the
     // file-system checks and folders.
-    const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
+    const setups = [];
+    for (const one of keys)
+      setups.push({ key: one, setup: await edgeClientOptions(one, ctx.values, ctx.io, NAME, ctx.fetch) });
     const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
-    if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
     const exec = stringOption(ctx.values, "exec");
     const status = stringOption(ctx.values, "status");
-    const result = await runAgent(
-      {
-        client: setup.options,
-        ...(plan.out === undefined ? {} : { out: plan.out }),
-        ...(listen === undefined ? {} : { listen }),
-        env: ctx.io.env,
-        ...(exec ? { exec } : {}),
-        ...plan.state,
-        ...(plan.mode === undefined ? {} : { mode: plan.mode }),
-        ...(status ? { statusFile: absolute(status) } : {}),
-      },
-      ctx.stopSignal(),
-      log,
-    );
-    return result.stale ? EXIT_STALE : 0;
+    // One local API for every key of this process.
+    const api = listen === undefined ? undefined : await startLocalApi(listen, keys);
+    try {
+      const results = await Promise.all(
+        setups.map(({ setup }) => {
+          if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
+          return runAgent(
+            {
+              client: setup.options,
+              ...(plan.out === undefined ? {} : { out: plan.out }),
+              ...(api === undefined ? {} : { api }),
+              env: ctx.io.env,
+              ...(exec ? { exec } : {}),
+              ...plan.state,
+              ...(plan.mode === undefined ? {} : { mode: plan.mode }),
+              ...(status ? { statusFile: absolute(status) } : {}),
+            },
+            ctx.stopSignal(),
+            log,
+          );
+        }),
+      );
+      return results.some((r) => r.stale) ? EXIT_STALE : 0;
+    } finally {
+      await api?.close();
+    }
   },
 };
 

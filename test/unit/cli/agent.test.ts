@@ -4,6 +4,7 @@
  * in versions, outages keep the file, and stopping leaves no temp files.
  */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import { HookRunner } from "../../../cli/agent/hook";
 import type { ConfigClientOptions } from "../../../client";
 import {
   flipByte,
+  listenInRange,
   longPollEdge,
   newSigner,
   problem,
@@ -471,5 +473,95 @@ describe("fleetconf agent: refused at start", () => {
       expect(run.stderr).toContain(why);
     }
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+/** A port free on 127.0.0.1 a moment ago (bound, then released). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listenInRange(probe);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe("fleetconf agent: several keys behind --listen", () => {
+  it("follows two keys in one process and serves each with ETag/304 from its verified state", async () => {
+    const other = "web/prod/flags";
+    const snapshots = new Map([
+      [`/v1/configs/${KEY}`, await signer.sign(KEY, 3, { a: 3 })],
+      [`/v1/configs/${other}`, await signer.sign(other, 7, { b: 7 })],
+    ]);
+    server.handle((req, res) => {
+      const snapshot = snapshots.get((req.url ?? "").split("?")[0] ?? "");
+      if (!snapshot) return problem(404, "no such key")(req, res);
+      return serveSnapshot(snapshot)(req, res);
+    });
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    const port = await freePort();
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        ...["agent", "--key", KEY, "--key", other, "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir],
+        ...["--jwks", jwksFile, "--edge", server.url, "--no-long-poll", "--interval", "0.2"],
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    // Both keys served on one port, each from its own verified state.
+    const base = `http://127.0.0.1:${port}/v1/configs`;
+    const deadline = Date.now() + 5000;
+    const ready = async (key: string) => (await fetch(`${base}/${key}`).catch(() => null))?.status === 200;
+    while (!((await ready(KEY)) && (await ready(other))) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const [key, snapshot] of [
+      [KEY, snapshots.get(`/v1/configs/${KEY}`)],
+      [other, snapshots.get(`/v1/configs/${other}`)],
+    ] as const) {
+      const res = await fetch(`${base}/${key}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("ETag")).toBe(snapshot?.meta.etag);
+      expect(await res.text()).toBe(new TextDecoder().decode(snapshot?.body));
+      const again = await fetch(`${base}/${key}`, {
+        headers: { "If-None-Match": snapshot?.meta.etag ?? "" },
+      });
+      expect(again.status).toBe(304);
+    }
+    expect((await fetch(`${base}/web/prod/unknown`)).status).toBe(404);
+    controller.abort();
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const starts = result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Line)
+      .filter((l) => l.event === "agent.start");
+    expect(starts.map((l) => l.key).sort()).toEqual([other, KEY].sort());
+    expect(new Set(starts.map((l) => l.listen)).size).toBe(1);
+    expect((await readdir(stateDir)).sort()).toEqual(
+      ["jwks.json", "web~prod~flags.snapshot.json", "web~prod~nginx.snapshot.json"].sort(),
+    );
+  });
+
+  it("refuses several keys with --out, or without --listen, at start", async () => {
+    const base = [
+      "agent",
+      "--key",
+      KEY,
+      "--key",
+      "web/prod/flags",
+      "--state-dir",
+      stateDir,
+      "--jwks",
+      join(stateDir, "j.json"),
+    ];
+    await writeFile(join(stateDir, "j.json"), JSON.stringify(signer.jwks));
+    const withOut = await runCli([...base, "--listen", "127.0.0.1:0", "--out", out], {
+      env: { PATH: process.env.PATH },
+    });
+    expect(withOut.code).toBe(2);
+    expect(withOut.stderr).toContain("--out names one file, for one key");
+    const noListen = await runCli([...base, "--out", out], { env: { PATH: process.env.PATH } });
+    expect(noListen.code).toBe(2);
   });
 });
