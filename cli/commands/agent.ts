@@ -2,7 +2,9 @@
 import { mkdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parseBundlePath } from "../../core/bundles";
 import { EXIT_STALE, runAgent } from "../agent/agent";
+import { runBundleAgent } from "../agent/bundle-agent";
 import { parseListen, startLocalApi } from "../agent/listen";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
@@ -43,6 +45,8 @@ A flag combination that cannot work (a missing folder for FILE without --mkdir, 
 beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
 
 Options:
+  --bundle NS/NAME    follow a bundle instead: --out is then a folder holding one file per
+                      member (DIR/<key without namespace>.json), the hook runs once per set
   --key KEY           the config key (also accepted as the first argument); repeat it to follow
                       several keys in one process, served by --listen (then no --out)
   --out FILE          the file to keep current (optional with --listen)
@@ -68,9 +72,12 @@ ${EDGE_CLIENT_HELP}`,
     "state-dir": { type: "string" },
     listen: { type: "string" },
     status: { type: "string" },
+    bundle: { type: "string" },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
+    const bundle = stringOption(ctx.values, "bundle");
+    if (bundle !== undefined) return runBundle(ctx, bundle);
     const given = ctx.values.key;
     const keys = [
       ...new Set([
@@ -209,4 +216,52 @@ async function startPlan(
   }
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   return { out, state: { stateDir }, mode };
+}
+
+/** `--bundle NS/NAME --out DIR`: a bundle's member files, the hook once per set (bundle-agent.ts). */
+async function runBundle(ctx: CommandContext, bundle: string): Promise<number> {
+  let ref: { namespace: string; name: string };
+  try {
+    ref = parseBundlePath(bundle);
+  } catch (error) {
+    return refuse(`--bundle ${JSON.stringify(bundle)}: ${(error as Error).message}`);
+  }
+  for (const flag of ["key", "listen", "status", "cache"]) {
+    if (ctx.values[flag] !== undefined || (flag === "key" && ctx.positionals.length > 0)) {
+      refuse(`--bundle and --${flag} do not go together (an agent follows a bundle or keys)`);
+    }
+  }
+  const outRaw = stringOption(ctx.values, "out");
+  if (!outRaw) refuse("--bundle needs --out DIR, the folder its member files go in");
+  const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
+  const outDir = absolute(outRaw);
+  // The SDK options (edge, trust, token, long-poll) as for a key of the bundle's namespace.
+  const setup = await edgeClientOptions(`${ref.namespace}/${ref.name}`, ctx.values, ctx.io, NAME, ctx.fetch);
+  const modeRaw = stringOption(ctx.values, "mode");
+  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
+    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
+  }
+  const kind = await kindOf(outDir);
+  if (kind === "file") refuse(`--out ${outDir} is a file; --bundle needs a folder`);
+  if (kind === "missing") {
+    if (ctx.values.mkdir !== true) refuse(`--out ${outDir} does not exist: create it or pass --mkdir`);
+    await mkdir(outDir, { recursive: true, mode: 0o755 });
+  }
+  const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
+    ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
+  if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
+  const { key: _key, cacheFile: _cache, validate: _validate, ...client } = setup.options;
+  const exec = stringOption(ctx.values, "exec");
+  await runBundleAgent(
+    {
+      client: { ...client, bundle: `${ref.namespace}/${ref.name}` },
+      outDir,
+      env: ctx.io.env,
+      ...(exec ? { exec } : {}),
+      ...(modeRaw === undefined ? {} : { mode: Number.parseInt(modeRaw, 8) }),
+    },
+    ctx.stopSignal(),
+    log,
+  );
+  return 0;
 }

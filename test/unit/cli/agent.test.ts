@@ -11,6 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAgent } from "../../../cli/agent/agent";
 import { HookRunner } from "../../../cli/agent/hook";
 import type { ConfigClientOptions } from "../../../client";
+import { encodeBundleManifest } from "../../../core/bundles";
+import type { Snapshot } from "../../../core/snapshot";
 import {
   flipByte,
   listenInRange,
@@ -563,5 +565,82 @@ describe("fleetconf agent: several keys behind --listen", () => {
     expect(withOut.stderr).toContain("--out names one file, for one key");
     const noListen = await runCli([...base, "--out", out], { env: { PATH: process.env.PATH } });
     expect(noListen.code).toBe(2);
+  });
+});
+
+describe("fleetconf agent --bundle", () => {
+  it("writes every member's file of a set, then runs the hook once for the set", { timeout: 15_000 }, async () => {
+    const members = ["shop/web/flags", "shop/web/limits/api"];
+    const served = new Map<string, Snapshot>();
+    let manifest: Snapshot | undefined;
+    const publishSet = async (version: number) => {
+      const entries: Record<string, { version: number; digest: string }> = {};
+      for (const key of members) {
+        const snapshot = await signer.sign(key, version, { key, version });
+        served.set(`/v1/configs/${key}?version=${version}`, snapshot);
+        entries[key] = { version, digest: snapshot.meta.digest };
+      }
+      const body = encodeBundleManifest({ bundle: "shop/web", version, members: entries });
+      manifest = await signer.sign("bundle:shop/web", version, new TextEncoder().encode(body));
+    };
+    await publishSet(1);
+    server.handle((req, res) => {
+      const snapshot = req.url === "/v1/bundles/shop/web" ? manifest : served.get(req.url ?? "");
+      if (!snapshot) return problem(404, "no such thing")(req, res);
+      return serveSnapshot(snapshot)(req, res);
+    });
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    const bundleDir = join(dir, "conf");
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        ...["agent", "--bundle", "shop/web", "--out", bundleDir, "--mkdir", "--jwks", jwksFile],
+        ...["--edge", server.url, "--no-long-poll", "--interval", "0.1"],
+        ...["--exec", `echo "$FLEETCONF_KEY $FLEETCONF_VERSION" >> ${hookLog}`],
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 4000;
+      while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(async () => (await hookRuns()).length === 1);
+    if ((await hookRuns()).length !== 1) {
+      controller.abort();
+      const r = await done;
+      throw new Error(`no set: ${r.stdout} ${r.stderr} ${JSON.stringify(server.requests.map((q) => q.url))}`);
+    }
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "flags.json"), "utf8"))).toEqual({
+      key: members[0],
+      version: 1,
+    });
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "limits", "api.json"), "utf8"))).toEqual({
+      key: members[1],
+      version: 1,
+    });
+    await publishSet(2);
+    await until(async () => (await hookRuns()).length === 2);
+    controller.abort();
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(await hookRuns()).toEqual(["shop/web 1", "shop/web 2"]);
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "flags.json"), "utf8")).version).toBe(2);
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "limits", "api.json"), "utf8")).version).toBe(2);
+  });
+
+  it("refuses --bundle with --key or --listen, and without --out, at start", async () => {
+    for (const flags of [
+      ["--bundle", "shop/web", "--key", KEY, "--out", dir],
+      ["--bundle", "shop/web", "--listen", "127.0.0.1:0", "--out", dir],
+      ["--bundle", "shop/web"],
+      ["--bundle", "shop"],
+    ]) {
+      const run = await runCli(["agent", ...flags, "--edge", server.url], {
+        env: { PATH: process.env.PATH },
+      });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+    }
   });
 });
