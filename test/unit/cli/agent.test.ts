@@ -569,7 +569,9 @@ describe("fleetconf agent: several keys behind --listen", () => {
 });
 
 describe("fleetconf agent --bundle", () => {
-  it("writes every member's file of a set, then runs the hook once for the set", { timeout: 15_000 }, async () => {
+  it("writes every member's file of a set, then runs the hook once for the set", {
+    timeout: 15_000,
+  }, async () => {
     const members = ["shop/web/flags", "shop/web/limits/api"];
     const served = new Map<string, Snapshot>();
     let manifest: Snapshot | undefined;
