@@ -5,6 +5,7 @@
  */
 import type { z } from "@hono/zod-openapi";
 import {
+  ChangeSetResult,
   DeleteResult,
   HistoryPage,
   NamespaceDocument as NamespaceSchema,
@@ -123,6 +124,16 @@ export class AdminApi {
       TokenDocument,
       await this.call("POST", "/v1/tokens", { body, headers: { "Content-Type": "application/json" } }),
     );
+  }
+
+  /** `POST /v1/changes`: several keys of one namespace, all or nothing (DESIGN §8). */
+  async changes(changes: { key: string; content: unknown }[], message?: string) {
+    const body = new TextEncoder().encode(JSON.stringify({ ...(message ? { message } : {}), changes }));
+    const answer = await this.call("POST", "/v1/changes", {
+      body,
+      headers: { "Content-Type": "application/json" },
+    });
+    return documentOf(ChangeSetResult, answer);
   }
 
   /** One request with the admin token; 2xx answers come back, anything else throws a CliError. */

@@ -11,10 +11,13 @@ export const EXIT_USAGE = 2;
 export class UsageError extends Error {
   /** The command whose usage to point at, e.g. "namespace set". */
   readonly command: string | undefined;
-  constructor(message: string, command?: string) {
+  /** False for a refusal whose one line says everything (the agent's start-up checks). */
+  readonly pointToHelp: boolean;
+  constructor(message: string, command?: string, options: { pointToHelp?: boolean } = {}) {
     super(message);
     this.name = "UsageError";
     this.command = command;
+    this.pointToHelp = options.pointToHelp ?? true;
   }
 }
 

@@ -116,7 +116,8 @@ export class Output {
         this.io.stderr.write(`${JSON.stringify({ error: { code: "usage", message: error.message } })}\n`);
       else {
         const help = error.command ? `fleetconf ${error.command} --help` : "fleetconf --help";
-        this.io.stderr.write(`${p.red("error:")} ${error.message}\n${p.dim(`See '${help}'.`)}\n`);
+        const pointer = error.pointToHelp ? `${p.dim(`See '${help}'.`)}\n` : "";
+        this.io.stderr.write(`${p.red("error:")} ${error.message}\n${pointer}`);
       }
       return;
     }

@@ -135,6 +135,8 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
   try {
     // "wx": never follow or clobber something already at the temp name.
     handle = await fs.open(temp, "wx", mode);
+    // Exactly `mode`, whatever the umask took away at open (the agent's --mode).
+    await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();

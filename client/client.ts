@@ -528,7 +528,12 @@ class PollingConfigClient<T> implements ConfigClient<T> {
 }
 
 /** Picks the trust anchor from the options (exactly one pin, or loopback trust on first use). */
-function trustAnchorOf(options: ConfigClientOptions<unknown>): TrustAnchor {
+export function trustAnchorOf(
+  options: Pick<
+    ConfigClientOptions<unknown>,
+    "edge" | "rootUrl" | "jwksUrl" | "trustRoot" | "jwks" | "keyThumbprints"
+  >,
+): TrustAnchor {
   const edge = options.edge.replace(/\/+$/, "");
   const rootUrl = options.rootUrl ?? `${edge}/.well-known/fleetconf-root.json`;
   const jwksUrl = options.jwksUrl ?? `${edge}/.well-known/jwks.json`;

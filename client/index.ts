@@ -11,6 +11,12 @@
 export type { FreshnessPayload } from "../core/freshness";
 export type { Jwks, PublicJwk } from "../core/jws";
 export type { RootDocument, RootSigned } from "../core/trust-root";
+export {
+  type BundleClient,
+  type BundleClientOptions,
+  type BundleSnapshot,
+  createBundleClient,
+} from "./bundle-client";
 export type { CacheRecord } from "./cache-file";
 export { createConfigClient } from "./client";
 export { CONFIG_CLIENT_ERROR_CODES, ConfigClientError, type ConfigClientErrorCode } from "./errors";

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   schema_violation: { status: 422, title: "Config does not match its schema" },
+  unknown_member: { status: 422, title: "A bundle names a key that has no live version" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
   upstream_unavailable: { status: 503, title: "Upstream unavailable" },

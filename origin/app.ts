@@ -20,6 +20,8 @@ import { init } from "./middleware/init";
 import { rawKeyPath } from "./middleware/raw-key-path";
 import { registerNamespace } from "./middleware/register-namespace";
 import { auditRoutes } from "./routes/audit";
+import { bundleRoutes } from "./routes/bundles";
+import { changeRoutes } from "./routes/changes";
 import { configMethodFallback, configRoutes } from "./routes/configs";
 import { diffRoutes } from "./routes/diff";
 import { fleetRoutes } from "./routes/fleet";
@@ -45,6 +47,8 @@ export function adminRoutes() {
     .route("/", configMethodFallback())
     .route("/", namespaceRoutes())
     .route("/", schemaRoutes())
+    .route("/", changeRoutes())
+    .route("/", bundleRoutes())
     .route("/", tokenRoutes())
     .route("/", auditRoutes())
     .route("/", statusRoutes());

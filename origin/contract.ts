@@ -5,7 +5,7 @@
  * changes all of those together.
  */
 import { z } from "@hono/zod-openapi";
-import { isReadScope, MAX_READ_TOKEN_TTL } from "../core";
+import { isReadScope, MAX_BUNDLE_KEYS, MAX_READ_TOKEN_TTL } from "../core";
 
 const dateTime = z.string().openapi({ format: "date-time" });
 const distribution = z.enum(["complete", "pending"]).openapi({
@@ -263,3 +263,65 @@ export type NamespaceSettingsDocument = z.infer<typeof NamespaceDocument>;
 export type TokenDocumentType = z.infer<typeof TokenDocument>;
 export type SchemaSummaryDocument = z.infer<typeof SchemaSummary>;
 export type StatusDocumentType = z.infer<typeof StatusDocument>;
+
+/** Where a change set is capped: members per set (its bytes are capped in routes/changes.ts). */
+export const MAX_CHANGES = 100;
+
+export const ChangeSetRequest = z
+  .strictObject({
+    message: z.string().max(1000, "message is at most 1000 characters.").optional(),
+    changes: z
+      .array(
+        z.strictObject({
+          key: z.string().openapi({ description: "A key of the set's one namespace." }),
+          content: z.unknown().optional().openapi({
+            description: "The new JSON document (stored compactly serialised). Give this or `delete`.",
+          }),
+          delete: z.literal(true).optional().openapi({ description: "Tombstone the key instead." }),
+        }),
+      )
+      .min(1, "changes must name at least one key.")
+      .max(MAX_CHANGES, `changes names at most ${MAX_CHANGES} keys.`),
+  })
+  .openapi("ChangeSetRequest");
+
+export const ChangeSetResult = z
+  .object({
+    namespace: z.string(),
+    applied: z.boolean().openapi({ description: "False when every member was already as asked." }),
+    changes: z.array(
+      z.object({
+        key: z.string(),
+        outcome: z.enum(["published", "unchanged", "deleted"]),
+        version: z.int(),
+        etag: z.string().nullable(),
+        digest: z.string().nullable(),
+      }),
+    ),
+    distribution,
+  })
+  .openapi("ChangeSetResult");
+
+export const BundleRequest = z
+  .strictObject({
+    keys: z
+      .array(z.string())
+      .min(1, "keys must name at least one key.")
+      .max(MAX_BUNDLE_KEYS, `keys names at most ${MAX_BUNDLE_KEYS} keys.`),
+  })
+  .openapi("BundleRequest");
+
+export const BundleDocument = z
+  .object({
+    namespace: z.string(),
+    name: z.string(),
+    keys: z.array(z.string()),
+    version: z
+      .int()
+      .openapi({ description: "The manifest's version, bumped whenever a member's live version changes." }),
+    members: z.record(z.string(), z.object({ version: z.int(), digest: z.string() })),
+    updatedAt: dateTime,
+    updatedBy: z.string(),
+    distribution: distribution.optional(),
+  })
+  .openapi("BundleDocument");

@@ -8,6 +8,7 @@ import { problemErrorHandler, problemNotFound } from "../core";
 import type { EdgeHonoEnv } from "./app-env";
 import type { TelemetryOptions } from "./metrics/telemetry";
 import { edgeRequest } from "./middleware/edge-request";
+import { bundleRoutes } from "./routes/bundles";
 import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
@@ -28,6 +29,7 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.route("/", healthRoutes());
   app.route("/", jwksRoutes());
   app.route("/", configRoutes());
+  app.route("/", bundleRoutes());
   app.route("/", purgeRoutes());
   app.route("/", ofrepRoutes());
   app.notFound(problemNotFound);

@@ -3,12 +3,13 @@
  * after each change. Everything about trust is the SDK's (client/): the agent only ever writes
  * bytes the SDK accepted, so content that failed verification never reaches FILE.
  *
- * State across restarts lives in the SDK's cache file, by default the sidecar `FILE.fleetconf.json`:
- * it holds the last accepted snapshot with its signature, so at start the agent (1) knows the
- * version FILE holds and refuses anything older (a replay), and (2) if the edge is down, keeps
- * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor. The sidecar
- * is only ever trusted through the pinned trust root (client/trust.ts), never through keys of
- * its own, so a forged sidecar is ignored and sets no floor.
+ * State across restarts lives in the SDK's cache file, kept in the state directory (`--state-dir`),
+ * never beside FILE, where an application loading every `*.json` of its config folder would read
+ * it as config (DESIGN §8): it holds the last accepted snapshot with its signature, so at start
+ * the agent (1) knows the version FILE holds and refuses anything older (a replay), and (2) if
+ * the edge is down, keeps serving FILE unchanged instead of failing. Deleting it resets that floor.
+ * The state file is only ever trusted through the pinned trust root (client/trust.ts), never
+ * through keys of its own, so a forged one is ignored and sets no floor.
  *
  * Freeze detection: with `maxStalenessMs`, the SDK's onStale/onFresh become `config.stale` /
  * `config.fresh` log lines, the optional status file, and the exit status when the agent stops
@@ -25,8 +26,12 @@ import {
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { DEFAULT_WAIT_SECONDS } from "../../client/client";
 import { HookRunner, type LogFn } from "./hook";
+import { type LocalApi, startLocalApi } from "./listen";
 
-export const SIDECAR_SUFFIX = ".fleetconf.json";
+/** The state file of `key` in the state directory: `/` (never in a key segment) becomes `~`. */
+export function stateFileOf(stateDir: string, key: string): string {
+  return join(stateDir, `${key.replaceAll("/", "~")}.snapshot.json`);
+}
 /** Credentials the agent itself uses; a hook (a reload script) has no business inheriting them. */
 const WITHHELD_FROM_HOOK = ["FLEETCONF_TOKEN", "FLEETCONF_READ_TOKEN"];
 export const HOOK_GRACE_MS = 10_000;
@@ -35,11 +40,19 @@ export const EXIT_STALE = 75;
 
 export interface AgentOptions {
   client: ConfigClientOptions<unknown>;
-  /** Absolute path of the file to keep current. */
-  out: string;
+  /** Absolute path of the file to keep current; without it the agent only serves `listen`. */
+  out?: string;
+  /** Serve the followed key on this loopback address (listen.ts). */
+  listen?: { host: string; port: number };
+  /** A local API shared by several agents in one process (several --key); not closed here. */
+  api?: LocalApi;
   exec?: string;
-  /** Absolute path of the SDK cache file; default `${out}.fleetconf.json`. */
+  /** Absolute path of the state directory; the SDK cache file goes there (stateFileOf). */
+  stateDir?: string;
+  /** Absolute path of the SDK cache file, instead of one in `stateDir`. */
   cacheFile?: string;
+  /** Permission bits of the written file (`--mode`); default: kept from the file it replaces, else 0644. */
+  mode?: number;
   env: Record<string, string | undefined>;
   hookGraceMs?: number;
   /** Absolute path of a JSON status file (fresh/stale, version, proof), rewritten atomically. */
@@ -87,8 +100,11 @@ async function modeOf(file: string): Promise<number> {
 }
 
 export async function runAgent(options: AgentOptions, signal: AbortSignal, log: LogFn): Promise<AgentResult> {
-  const cacheFile = options.cacheFile ?? `${options.out}${SIDECAR_SUFFIX}`;
-  for (const file of [options.out, cacheFile]) {
+  const cacheFile =
+    options.cacheFile ?? (options.stateDir ? stateFileOf(options.stateDir, options.client.key) : undefined);
+  if (cacheFile === undefined) throw new TypeError("runAgent needs stateDir or cacheFile");
+  const out = options.out;
+  for (const file of out === undefined ? [cacheFile] : [out, cacheFile]) {
     const removed = await removeStaleTempFiles(file);
     if (removed.length > 0) log("warn", "agent.cleanup", { removed });
   }
@@ -105,25 +121,31 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
 
   async function apply(snapshot: ConfigSnapshot<unknown>): Promise<void> {
     if (latest !== snapshot || signal.aborted) return;
-    const existing = await readIfExists(options.out).catch(() => null);
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
+    if (out === undefined) {
+      // Served from memory only (--listen without --out): the hook still runs once per version.
+      if (snapshot.stale) return;
+      hook?.trigger({ key, version: snapshot.version, file: "" });
+      return;
+    }
+    const existing = await readIfExists(out).catch(() => null);
     if (existing?.equals(snapshot.bytes)) {
-      log("info", "config.current", { ...fields, file: options.out });
+      log("info", "config.current", { ...fields, file: out });
       writeStatus(client.freshness());
       return;
     }
     try {
-      await writeFileAtomic(options.out, snapshot.bytes, await modeOf(options.out));
+      await writeFileAtomic(out, snapshot.bytes, options.mode ?? (await modeOf(out)));
     } catch (error) {
-      log("error", "config.write_failed", { ...fields, file: options.out, error: (error as Error).message });
+      log("error", "config.write_failed", { ...fields, file: out, error: (error as Error).message });
       clearTimeout(retryTimer);
       retryTimer = setTimeout(() => enqueue(snapshot), options.client.intervalMs ?? 5000);
       return;
     }
     writes++;
-    log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
+    log("info", "config.written", { ...fields, file: out, bytes: snapshot.bytes.length });
     writeStatus(client.freshness());
-    hook?.trigger({ key, version: snapshot.version, file: options.out });
+    hook?.trigger({ key, version: snapshot.version, file: out });
   }
 
   function enqueue(snapshot: ConfigSnapshot<unknown>): void {
@@ -131,6 +153,9 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     queue = queue.then(() => apply(snapshot));
   }
 
+  const ownApi: LocalApi | null =
+    !options.api && options.listen ? await startLocalApi(options.listen, [key]) : null;
+  const api: LocalApi | null = options.api ?? ownApi;
   const client = createConfigClient({
     ...options.client,
     cacheFile,
@@ -167,7 +192,11 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     log("info", "config.fresh", { key, version: state.version });
     writeStatus(state);
   });
-  client.onChange((snapshot) => enqueue(snapshot));
+  client.onChange((snapshot) => {
+    // Verified by the SDK: served locally at once, written to the file in order.
+    api?.update(snapshot);
+    enqueue(snapshot);
+  });
   client.onError((error) => {
     log(error.code === "cache_invalid" ? "warn" : "error", "client.error", {
       key,
@@ -179,7 +208,8 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   log("info", "agent.start", {
     key,
     edge: options.client.edge,
-    file: options.out,
+    ...(out === undefined ? {} : { file: out }),
+    ...(api ? { listen: api.address } : {}),
     cache: cacheFile,
     intervalMs: options.client.intervalMs,
     longPoll: options.client.longPoll !== false,
@@ -196,6 +226,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   log("info", "agent.stopping", { key });
   const stale = client.freshness().stale;
   await client.close();
+  await ownApi?.close();
   clearTimeout(retryTimer);
   await queue;
   await statusWrites;

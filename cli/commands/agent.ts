@@ -1,6 +1,11 @@
 /** `fleetconf agent`: keep a file equal to a key's verified config and run a hook on change. */
-import { isAbsolute, join } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parseBundlePath } from "../../core/bundles";
 import { EXIT_STALE, runAgent } from "../agent/agent";
+import { runBundleAgent } from "../agent/bundle-agent";
+import { parseListen, startLocalApi } from "../agent/listen";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
 import type { Command, CommandContext } from "../command";
@@ -12,7 +17,7 @@ export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
   usage:
-    "agent --key KEY --out FILE (--root FILE | --jwks FILE | --thumbprint T…) [--max-staleness SECONDS] [--status FILE] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--cache FILE]",
+    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] (--root FILE | --jwks FILE | --thumbprint T…) [--mkdir] [--mode OCTAL] [--state-dir DIR] [--max-staleness SECONDS] [--status FILE] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS]",
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
@@ -30,50 +35,233 @@ Trust is pinned (docs/cli.md "Pinning and rotating on a fleet"): --root FILE fol
 rotations from the edge; --jwks FILE or --thumbprint pin keys for good. Without a pin only a
 loopback edge is accepted (development; trust on first use, logged as a warning).
 
-The version FILE holds is kept in a sidecar, FILE.fleetconf.json (or --cache FILE): the last
-verified snapshot with its signature, the trust roots accepted since the pinned one and the
-newest freshness proof — all re-verified against the pinned trust at start, never against keys
-of its own. A restarted agent never writes anything older than it.
+The version FILE holds is kept in the state directory (--state-dir), never beside FILE, where an
+application loading every *.json of its config folder would take it for config: the last verified
+snapshot with its signature, the trust roots accepted since the pinned one and the newest
+freshness proof — all re-verified against the pinned trust at start, never against keys of its
+own. A restarted agent never writes anything older than it.
+
+A flag combination that cannot work (a missing folder for FILE without --mkdir, a state file
+beside FILE, a bad --mode) is refused at start: exit 2 and one line saying why.
 
 Options:
-  --key KEY           the config key (also accepted as the first argument)
-  --out FILE          the file to keep current
+  --bundle NS/NAME    follow a bundle instead: --out is then a folder holding one file per
+                      member (DIR/<key without namespace>.json), the hook runs once per set
+  --key KEY           the config key (also accepted as the first argument); repeat it to follow
+                      several keys in one process, served by --listen (then no --out)
+  --out FILE          the file to keep current (optional with --listen)
+  --listen ADDR       also serve GET /v1/configs/KEY on this loopback address (127.0.0.1:2772)
+                      from the verified state, with the edge's ETag/304 and Prefer: wait
+  --mkdir             create FILE's folder if it does not exist (else the agent refuses to start)
+  --mode OCTAL        permission bits of FILE, e.g. 0640 (default: kept from the file it
+                      replaces, else 0644)
+  --state-dir DIR     where to keep the agent's state (env FLEETCONF_STATE_DIR, default
+                      $XDG_STATE_HOME/fleetconf or ~/.local/state/fleetconf); created if missing
   --exec CMD          the hook, e.g. "systemctl reload nginx"
-  --cache FILE        where to keep the sidecar (default FILE.fleetconf.json)
+  --cache FILE        the state file itself, instead of one in --state-dir
   --status FILE       keep a JSON status here: {"state":"fresh"|"stale","version",…}
 ${EDGE_CLIENT_HELP}`,
   options: {
     ...EDGE_CLIENT_OPTIONS,
+    // Repeatable: several keys in one process, served by --listen.
+    key: { type: "string", multiple: true },
     out: { type: "string" },
     exec: { type: "string" },
+    mkdir: { type: "boolean" },
+    mode: { type: "string" },
+    "state-dir": { type: "string" },
+    listen: { type: "string" },
     status: { type: "string" },
+    bundle: { type: "string" },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
-    const key = stringOption(ctx.values, "key") ?? ctx.positionals[0];
+    const bundle = stringOption(ctx.values, "bundle");
+    if (bundle !== undefined) return runBundle(ctx, bundle);
+    const given = ctx.values.key;
+    const keys = [
+      ...new Set([
+        ...(Array.isArray(given) ? given.filter((k) => typeof k === "string") : []),
+        ...ctx.positionals,
+      ]),
+    ];
     const outRaw = stringOption(ctx.values, "out");
+    const key = keys[0];
     if (!key) throw new UsageError("--key is required", NAME);
-    if (!outRaw) throw new UsageError("--out is required", NAME);
-    const absolute = (p: string) => (isAbsolute(p) ? p : join(ctx.io.cwd, p));
-    const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
+    const listenRaw = stringOption(ctx.values, "listen");
+    if (!outRaw && listenRaw === undefined) refuse("give --out FILE, --listen 127.0.0.1:PORT, or both");
+    const listen = listenRaw === undefined ? undefined : parseListen(listenRaw);
+    if (typeof listen === "string") refuse(listen);
+    if (keys.length > 1) {
+      for (const flag of ["out", "status", "cache"]) {
+        if (ctx.values[flag] !== undefined) {
+          refuse(`several --key are served by --listen only: --${flag} names one file, for one key`);
+        }
+      }
+      if (listen === undefined) refuse("several --key need --listen 127.0.0.1:PORT");
+    }
+    const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
+    // Flags first (no folder is created for a command line that is refused anyway), then the
+    // file-system checks and folders.
+    const setups = [];
+    for (const one of keys)
+      setups.push({ key: one, setup: await edgeClientOptions(one, ctx.values, ctx.io, NAME, ctx.fetch) });
+    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
-    if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
     const exec = stringOption(ctx.values, "exec");
-    const cache = stringOption(ctx.values, "cache");
     const status = stringOption(ctx.values, "status");
-    const result = await runAgent(
-      {
-        client: setup.options,
-        out: absolute(outRaw),
-        env: ctx.io.env,
-        ...(exec ? { exec } : {}),
-        ...(cache ? { cacheFile: absolute(cache) } : {}),
-        ...(status ? { statusFile: absolute(status) } : {}),
-      },
-      ctx.stopSignal(),
-      log,
-    );
-    return result.stale ? EXIT_STALE : 0;
+    // One local API for every key of this process.
+    const api = listen === undefined ? undefined : await startLocalApi(listen, keys);
+    try {
+      const results = await Promise.all(
+        setups.map(({ setup }) => {
+          if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
+          return runAgent(
+            {
+              client: setup.options,
+              ...(plan.out === undefined ? {} : { out: plan.out }),
+              ...(api === undefined ? {} : { api }),
+              env: ctx.io.env,
+              ...(exec ? { exec } : {}),
+              ...plan.state,
+              ...(plan.mode === undefined ? {} : { mode: plan.mode }),
+              ...(status ? { statusFile: absolute(status) } : {}),
+            },
+            ctx.stopSignal(),
+            log,
+          );
+        }),
+      );
+      return results.some((r) => r.stale) ? EXIT_STALE : 0;
+    } finally {
+      await api?.close();
+    }
   },
 };
+
+/** A refusal at start: exit 2, one line (DESIGN §8 agent, issue 16 "Bad input"). */
+function refuse(message: string): never {
+  throw new UsageError(message, NAME, { pointToHelp: false });
+}
+
+async function kindOf(path: string): Promise<"dir" | "file" | "missing"> {
+  try {
+    return (await stat(path)).isDirectory() ? "dir" : "file";
+  } catch {
+    return "missing";
+  }
+}
+
+/**
+ * Checks the flags against each other and the file system before anything runs, and prepares
+ * the folders: FILE's folder exists (or --mkdir creates it), FILE is not a folder, the state is
+ * not beside FILE, --mode is octal permission bits.
+ */
+async function startPlan(
+  ctx: CommandContext,
+  out: string | undefined,
+  absolute: (p: string) => string,
+): Promise<{
+  out: string | undefined;
+  state: { stateDir: string } | { cacheFile: string };
+  mode: number | undefined;
+}> {
+  const modeRaw = stringOption(ctx.values, "mode");
+  if (out === undefined) {
+    for (const flag of ["mkdir", "mode"]) {
+      if (ctx.values[flag] !== undefined) refuse(`--${flag} applies to --out, which is not given`);
+    }
+  }
+  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
+    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
+  }
+  const mode = modeRaw === undefined ? undefined : Number.parseInt(modeRaw, 8);
+  if (mode !== undefined && (mode & 0o400) === 0)
+    refuse(`--mode ${modeRaw} would leave FILE unreadable by its owner`);
+  const cache = stringOption(ctx.values, "cache");
+  const stateRaw = stringOption(ctx.values, "state-dir") ?? ctx.io.env.FLEETCONF_STATE_DIR;
+  if (cache !== undefined && stringOption(ctx.values, "state-dir") !== undefined) {
+    refuse("--cache and --state-dir both say where the state goes: give one");
+  }
+  const folder = out === undefined ? null : dirname(out);
+  if (out !== undefined && folder !== null) {
+    if ((await kindOf(out)) === "dir") refuse(`--out ${out} is a folder; give the file to keep current`);
+    const folderKind = await kindOf(folder);
+    if (folderKind === "file") refuse(`the folder of --out, ${folder}, is a file`);
+    if (folderKind === "missing") {
+      if (ctx.values.mkdir !== true)
+        refuse(`the folder of --out, ${folder}, does not exist: create it or pass --mkdir`);
+      await mkdir(folder, { recursive: true, mode: 0o755 });
+    }
+  }
+  if (cache !== undefined) {
+    const file = absolute(cache);
+    if (dirname(file) === folder) {
+      refuse(
+        `--cache ${file} sits beside --out, where a directory-loading application reads it as config; use --state-dir`,
+      );
+    }
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    return { out, state: { cacheFile: file }, mode };
+  }
+  const stateDir = absolute(
+    stateRaw ??
+      join(ctx.io.env.XDG_STATE_HOME ?? join(ctx.io.env.HOME ?? homedir(), ".local", "state"), "fleetconf"),
+  );
+  if (stateDir === folder) {
+    refuse(
+      `--state-dir ${stateDir} is the folder of --out, where a directory-loading application reads state as config`,
+    );
+  }
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  return { out, state: { stateDir }, mode };
+}
+
+/** `--bundle NS/NAME --out DIR`: a bundle's member files, the hook once per set (bundle-agent.ts). */
+async function runBundle(ctx: CommandContext, bundle: string): Promise<number> {
+  let ref: { namespace: string; name: string };
+  try {
+    ref = parseBundlePath(bundle);
+  } catch (error) {
+    return refuse(`--bundle ${JSON.stringify(bundle)}: ${(error as Error).message}`);
+  }
+  for (const flag of ["key", "listen", "status", "cache"]) {
+    if (ctx.values[flag] !== undefined || (flag === "key" && ctx.positionals.length > 0)) {
+      refuse(`--bundle and --${flag} do not go together (an agent follows a bundle or keys)`);
+    }
+  }
+  const outRaw = stringOption(ctx.values, "out");
+  if (!outRaw) refuse("--bundle needs --out DIR, the folder its member files go in");
+  const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
+  const outDir = absolute(outRaw);
+  // The SDK options (edge, trust, token, long-poll) as for a key of the bundle's namespace.
+  const setup = await edgeClientOptions(`${ref.namespace}/${ref.name}`, ctx.values, ctx.io, NAME, ctx.fetch);
+  const modeRaw = stringOption(ctx.values, "mode");
+  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
+    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
+  }
+  const kind = await kindOf(outDir);
+  if (kind === "file") refuse(`--out ${outDir} is a file; --bundle needs a folder`);
+  if (kind === "missing") {
+    if (ctx.values.mkdir !== true) refuse(`--out ${outDir} does not exist: create it or pass --mkdir`);
+    await mkdir(outDir, { recursive: true, mode: 0o755 });
+  }
+  const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
+    ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
+  if (setup.warning) log("warn", "agent.trust", { message: setup.warning });
+  const { key: _key, cacheFile: _cache, validate: _validate, ...client } = setup.options;
+  const exec = stringOption(ctx.values, "exec");
+  await runBundleAgent(
+    {
+      client: { ...client, bundle: `${ref.namespace}/${ref.name}` },
+      outDir,
+      env: ctx.io.env,
+      ...(exec ? { exec } : {}),
+      ...(modeRaw === undefined ? {} : { mode: Number.parseInt(modeRaw, 8) }),
+    },
+    ctx.stopSignal(),
+    log,
+  );
+  return 0;
+}

@@ -1,7 +1,8 @@
 /** `fleetconf publish KEY FILE|-`: publish a JSON document as the key's next version (DESIGN §4). */
-import { readFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { checkJsonDocument } from "../../core/json";
+import { parseKey } from "../../core/keys";
 import type { PublishResult } from "../admin-api";
 import { flag, integerOption, stringOption } from "../args";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
@@ -13,11 +14,17 @@ const NAME = "publish";
 
 export const publishCommand: Command = {
   name: NAME,
-  summary: "Publish a JSON file (or stdin) as the key's next version",
-  usage: "publish KEY FILE|- [--if-match ETAG | --create] [-m MESSAGE] [--wait 95% [--timeout S]]",
+  summary: "Publish a JSON file (or stdin) as the key's next version, or a folder as one change set",
+  usage:
+    "publish KEY FILE|- [--if-match ETAG | --create] [-m MESSAGE] [--wait 95% [--timeout S]]\n       publish PREFIX FOLDER [-m MESSAGE]",
   help: `Reads the document from FILE, or from stdin with "-", checks locally that it is JSON the origin
 accepts (UTF-8, no duplicate names, nesting ≤ 64), and publishes it. Publishing the same bytes as the
 current version changes nothing and reports that version.
+
+With a FOLDER, every *.json file under it is one key, PREFIX/<path without .json> (PREFIX is the
+namespace or a key prefix within it), and all of them are published as ONE change set (POST
+/v1/changes): all or nothing, one audit entry, one step for bundle clients. A change set stores each
+document compactly serialised (not the file's exact bytes).
 
 Options:
   --if-match ETAG     publish only if the current version still has this ETag (else 412)
@@ -42,8 +49,10 @@ Examples:
   },
   positionals: { min: 2, max: 2 },
   async run(ctx: CommandContext) {
-    const key = keyArg(positional(ctx, 0), NAME);
     const source = positional(ctx, 1);
+    const folder = source === "-" ? null : await folderAt(ctx.io.cwd, source);
+    if (folder !== null) return publishFolder(ctx, positional(ctx, 0), source, folder);
+    const key = keyArg(positional(ctx, 0), NAME);
     const ifMatch = stringOption(ctx.values, "if-match");
     const create = flag(ctx.values, "create");
     if (ifMatch && create) throw new UsageError("--if-match and --create exclude each other", NAME);
@@ -137,4 +146,64 @@ function position(bytes: Uint8Array, offset: number): string {
   const before = new TextDecoder().decode(bytes).slice(0, offset);
   const lines = before.split("\n");
   return `line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** The absolute path of SOURCE when it is a directory, else null (a file, or nothing: read later). */
+async function folderAt(cwd: string, source: string): Promise<string | null> {
+  const path = isAbsolute(source) ? source : join(cwd, source);
+  try {
+    return (await stat(path)).isDirectory() ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every *.json file under `dir`, sorted, as paths relative to it. */
+async function jsonFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".json"))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** `publish PREFIX FOLDER`: one change set of every *.json file under FOLDER. */
+async function publishFolder(
+  ctx: CommandContext,
+  prefix: string,
+  source: string,
+  dir: string,
+): Promise<number> {
+  for (const option of ["if-match", "create", "wait"]) {
+    if (ctx.values[option] !== undefined)
+      throw new UsageError(`--${option} applies to one key, not a folder`, NAME);
+  }
+  const files = await jsonFiles(dir);
+  if (files.length === 0) throw new CliError(`${source} holds no *.json files`, { code: "empty_folder" });
+  const changes = [];
+  for (const file of files) {
+    const key = `${prefix.replace(/\/+$/, "")}/${file.slice(0, -".json".length).split(sep).join("/")}`;
+    const parsed = parseKey(key);
+    if (!parsed.ok) {
+      throw new CliError(`${join(source, file)} would be key ${key}, which is invalid: ${parsed.reason}`, {
+        code: "invalid_key",
+      });
+    }
+    const bytes = await readDocument(join(dir, file), ctx.io, ctx.out);
+    changes.push({ key, content: JSON.parse(new TextDecoder().decode(bytes)) as unknown });
+  }
+  const api = await ctx.api();
+  ctx.out.progress(`publishing ${changes.length} keys from ${source} as one change set…`);
+  const message = stringOption(ctx.values, "message");
+  const result = await api.changes(changes, message);
+  const p = ctx.out.paint;
+  const lines = result.changes.map((c) =>
+    c.outcome === "unchanged"
+      ? `${p.yellow("=")} ${c.key} unchanged: already ${p.bold(`v${c.version}`)}`
+      : `${p.green("✔")} ${c.key} ${p.bold(`v${c.version}`)} ${p.dim(`(etag ${c.etag ?? ""})`)}`,
+  );
+  if (result.distribution === "pending")
+    lines.push(`${p.yellow("note:")} edge caches not purged yet; they catch up within max-age`);
+  ctx.out.result(result, lines.join("\n"));
+  return 0;
 }

@@ -5,7 +5,14 @@
  * purge for everything. A row leaves the outbox only when all of that succeeded and nothing newer
  * was committed meanwhile; otherwise it stays for the next attempt (every write is idempotent).
  */
-import { encodeSnapshot, type HeadRecord, kvKeys, type SnapshotMeta } from "../../core";
+import { bundleRef, encodeSnapshot, type HeadRecord, kvKeys, type SnapshotMeta } from "../../core";
+import {
+  type BundleSigner,
+  bundleHead,
+  markBundleWritten,
+  sealBundle,
+  unwrittenBundleVersions,
+} from "../store/bundle-tables";
 import { rolloutHeadFor } from "../store/rollouts";
 import {
   listOutbox,
@@ -28,6 +35,13 @@ export interface KvWriter {
 export interface DistributionDeps {
   kv: KvWriter;
   purger: Purger;
+  /** Seals bundle manifests (bundle-tables.ts) before they go to KV. */
+  signer: BundleSigner;
+  /**
+   * The namespace this store holds (recorded in `meta` when its first bundle is defined): bundle
+   * pseudo-keys are `bundle:{namespace}/{name}`.
+   */
+  namespace: string | null;
   /** How long one KV write may take before the drain gives up and retries later (default 10 s). */
   kvTimeoutMs?: number;
 }
@@ -64,14 +78,23 @@ export async function drainOutbox(sql: SqlStorage, deps: DistributionDeps): Prom
   const namespaces: string[] = [];
   let snapshots = 0;
   try {
+    // Keys first, then bundles: a manifest reaches KV only after the member snapshots it names.
     for (const row of rows) {
       if (row.kind === "key") {
         snapshots += await distributeKey(sql, deps, row.target);
         keys.push(row.target);
-      } else {
+      } else if (row.kind === "namespace") {
         await putWithin(deps, kvKeys.namespace(row.target), JSON.stringify(readSettings(sql)));
         namespaces.push(row.target);
       }
+    }
+    for (const row of rows) {
+      if (row.kind !== "bundle") continue;
+      const namespace = deps.namespace;
+      if (namespace === null)
+        throw new Error(`bundle ${row.target} pending but the namespace is not recorded`);
+      snapshots += await distributeBundle(sql, deps, namespace, row.target);
+      keys.push(bundleRef(namespace, row.target).key);
     }
     if (keys.length > 0 || namespaces.length > 0) await deps.purger.purge({ keys, namespaces });
   } catch (error) {
@@ -123,5 +146,28 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     rollout,
   };
   await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
+  return written;
+}
+
+/**
+ * A bundle's manifest travels as a config under its pseudo-key (core/bundles.ts): seal the new
+ * versions, write their snapshots, then the head. Returns how many snapshots were written.
+ */
+async function distributeBundle(
+  sql: SqlStorage,
+  deps: DistributionDeps,
+  namespace: string,
+  name: string,
+): Promise<number> {
+  const { key } = bundleRef(namespace, name);
+  await sealBundle(sql, namespace, name, deps.signer);
+  let written = 0;
+  for (const version of unwrittenBundleVersions(sql, namespace, name)) {
+    await putWithin(deps, kvKeys.snapshot(key, version.meta.version), encodeSnapshot(version));
+    markBundleWritten(sql, name, version.meta.version);
+    written++;
+  }
+  const head = bundleHead(sql, namespace, name);
+  if (head) await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
   return written;
 }

@@ -17,6 +17,7 @@ import {
   type HeadRecord,
   INTERNAL_SECRET_HEADER,
   internalSecretHolds,
+  parseBundleKey,
   requireKey,
 } from "../../core";
 import type { OriginApp } from "../app-env";
@@ -39,8 +40,12 @@ async function readHead(c: Context<OriginApp>): Promise<Response> {
     throw new FleetconfError("unauthorized", `A valid ${INTERNAL_SECRET_HEADER} header is required.`);
   }
   const path = new URL(c.req.url).pathname;
-  const { key, namespace } = requireKey(path.slice(PREFIX.length));
-  const head = await headOf(c.get("services").store(namespace), key);
+  const raw = path.slice(PREFIX.length);
+  // A bundle's manifest travels under its pseudo-key `bundle:{namespace}/{name}` (core/bundles.ts).
+  const bundle = parseBundleKey(raw);
+  const { key, namespace } = bundle ?? requireKey(raw);
+  const store = c.get("services").store(namespace);
+  const head = bundle ? await store.bundleHead(bundle.namespace, bundle.name) : await headOf(store, key);
   annotate(c, { key, head: head === null ? "absent" : head.deleted ? "deleted" : head.version });
   if (head === null) throw new FleetconfError("not_found", `No config is published at ${key}.`);
   // Never stored by anything between the two workers: this is the uncached truth.

@@ -6,10 +6,13 @@
  */
 import { buildSnapshot, logLine } from "../../core";
 import type { OriginConfig } from "../config";
+import { refreshBundles } from "./bundle-tables";
 import { insertRollout } from "./rollout-tables";
 import type { CommitOptions, StoreCore } from "./store-core";
 import { appendAudit, enqueue, insertVersion, type OutboxKind, readKey, writeKey } from "./tables";
 import type { AuditEntry, ChangeMeta, VersionRecord } from "./types";
+
+export type OutboxTarget = { kind: OutboxKind; target: string };
 
 export interface Change {
   at: number;
@@ -17,8 +20,11 @@ export interface Change {
   audit: Omit<AuditEntry, "id" | "at">;
   /** The change's own writes (none for an audit-only entry such as a minted token). */
   write?: () => void;
-  /** What the drain must distribute; null when nothing outside the object reads it (key schemas). */
-  outbox: { kind: OutboxKind; target: string } | null;
+  /**
+   * What the drain must distribute (a change set names several keys); null when nothing outside
+   * the object reads it (key schemas).
+   */
+  outbox: OutboxTarget | readonly OutboxTarget[] | null;
   /** Fields of the structured log line (event = the audit action); omitted: no line. */
   log?: Record<string, unknown>;
 }
@@ -28,7 +34,11 @@ export function commitChange(core: Pick<StoreCore, "sql" | "transaction">, chang
   core.transaction(() => {
     change.write?.();
     appendAudit(sql, { ...change.audit, at: change.at });
-    if (change.outbox) enqueue(sql, change.outbox.kind, change.outbox.target, change.at);
+    const targets = change.outbox === null ? [] : "kind" in change.outbox ? [change.outbox] : change.outbox;
+    for (const { kind, target } of targets) enqueue(sql, kind, target, change.at);
+    // A bundle's version moves with its members, in this same transaction (bundle-tables.ts).
+    const keys = targets.filter((t) => t.kind === "key").map((t) => t.target);
+    refreshBundles(sql, keys, change.at, change.audit.actor);
   });
   if (change.log) logLine({ part: "origin", event: change.audit.action, ...change.log });
 }

@@ -4,6 +4,7 @@
  * Rollouts (rollouts.ts) and key schemas (key-schemas.ts) follow the same shape.
  */
 import { contentDigestOf, sha256 } from "../../core";
+import { bundlesNaming } from "./bundle-tables";
 import { commitChange } from "./commit";
 import { schemaViolation } from "./key-schemas";
 import { preconditionFailure } from "./preconditions";
@@ -67,6 +68,14 @@ export async function removeKey(core: StoreCore, input: DeleteInput): Promise<St
     if (failed) return failure<Removed>("precondition_failed", failed);
     const conflict = rolloutConflict(sql, input.key, "a delete");
     if (conflict) return failure<Removed>("conflict", conflict);
+    // A bundle's manifest names a live version of every member (docs/bundles.md).
+    const naming = bundlesNaming(sql, input.key);
+    if (naming.length > 0) {
+      return failure<Removed>(
+        "conflict",
+        `${input.key} is a member of bundle ${naming.join(", ")}: redefine the bundle without it first.`,
+      );
+    }
     const at = Date.now();
     commitChange(core, {
       at,

@@ -125,4 +125,34 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
   )`,
     ],
   },
+  {
+    id: 3,
+    name: "bundles",
+    statements: [
+      // Named sets of keys (DESIGN §8, docs/bundles.md). `keys` is the JSON array of member keys as
+      // defined; the manifest of each version names the live version and digest of every member.
+      `CREATE TABLE bundles (
+    name TEXT PRIMARY KEY,
+    keys TEXT NOT NULL,
+    current_version INTEGER NOT NULL,
+    next_version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  )`,
+      // Every manifest version, immutable once written. A version is added in the same transaction
+      // as the member change that caused it; its ETag, digest and signature are computed by the
+      // drain before it is written to KV (sealed), because a commit is synchronous and signing is not.
+      `CREATE TABLE bundle_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    etag TEXT,
+    digest TEXT,
+    signature TEXT,
+    kv_written INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (name, version)
+  )`,
+    ],
+  },
 ];

@@ -9,11 +9,14 @@
  * error thrown across RPC loses its class and code.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { NamespaceSettings } from "../../core";
+import { type HeadRecord, type NamespaceSettings, parseBundleKey } from "../../core";
 import { originConfig } from "../config";
 import type { DistributionDeps } from "../distribution/drain";
 import { purgerFor } from "../distribution/purger-for";
 import { DrainScheduler } from "../distribution/scheduler";
+import { type BundleOutcome, type BundleView, bundleHead } from "./bundle-tables";
+import * as bundles from "./bundles";
+import { applyChangeSet, type ChangeSetInput, type ChangeSetOutcome } from "./change-sets";
 import { commitChange, commitVersion } from "./commit";
 import { diffSides, type VersionRef } from "./diff-sides";
 import * as keySchemas from "./key-schemas";
@@ -71,6 +74,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
       locked: (work) => this.writes.run(work),
       commitVersion: async (change, body, options) =>
         commitVersion(this.core, await originConfig(this.env), change, body, options),
+      signingKey: async () => (await originConfig(this.env)).signing,
       distribute: (key) => this.distribute(key),
     };
     // No call is delivered before this finishes, so every method sees the current schema. If it
@@ -201,6 +205,27 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return keySchemas.removeSchema(this.core, input);
   }
 
+  /** Defines or redefines a bundle (bundles.ts). */
+  putBundle(
+    input: bundles.BundleInput,
+  ): Promise<StoreResult<BundleOutcome & { distribution: Distribution }>> {
+    return bundles.putBundle(this.core, input);
+  }
+
+  bundle(namespace: string, name: string): StoreResult<BundleView> {
+    return bundles.getBundle(this.sql, namespace, name);
+  }
+
+  /** The head the drain writes for a bundle's manifest, for the edge's consistent head source. */
+  bundleHead(namespace: string, name: string): HeadRecord | null {
+    return bundleHead(this.sql, namespace, name);
+  }
+
+  /** Applies a change set all or nothing (change-sets.ts). */
+  applyChanges(input: ChangeSetInput): Promise<StoreResult<ChangeSetOutcome>> {
+    return applyChangeSet(this.core, input);
+  }
+
   /** The two versions' bytes for a diff (the patch is computed by the caller, outside the object). */
   diffSides(
     key: string,
@@ -217,14 +242,21 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   /** Drains now and tells whether this key's change has fully reached KV and the edge. */
   private async distribute(key: string): Promise<Distribution> {
     await this.drains.request();
-    return tables.isPending(this.sql, "key", key) ? "pending" : "complete";
+    const bundle = parseBundleKey(key);
+    const pending = bundle
+      ? tables.isPending(this.sql, "bundle", bundle.name)
+      : tables.isPending(this.sql, "key", key);
+    return pending ? "pending" : "complete";
   }
 
   private async distributionDeps(): Promise<DistributionDeps> {
     const override = this.distributionOverride;
+    const config = await originConfig(this.env);
     return {
       kv: override?.kv ?? this.env.CONFIGS,
-      purger: override?.purger ?? purgerFor((await originConfig(this.env)).purge, this.env),
+      purger: override?.purger ?? purgerFor(config.purge, this.env),
+      signer: config.signing,
+      namespace: tables.readMeta(this.sql, "namespace"),
       ...(override?.kvTimeoutMs === undefined ? {} : { kvTimeoutMs: override.kvTimeoutMs }),
     };
   }

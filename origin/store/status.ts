@@ -5,8 +5,15 @@
  */
 import { readMeta } from "./tables";
 
-/** Audit actions that make a new version. */
-const VERSION_ACTIONS = ["publish", "rollback", "rollout_start", "rollout_complete", "rollout_abort"];
+/** Audit actions that make a new version (a change set's entry names no one key: key and version are null). */
+const VERSION_ACTIONS = [
+  "publish",
+  "rollback",
+  "rollout_start",
+  "rollout_complete",
+  "rollout_abort",
+  "change_set",
+];
 
 export interface NamespaceStatus {
   keys: { key: string; version: number | null; deleted: boolean; updatedAt: number }[];

@@ -25,6 +25,8 @@ export interface StoreCore {
   locked<T>(work: () => Promise<T>): Promise<T>;
   /** Signs and commits a new version with its audit entry and outbox row (call under the lock). */
   commitVersion(change: ChangeMeta, body: Uint8Array, options: CommitOptions): Promise<VersionRecord>;
+  /** The origin's snapshot signing key (a change set signs its versions before one commit). */
+  signingKey(): Promise<{ key: CryptoKey; kid: string }>;
   /** Drains the outbox now; says whether the key's change reached KV and the edge. */
   distribute(key: string): Promise<Distribution>;
 }

@@ -248,7 +248,7 @@ export function listAudit(sql: SqlStorage, query: AuditQuery): AuditEntry[] {
     }));
 }
 
-export type OutboxKind = "key" | "namespace";
+export type OutboxKind = "key" | "namespace" | "bundle";
 export type OutboxRow = { kind: string; target: string; seq: number; attempts: number };
 
 /** Records that `target` changed; bumps `seq` if a distribution for it is already pending. */

@@ -164,7 +164,9 @@ export type AuditAction =
   | "rollout_complete"
   | "rollout_abort"
   | "schema_set"
-  | "schema_delete";
+  | "schema_delete"
+  | "change_set"
+  | "bundle_set";
 
 export interface AuditEntry {
   id: number;

@@ -56,6 +56,9 @@ beforeAll(async () => {
       out(),
       "--jwks",
       join(dir, "jwks.json"),
+      // The state lives apart from the output folder (DESIGN §8).
+      "--state-dir",
+      `${dir}-state`,
       "--interval",
       "0.2",
       // Long-polls of 1 s: "however many polls happen" needs several within the test's bounds.
@@ -79,6 +82,7 @@ afterAll(async () => {
   if (agent && agent.exitCode === null) agent.kill("SIGKILL");
   await proxy?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(`${dir}-state`, { recursive: true, force: true });
 });
 
 describe("fleetconf agent over wrangler dev", () => {
@@ -129,11 +133,7 @@ describe("fleetconf agent over wrangler dev", () => {
     running.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(events("agent.stop")[0]).toMatchObject({ key, writes: 4, hooks: 4 });
-    expect((await readdir(dir)).sort()).toEqual([
-      "hooks.log",
-      "jwks.json",
-      "nginx.json",
-      "nginx.json.fleetconf.json",
-    ]);
+    expect((await readdir(dir)).sort()).toEqual(["hooks.log", "jwks.json", "nginx.json"]);
+    expect(await readdir(`${dir}-state`)).toEqual([`${key.replaceAll("/", "~")}.snapshot.json`]);
   });
 });

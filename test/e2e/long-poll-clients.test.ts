@@ -73,6 +73,7 @@ describe("SDK and agent long-polling the edge", () => {
           "agent",
           ...["--edge", stack.edgeUrl, "--key", key, "--out", join(dir, "app.json")],
           ...["--jwks", join(dir, "jwks.json"), "--interval", "60", "--wait", "30"],
+          ...["--state-dir", `${dir}-state`],
         ],
         {
           cwd: dir,
@@ -96,6 +97,7 @@ describe("SDK and agent long-polling the edge", () => {
         await exited;
       }
       if (dir) await rm(dir, { recursive: true, force: true });
+      if (dir) await rm(`${dir}-state`, { recursive: true, force: true });
     });
 
     it("writes a publish within 2 s while long-polling with a 60 s interval, and stops at once", async () => {

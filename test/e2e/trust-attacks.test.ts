@@ -195,6 +195,9 @@ function agent(key: string, out: string, extra: { rootRefreshMs?: number } = {})
         ...(extra.rootRefreshMs ? { rootRefreshMs: extra.rootRefreshMs } : {}),
       },
       out,
+      // The state file named explicitly (the agent's default is its --state-dir): these cases
+      // forge and read it, so it sits at a path the test knows.
+      cacheFile: `${out}.fleetconf.json`,
       env: { PATH: process.env.PATH },
       exec: `echo "$FLEETCONF_VERSION" >> ${out}.hook.log`,
     },

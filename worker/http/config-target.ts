@@ -22,7 +22,7 @@ export function parseConfigTarget(c: Context<EdgeHonoEnv>): ConfigTarget {
   };
 }
 
-function parseVersionQuery(values: string[] | undefined): number | null {
+export function parseVersionQuery(values: string[] | undefined): number | null {
   if (values === undefined) return null;
   if (values.length !== 1) throw new FleetconfError("invalid_version", "Give at most one version.");
   return parseVersion(values[0]);

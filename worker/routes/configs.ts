@@ -69,7 +69,14 @@ interface Answer {
  * the answer computed, and answers as a plain read would when it ends (DESIGN §8).
  */
 async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
-  const target = parseConfigTarget(c);
+  return serveTarget(c, parseConfigTarget(c));
+}
+
+/**
+ * Answers a read of one target: a config, or a bundle's manifest under its pseudo-key
+ * (routes/bundles.ts), which is served, cached, revalidated and long-polled the same way.
+ */
+export async function serveTarget(c: Context<EdgeHonoEnv>, target: ConfigTarget): Promise<Response> {
   c.set("target", target);
   const { store } = c.get("services");
   const { namespace } = target.key;

@@ -9,8 +9,8 @@ import {
   annotate,
   checkJsonDocument,
   FleetconfError,
+  isDistributedKey,
   isValidSegment,
-  parseKey,
   timingSafeEqualStrings,
 } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
@@ -112,7 +112,8 @@ export function parsePurgeRequest(text: string): PurgeRequest {
   const tierList = listOf(tiers, "tiers", isPurgeTier) as PurgeTier[];
   if (tierList.length === 0) throw invalid('tiers must name at least one of "memory" and "cache".');
   return {
-    keys: listOf(keys, "keys", (key) => parseKey(key).ok),
+    // Config keys and bundles' pseudo-keys (`bundle:{namespace}/{name}`, core/bundles.ts).
+    keys: listOf(keys, "keys", isDistributedKey),
     namespaces: listOf(namespaces, "namespaces", isValidSegment),
     tiers: tierList,
   };

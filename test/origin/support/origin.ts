@@ -86,6 +86,8 @@ export interface Problem {
   status: number;
   detail: string;
   code: string;
+  /** Which fields were refused (RFC 6901 pointers into the body, or names). */
+  errors?: { pointer?: string; detail?: string }[];
 }
 
 /** Asserts nothing about the status; returns the problem body after checking its media type. */

@@ -3,15 +3,19 @@
  * the file follows verified versions only, the hook runs once per change, restarts never go back
  * in versions, outages keep the file, and stopping leaves no temp files.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAgent } from "../../../cli/agent/agent";
 import { HookRunner } from "../../../cli/agent/hook";
 import type { ConfigClientOptions } from "../../../client";
+import { encodeBundleManifest } from "../../../core/bundles";
+import type { Snapshot } from "../../../core/snapshot";
 import {
   flipByte,
+  listenInRange,
   longPollEdge,
   newSigner,
   problem,
@@ -27,6 +31,8 @@ const KEY = "web/prod/nginx";
 let server: TestServer;
 let signer: Signer;
 let dir: string;
+/** The agent's state directory, apart from the output folder (DESIGN §8). */
+let stateDir: string;
 let out: string;
 let hookLog: string;
 
@@ -34,6 +40,7 @@ beforeEach(async () => {
   server = await startTestServer();
   signer = await newSigner();
   dir = await mkdtemp(join(tmpdir(), "fleetconf-agent-"));
+  stateDir = await mkdtemp(join(tmpdir(), "fleetconf-agent-state-"));
   out = join(dir, "nginx.json");
   hookLog = join(dir, "hook.log");
 });
@@ -41,6 +48,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
 });
 
 interface Line {
@@ -76,6 +84,7 @@ function startAgent(
         ...options.client,
       },
       out,
+      stateDir,
       env: { PATH: process.env.PATH, ...options.env },
       ...(exec === null ? {} : { exec }),
       ...(options.hookGraceMs === undefined ? {} : { hookGraceMs: options.hookGraceMs }),
@@ -131,12 +140,13 @@ describe("fleetconf agent", () => {
     await agent.stop();
   });
 
-  it("keeps the version in the sidecar so a restarted agent refuses an older version", async () => {
+  it("keeps the version in the state directory so a restarted agent refuses an older version", async () => {
     server.handle(serveSnapshot(await signer.sign(KEY, 5, { v: 5 })));
     const first = startAgent();
     await waitFor(() => first.events("hook.done").length === 1);
     await first.stop();
-    expect(await readdir(dir)).toContain("nginx.json.fleetconf.json");
+    expect(await readdir(stateDir)).toEqual(["web~prod~nginx.snapshot.json"]);
+    expect(await readdir(dir)).not.toContain("nginx.json.fleetconf.json");
     server.handle(serveSnapshot(await signer.sign(KEY, 4, { v: 4 })));
     const second = startAgent();
     await waitFor(() => second.events("client.error").some((l) => l.code === "version_rollback"));
@@ -192,12 +202,7 @@ describe("fleetconf agent", () => {
     const agent = startAgent();
     await waitFor(() => agent.events("hook.done").length === 1);
     await agent.stop();
-    expect((await readdir(dir)).sort()).toEqual([
-      "hook.log",
-      "nginx.json",
-      "nginx.json.fleetconf.json",
-      "unrelated.tmp",
-    ]);
+    expect((await readdir(dir)).sort()).toEqual(["hook.log", "nginx.json", "unrelated.tmp"]);
     expect(agent.events("agent.cleanup")[0]?.removed).toEqual([".nginx.json.0123456789ab.tmp"]);
   });
 
@@ -302,6 +307,8 @@ describe("agent long-poll", () => {
           server.url,
           "--interval",
           "60",
+          "--state-dir",
+          stateDir,
           ...flags,
         ],
         { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
@@ -381,5 +388,261 @@ describe("agent long-poll", () => {
     const result = await done;
     expect(result.code).toBe(75);
     expect(result.stdout).toMatch(/"event":"config.stale"/);
+  });
+});
+
+describe("fleetconf agent: refused at start", () => {
+  const jwksArgs = async () => {
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    return ["--jwks", jwksFile, "--edge", server.url];
+  };
+
+  it("refuses a missing output folder with exit 2 and one line, and creates it with --mkdir", async () => {
+    const missing = join(dir, "not", "there", "app.json");
+    const refused = await runCli(
+      ["agent", "--key", KEY, "--out", missing, "--state-dir", stateDir, ...(await jwksArgs())],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toContain("does not exist: create it or pass --mkdir");
+    expect(server.requests).toHaveLength(0);
+
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        "agent",
+        "--key",
+        KEY,
+        "--out",
+        missing,
+        "--mkdir",
+        "--mode",
+        "0640",
+        "--state-dir",
+        stateDir,
+        ...(await jwksArgs()),
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    const deadline = Date.now() + 5000;
+    while ((await readFile(missing, "utf8").catch(() => "")) !== '{"v":1}' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await readFile(missing, "utf8")).toBe('{"v":1}');
+    controller.abort();
+    expect((await done).code).toBe(0);
+    expect((await stat(missing)).mode & 0o777).toBe(0o640);
+  });
+
+  it("refuses impossible combinations with exit 2 and one line each", async () => {
+    const base = ["agent", "--key", KEY, "--out", out, ...(await jwksArgs())];
+    const cases: [string[], string][] = [
+      [["--mode", "rw-r--r--", "--state-dir", stateDir], "is not octal permission bits"],
+      [["--mode", "0040", "--state-dir", stateDir], "unreadable by its owner"],
+      [["--state-dir", dir], "is the folder of --out"],
+      [["--cache", join(dir, "state.json")], "sits beside --out"],
+      [["--cache", join(stateDir, "s.json"), "--state-dir", stateDir], "give one"],
+    ];
+    for (const [flags, why] of cases) {
+      const run = await runCli([...base, ...flags], { env: { PATH: process.env.PATH } });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+      expect(run.stderr).toContain(why);
+    }
+    const asFolder = await runCli(
+      ["agent", "--key", KEY, "--out", dir, "--state-dir", stateDir, ...(await jwksArgs())],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(asFolder.code).toBe(2);
+    const listenCases: [string[], string][] = [
+      [["--state-dir", stateDir], "give --out FILE, --listen 127.0.0.1:PORT, or both"],
+      [["--listen", "0.0.0.0:2772", "--state-dir", stateDir], "must be a loopback address"],
+      [["--listen", "127.0.0.1:2772", "--mkdir", "--state-dir", stateDir], "--mkdir applies to --out"],
+    ];
+    for (const [flags, why] of listenCases) {
+      const run = await runCli(["agent", "--key", KEY, ...(await jwksArgs()), ...flags], {
+        env: { PATH: process.env.PATH },
+      });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+      expect(run.stderr).toContain(why);
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+/** A port free on 127.0.0.1 a moment ago (bound, then released). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listenInRange(probe);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe("fleetconf agent: several keys behind --listen", () => {
+  it("follows two keys in one process and serves each with ETag/304 from its verified state", async () => {
+    const other = "web/prod/flags";
+    const snapshots = new Map([
+      [`/v1/configs/${KEY}`, await signer.sign(KEY, 3, { a: 3 })],
+      [`/v1/configs/${other}`, await signer.sign(other, 7, { b: 7 })],
+    ]);
+    server.handle((req, res) => {
+      const snapshot = snapshots.get((req.url ?? "").split("?")[0] ?? "");
+      if (!snapshot) return problem(404, "no such key")(req, res);
+      return serveSnapshot(snapshot)(req, res);
+    });
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    const port = await freePort();
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        ...["agent", "--key", KEY, "--key", other, "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir],
+        ...["--jwks", jwksFile, "--edge", server.url, "--no-long-poll", "--interval", "0.2"],
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    // Both keys served on one port, each from its own verified state.
+    const base = `http://127.0.0.1:${port}/v1/configs`;
+    const deadline = Date.now() + 5000;
+    const ready = async (key: string) => (await fetch(`${base}/${key}`).catch(() => null))?.status === 200;
+    while (!((await ready(KEY)) && (await ready(other))) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const [key, snapshot] of [
+      [KEY, snapshots.get(`/v1/configs/${KEY}`)],
+      [other, snapshots.get(`/v1/configs/${other}`)],
+    ] as const) {
+      const res = await fetch(`${base}/${key}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("ETag")).toBe(snapshot?.meta.etag);
+      expect(await res.text()).toBe(new TextDecoder().decode(snapshot?.body));
+      const again = await fetch(`${base}/${key}`, {
+        headers: { "If-None-Match": snapshot?.meta.etag ?? "" },
+      });
+      expect(again.status).toBe(304);
+    }
+    expect((await fetch(`${base}/web/prod/unknown`)).status).toBe(404);
+    controller.abort();
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const starts = result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Line)
+      .filter((l) => l.event === "agent.start");
+    expect(starts.map((l) => l.key).sort()).toEqual([other, KEY].sort());
+    expect(new Set(starts.map((l) => l.listen)).size).toBe(1);
+    expect((await readdir(stateDir)).sort()).toEqual(
+      ["jwks.json", "web~prod~flags.snapshot.json", "web~prod~nginx.snapshot.json"].sort(),
+    );
+  });
+
+  it("refuses several keys with --out, or without --listen, at start", async () => {
+    const base = [
+      "agent",
+      "--key",
+      KEY,
+      "--key",
+      "web/prod/flags",
+      "--state-dir",
+      stateDir,
+      "--jwks",
+      join(stateDir, "j.json"),
+    ];
+    await writeFile(join(stateDir, "j.json"), JSON.stringify(signer.jwks));
+    const withOut = await runCli([...base, "--listen", "127.0.0.1:0", "--out", out], {
+      env: { PATH: process.env.PATH },
+    });
+    expect(withOut.code).toBe(2);
+    expect(withOut.stderr).toContain("--out names one file, for one key");
+    const noListen = await runCli([...base, "--out", out], { env: { PATH: process.env.PATH } });
+    expect(noListen.code).toBe(2);
+  });
+});
+
+describe("fleetconf agent --bundle", () => {
+  it("writes every member's file of a set, then runs the hook once for the set", {
+    timeout: 15_000,
+  }, async () => {
+    const members = ["shop/web/flags", "shop/web/limits/api"];
+    const served = new Map<string, Snapshot>();
+    let manifest: Snapshot | undefined;
+    const publishSet = async (version: number) => {
+      const entries: Record<string, { version: number; digest: string }> = {};
+      for (const key of members) {
+        const snapshot = await signer.sign(key, version, { key, version });
+        served.set(`/v1/configs/${key}?version=${version}`, snapshot);
+        entries[key] = { version, digest: snapshot.meta.digest };
+      }
+      const body = encodeBundleManifest({ bundle: "shop/web", version, members: entries });
+      manifest = await signer.sign("bundle:shop/web", version, new TextEncoder().encode(body));
+    };
+    await publishSet(1);
+    server.handle((req, res) => {
+      const snapshot = req.url === "/v1/bundles/shop/web" ? manifest : served.get(req.url ?? "");
+      if (!snapshot) return problem(404, "no such thing")(req, res);
+      return serveSnapshot(snapshot)(req, res);
+    });
+    const jwksFile = join(stateDir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    const bundleDir = join(dir, "conf");
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        ...["agent", "--bundle", "shop/web", "--out", bundleDir, "--mkdir", "--jwks", jwksFile],
+        ...["--edge", server.url, "--no-long-poll", "--interval", "0.1"],
+        ...["--exec", `echo "$FLEETCONF_KEY $FLEETCONF_VERSION" >> ${hookLog}`],
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 4000;
+      while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(async () => (await hookRuns()).length === 1);
+    if ((await hookRuns()).length !== 1) {
+      controller.abort();
+      const r = await done;
+      throw new Error(`no set: ${r.stdout} ${r.stderr} ${JSON.stringify(server.requests.map((q) => q.url))}`);
+    }
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "flags.json"), "utf8"))).toEqual({
+      key: members[0],
+      version: 1,
+    });
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "limits", "api.json"), "utf8"))).toEqual({
+      key: members[1],
+      version: 1,
+    });
+    await publishSet(2);
+    await until(async () => (await hookRuns()).length === 2);
+    controller.abort();
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(await hookRuns()).toEqual(["shop/web 1", "shop/web 2"]);
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "flags.json"), "utf8")).version).toBe(2);
+    expect(JSON.parse(await readFile(join(bundleDir, "web", "limits", "api.json"), "utf8")).version).toBe(2);
+  });
+
+  it("refuses --bundle with --key or --listen, and without --out, at start", async () => {
+    for (const flags of [
+      ["--bundle", "shop/web", "--key", KEY, "--out", dir],
+      ["--bundle", "shop/web", "--listen", "127.0.0.1:0", "--out", dir],
+      ["--bundle", "shop/web"],
+      ["--bundle", "shop"],
+    ]) {
+      const run = await runCli(["agent", ...flags, "--edge", server.url], {
+        env: { PATH: process.env.PATH },
+      });
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+    }
   });
 });

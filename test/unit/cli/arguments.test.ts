@@ -88,7 +88,7 @@ describe("usage errors exit 2 without contacting the origin", () => {
     [["token", "--read", "--scope", "admin"], "read:NS or read:*"],
     [["token", "--ttl", "forever"], "--ttl must be a duration"],
     [["agent", "--out", "x.json"], "--key is required"],
-    [["agent", "--key", "a/b"], "--out is required"],
+    [["agent", "--key", "a/b"], "give --out FILE, --listen 127.0.0.1:PORT, or both"],
     [["agent", "--key", "a/b", "--out", "f", "--interval", "0"], "--interval"],
     [["agent", "--key", "a/b", "--out", "f", "--wait", "61"], "--wait must be an integer from 1 to 60"],
     [["agent", "--key", "a/b", "--out", "f", "--wait", "5", "--no-long-poll"], "exclude each other"],
