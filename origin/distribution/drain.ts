@@ -5,7 +5,14 @@
  * purge for everything. A row leaves the outbox only when all of that succeeded and nothing newer
  * was committed meanwhile; otherwise it stays for the next attempt (every write is idempotent).
  */
-import { encodeSnapshot, type HeadRecord, kvKeys, type SnapshotMeta } from "../../core";
+import {
+  DEFAULT_FRESHNESS_TTL,
+  encodeSnapshot,
+  type HeadRecord,
+  kvKeys,
+  type SnapshotMeta,
+  signFreshness,
+} from "../../core";
 import { rolloutHeadFor } from "../store/rollouts";
 import {
   listOutbox,
@@ -18,6 +25,16 @@ import {
   settle,
   unwrittenVersions,
 } from "../store/tables";
+import {
+  latestRoot,
+  markRootWritten,
+  pruneProofs,
+  readProof,
+  redactedVersions,
+  unwrittenRoots,
+  writeProof,
+} from "../store/trust-tables";
+import { halfLife } from "./freshness-clock";
 import type { Purger } from "./purger";
 
 /** The part of a KV binding the drain uses: tests wrap it to inject failures. */
@@ -27,7 +44,13 @@ export interface KvWriter {
 
 export interface DistributionDeps {
   kv: KvWriter;
+  /** Removes a KV record (a redacted version's snapshot). */
+  deleteKv: (name: string) => Promise<unknown>;
   purger: Purger;
+  /** The snapshot key that signs Config-Freshness proofs (the origin's SIGNING_KEYS[0]). */
+  signer: { key: CryptoKey; kid: string };
+  /** Seconds since the epoch, for the proofs' `iat` (tests move it). */
+  nowSeconds?: () => number;
   /** How long one KV write may take before the drain gives up and retries later (default 10 s). */
   kvTimeoutMs?: number;
 }
@@ -42,13 +65,17 @@ export const KV_WRITE_TIMEOUT_MS = 10_000;
  * snapshot is missing, since snapshots are written, and awaited, first.
  */
 async function putWithin(deps: DistributionDeps, name: string, value: string | Uint8Array): Promise<void> {
+  await within(deps, name, deps.kv.put(name, value));
+}
+
+async function within(deps: DistributionDeps, name: string, write: Promise<unknown>): Promise<void> {
   const timeoutMs = deps.kvTimeoutMs ?? KV_WRITE_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`KV write of ${name} took over ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    await Promise.race([deps.kv.put(name, value), timeout]);
+    await Promise.race([write, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -68,12 +95,24 @@ export async function drainOutbox(sql: SqlStorage, deps: DistributionDeps): Prom
       if (row.kind === "key") {
         snapshots += await distributeKey(sql, deps, row.target);
         keys.push(row.target);
+      } else if (row.kind === "redaction") {
+        // The head naming the version redacted goes first, so an edge that still holds the bytes
+        // in a tier answers 410 from the head; then the bytes leave KV, then the caches (purge).
+        await distributeKey(sql, deps, row.target);
+        for (const version of redactedVersions(sql, row.target)) {
+          const name = kvKeys.snapshot(row.target, version);
+          await within(deps, name, deps.deleteKv(name));
+        }
+        keys.push(row.target);
+      } else if (row.kind === "root") {
+        await distributeRoots(sql, deps);
       } else {
         await putWithin(deps, kvKeys.namespace(row.target), JSON.stringify(readSettings(sql)));
         namespaces.push(row.target);
       }
     }
-    if (keys.length > 0 || namespaces.length > 0) await deps.purger.purge({ keys, namespaces });
+    if (keys.length > 0 || namespaces.length > 0)
+      await deps.purger.purge({ keys: [...new Set(keys)], namespaces });
   } catch (error) {
     return { ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
@@ -92,7 +131,7 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
   let written = 0;
   for (const version of unwrittenVersions(sql, key, Math.max(headVersion, rollout?.candidate.version ?? 0))) {
     const record = readVersion(sql, key, version);
-    if (!record) continue;
+    if (!record || record.redactedAt !== undefined) continue;
     const meta: SnapshotMeta = {
       key,
       version,
@@ -112,6 +151,8 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
   }
   const current = readVersion(sql, key, headVersion);
   if (!current) throw new Error(`head of ${key} points at missing version ${headVersion}`);
+  const servable = state.deleted ? [] : [headVersion, ...(rollout ? [rollout.candidate.version] : [])];
+  const freshness = await proofsFor(sql, deps, key, servable);
   const head: HeadRecord = {
     v: 1,
     key,
@@ -121,7 +162,55 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     publishedAt: state.deleted ? state.updated_at : current.publishedAt,
     deleted: state.deleted === 1,
     rollout,
+    floor: state.floor,
+    redacted: redactedVersions(sql, key),
+    freshness,
   };
   await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
   return written;
+}
+
+/**
+ * The Config-Freshness proof of each servable version (DESIGN §8): the stored one while it is
+ * before half of its lifetime, else a new one, signed here because the edge holds no private key.
+ * `exp − iat` is the namespace's freshnessTtl. The alarm (freshness-clock.ts) re-drains keys whose
+ * proofs reach half-life, so a served proof always has at least half its lifetime left at signing.
+ */
+async function proofsFor(
+  sql: SqlStorage,
+  deps: DistributionDeps,
+  key: string,
+  versions: number[],
+): Promise<Record<string, string>> {
+  const now = deps.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
+  const ttl = readSettings(sql).freshnessTtl ?? DEFAULT_FRESHNESS_TTL;
+  const proofs: Record<string, string> = {};
+  for (const version of versions) {
+    const stored = readProof(sql, key, version);
+    // A stored proof longer than the current ttl (the ttl was lowered) is re-signed too.
+    if (stored && now < halfLife(stored) && stored.exp - stored.iat <= ttl) {
+      proofs[String(version)] = stored.proof;
+      continue;
+    }
+    const record = readVersion(sql, key, version);
+    if (!record) continue;
+    const payload = { key, ver: version, digest: record.digest, iat: now, exp: now + ttl };
+    const proof = await signFreshness(deps.signer.key, deps.signer.kid, payload);
+    writeProof(sql, { key, version, proof, iat: payload.iat, exp: payload.exp });
+    proofs[String(version)] = proof;
+  }
+  pruneProofs(sql, key, versions);
+  return proofs;
+}
+
+/** Every stored root not yet in KV (`root/{N}`, immutable), then `root/latest` (the newest). */
+async function distributeRoots(sql: SqlStorage, deps: DistributionDeps): Promise<void> {
+  const rows = unwrittenRoots(sql);
+  for (const row of rows) {
+    await putWithin(deps, kvKeys.root(row.version), row.document);
+    markRootWritten(sql, row.version);
+  }
+  // Re-read, not rows.at(-1): a retry after a failed `latest` put finds every root written already.
+  const newest = latestRoot(sql);
+  if (newest) await putWithin(deps, kvKeys.rootLatest, newest.document);
 }

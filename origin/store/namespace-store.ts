@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { NamespaceSettings } from "../../core";
 import { originConfig } from "../config";
 import type { DistributionDeps } from "../distribution/drain";
+import { armFreshnessAlarm, enqueueDueProofs } from "../distribution/freshness-clock";
 import { purgerFor } from "../distribution/purger-for";
 import { DrainScheduler } from "../distribution/scheduler";
 import { commitChange, commitVersion } from "./commit";
@@ -21,6 +22,7 @@ import { notFound, publishKey, removeKey, rollbackKey } from "./key-writes";
 import { runMigrations, startUp } from "./migrations";
 import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
+import { redactedDetail, redactKeyVersion } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
 import * as rollouts from "./rollouts";
 import { type NamespaceStatus, namespaceStatus } from "./status";
@@ -35,6 +37,8 @@ import type {
   Distribution,
   HistoryPage,
   PublishInput,
+  RedactInput,
+  RedactOutcome,
   RollbackInput,
   RolloutChange,
   RolloutUpdateInput,
@@ -64,7 +68,11 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   constructor(ctx: DurableObjectState, env: StoreEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.drains = new DrainScheduler(ctx.storage, () => this.distributionDeps());
+    this.drains = new DrainScheduler(
+      ctx.storage,
+      () => this.distributionDeps(),
+      () => armFreshnessAlarm(ctx.storage, Date.now()),
+    );
     this.core = {
       sql: this.sql,
       transaction: (work) => ctx.storage.transactionSync(work),
@@ -94,6 +102,10 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return removeKey(this.core, input);
   }
 
+  redact(input: RedactInput): Promise<StoreResult<RedactOutcome>> {
+    return redactKeyVersion(this.core, input);
+  }
+
   current(key: string): StoreResult<StoredVersion> {
     const row = tables.readKey(this.sql, key);
     const live = tables.readLive(this.sql, key);
@@ -104,6 +116,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   version(key: string, version: number): StoreResult<StoredVersion> {
     const record = tables.readVersion(this.sql, key, version);
     if (!record) return failure("not_found", `Version ${version} of ${key} does not exist.`);
+    if (record.redactedAt !== undefined) return failure("gone", redactedDetail(key, version));
     const row = tables.readKey(this.sql, key);
     const current = row !== null && !row.deleted && row.current_version === version;
     return success({ record, body: tables.readBody(this.sql, key, version), current });
@@ -136,7 +149,9 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
         write: () => tables.writeSettings(this.sql, after, at),
         audit: {
           ...noVersions(actor, "namespace"),
-          detail: Object.fromEntries(fields.map((f) => [f, { from: before[f], to: after[f] }])),
+          detail: Object.fromEntries(
+            fields.map((f) => [f, { from: before[f] ?? null, to: after[f] ?? null }]),
+          ),
         },
         outbox: { kind: "namespace", target: namespace },
         log: { namespace, fields, actor },
@@ -210,22 +225,32 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return diffSides(this.sql, key, from, to);
   }
 
+  /**
+   * Drain retries and Config-Freshness re-signing share the one alarm: keys whose proofs reached
+   * half-life go back in the outbox, then one drain signs them and retries anything pending.
+   */
   override async alarm(): Promise<void> {
+    enqueueDueProofs(this.sql, Date.now());
     await this.drains.request();
   }
 
   /** Drains now and tells whether this key's change has fully reached KV and the edge. */
   private async distribute(key: string): Promise<Distribution> {
     await this.drains.request();
-    return tables.isPending(this.sql, "key", key) ? "pending" : "complete";
+    const pending = tables.isPending(this.sql, "key", key) || tables.isPending(this.sql, "redaction", key);
+    return pending ? "pending" : "complete";
   }
 
   private async distributionDeps(): Promise<DistributionDeps> {
     const override = this.distributionOverride;
+    const config = await originConfig(this.env);
     return {
       kv: override?.kv ?? this.env.CONFIGS,
-      purger: override?.purger ?? purgerFor((await originConfig(this.env)).purge, this.env),
+      deleteKv: override?.deleteKv ?? ((name) => this.env.CONFIGS.delete(name)),
+      purger: override?.purger ?? purgerFor(config.purge, this.env),
+      signer: override?.signer ?? config.signing,
       ...(override?.kvTimeoutMs === undefined ? {} : { kvTimeoutMs: override.kvTimeoutMs }),
+      ...(override?.nowSeconds === undefined ? {} : { nowSeconds: override.nowSeconds }),
     };
   }
 }

@@ -19,7 +19,7 @@ import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { SnapshotLookup } from "../cache/tiered-store";
 import { parseConfigTarget } from "../http/config-target";
-import { isKnownVersion, type Selection, selectVersion } from "../select-version";
+import { isKnownVersion, isRedacted, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
 const VARY_PUBLIC = "Config-Client-Id";
@@ -73,6 +73,12 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
   const version = target.version ?? selection?.version ?? record.version;
   if (target.version !== null && !isKnownVersion(record, version))
     throw versionNotFound(key, version, status());
+  if (target.version !== null && isRedacted(record, version)) {
+    annotate(c, { key, version, tier, outcome: "redacted" });
+    throw new FleetconfError("gone", `Version ${version} of ${key} was redacted.`, {
+      headers: { "Cache-Status": status() },
+    });
+  }
 
   let found: SnapshotLookup | null | undefined = store.memorySnapshot(key, version);
   try {
@@ -117,6 +123,10 @@ async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
   if (selection?.rollout) {
     perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
   }
+  // DESIGN §8: every answer of a current version carries the origin's signed freshness proof for
+  // it. Not on ?version=N, which is immutable: a proof with an expiry does not belong in it.
+  const proof = target.version === null ? record.freshness?.[String(version)] : undefined;
+  if (proof !== undefined) perRequest.push(["Config-Freshness", proof]);
   if (isNotModified(c, snapshot)) {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }
