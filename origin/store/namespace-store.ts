@@ -64,6 +64,11 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
    * method, so it is not callable over RPC; tests set it inside `runInDurableObject`.
    */
   distributionOverride: Partial<DistributionDeps> | null = null;
+  /**
+   * Test seam, as distributionOverride: the clock Config-Freshness proofs are signed and re-signed
+   * by (milliseconds), so a test can age proofs to half-life and drive the alarm without waiting.
+   */
+  clock: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: StoreEnv) {
     super(ctx, env);
@@ -71,7 +76,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     this.drains = new DrainScheduler(
       ctx.storage,
       () => this.distributionDeps(),
-      () => armFreshnessAlarm(ctx.storage, Date.now()),
+      () => armFreshnessAlarm(ctx.storage, this.clock()),
     );
     this.core = {
       sql: this.sql,
@@ -230,7 +235,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
    * half-life go back in the outbox, then one drain signs them and retries anything pending.
    */
   override async alarm(): Promise<void> {
-    enqueueDueProofs(this.sql, Date.now());
+    enqueueDueProofs(this.sql, this.clock());
     await this.drains.request();
   }
 
@@ -250,7 +255,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
       purger: override?.purger ?? purgerFor(config.purge, this.env),
       signer: override?.signer ?? config.signing,
       ...(override?.kvTimeoutMs === undefined ? {} : { kvTimeoutMs: override.kvTimeoutMs }),
-      ...(override?.nowSeconds === undefined ? {} : { nowSeconds: override.nowSeconds }),
+      nowSeconds: override?.nowSeconds ?? (() => Math.floor(this.clock() / 1000)),
     };
   }
 }
