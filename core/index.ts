@@ -14,6 +14,7 @@ export * from "./keys";
 export * from "./public-jwks";
 export * from "./rollout";
 export * from "./scopes";
+export * from "./secret-strength";
 export * from "./settings";
 export * from "./snapshot";
 export * from "./streams";
