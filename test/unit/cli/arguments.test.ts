@@ -86,6 +86,8 @@ describe("usage errors exit 2 without contacting the origin", () => {
     [["namespace", "set", "ns", "--max-age", "-5"], "--max-age"],
     [["token", "--scope", "root"], "invalid admin scope"],
     [["token", "--read", "--scope", "admin"], "read:NS or read:*"],
+    [["token", "--read"], "--read needs --scope read:NS"],
+    [["token", "--read", "--scope", "read:ns", "--ttl", "31d"], "between 60s and 30d"],
     [["token", "--ttl", "forever"], "--ttl must be a duration"],
     [["agent", "--out", "x.json"], "--key is required"],
     [["agent", "--key", "a/b"], "--out is required"],
