@@ -8,7 +8,7 @@
  * version FILE holds and refuses anything older (a replay), and (2) if the edge is down, keeps
  * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor.
  */
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type ConfigClientOptions, type ConfigSnapshot, createConfigClient } from "../../client";
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
@@ -23,6 +23,8 @@ export interface AgentOptions {
   client: ConfigClientOptions<unknown>;
   /** Absolute path of the file to keep current. */
   out: string;
+  /** Permission bits FILE is written with (default OUT_FILE_MODE). */
+  mode?: number;
   exec?: string;
   /** Absolute path of the SDK cache file; default `${out}.fleetconf.json`. */
   cacheFile?: string;
@@ -59,14 +61,11 @@ async function readIfExists(file: string): Promise<Buffer | null> {
   }
 }
 
-/** Keeps the file's permission bits across replacements; new files get 0644 (configs are read by services). */
-async function modeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).mode & 0o777;
-  } catch {
-    return 0o644;
-  }
-}
+/**
+ * FILE's permission bits unless --mode says otherwise: owner only, since a config often holds
+ * credentials (issue 14); a service running as another user gets a group with --mode 0640.
+ */
+export const OUT_FILE_MODE = 0o600;
 
 export async function runAgent(options: AgentOptions, signal: AbortSignal, log: LogFn): Promise<AgentResult> {
   const cacheFile = options.cacheFile ?? `${options.out}${SIDECAR_SUFFIX}`;
@@ -94,7 +93,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
       return;
     }
     try {
-      await writeFileAtomic(options.out, snapshot.bytes, await modeOf(options.out));
+      await writeFileAtomic(options.out, snapshot.bytes, options.mode ?? OUT_FILE_MODE);
     } catch (error) {
       log("error", "config.write_failed", { ...fields, file: options.out, error: (error as Error).message });
       clearTimeout(retryTimer);

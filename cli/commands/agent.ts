@@ -1,17 +1,60 @@
 /** `fleetconf agent`: keep a file equal to a key's verified config and run a hook on change. */
+import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { runAgent } from "../agent/agent";
+import { OUT_FILE_MODE, runAgent } from "../agent/agent";
 import { stringOption } from "../args";
 import { EDGE_CLIENT_HELP, EDGE_CLIENT_OPTIONS, edgeClientOptions } from "../client-options";
 import type { Command, CommandContext } from "../command";
 import { UsageError } from "../errors";
 
 const NAME = "agent";
+const TOKEN_FILE_ENV = "FLEETCONF_READ_TOKEN_FILE";
+/** A read token is a JWT of a few hundred bytes; a larger file is the wrong file. */
+const MAX_TOKEN_FILE_BYTES = 8192;
+
+/** `--mode 0640` / `640`: octal permission bits, owner-readable at least (the agent reads it back). */
+export function parseMode(raw: string | undefined): number {
+  if (raw === undefined) return OUT_FILE_MODE;
+  if (!/^0?[0-7]{3}$/.test(raw))
+    throw new UsageError("--mode must be octal permission bits such as 0600", NAME);
+  const mode = Number.parseInt(raw, 8);
+  if ((mode & 0o600) !== 0o600)
+    throw new UsageError("--mode must leave FILE readable and writable by its owner", NAME);
+  return mode;
+}
+
+/**
+ * The parsed options with `token` taken from --token-file (or FLEETCONF_READ_TOKEN_FILE) when
+ * given: the file's first line, trimmed, as a systemd credential or a Kubernetes secret mount has it.
+ */
+async function withTokenFile(
+  ctx: CommandContext,
+  absolute: (p: string) => string,
+): Promise<CommandContext["values"]> {
+  const file = stringOption(ctx.values, "token-file") ?? ctx.io.env[TOKEN_FILE_ENV];
+  if (file === undefined || file === "") return ctx.values;
+  if (stringOption(ctx.values, "token") !== undefined) {
+    throw new UsageError("--token and --token-file exclude each other", NAME);
+  }
+  let text: string;
+  try {
+    const bytes = await readFile(absolute(file));
+    if (bytes.length > MAX_TOKEN_FILE_BYTES) throw new UsageError(`${file} is too large for a token`, NAME);
+    text = bytes.toString("utf8");
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read the token file ${file}: ${(error as Error).message}`, NAME);
+  }
+  const token = text.split("\n")[0]?.trim() ?? "";
+  if (token === "") throw new UsageError(`the token file ${file} is empty`, NAME);
+  return { ...ctx.values, token };
+}
 
 export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
-  usage: "agent --key KEY --out FILE [--exec CMD] [--interval SECONDS] [--jwks FILE|URL] [--cache FILE]",
+  usage:
+    "agent --key KEY --out FILE [--mode OCTAL] [--exec CMD] [--interval SECONDS] [--jwks FILE|URL] [--cache FILE] [--token-file FILE]",
   help: `Polls the edge with conditional requests and replaces FILE atomically (temp file + rename)
 with every new version that verifies (digest, signature, key, version never going back). Then it
 runs CMD once through the shell with FLEETCONF_KEY, FLEETCONF_VERSION and FLEETCONF_FILE set;
@@ -28,10 +71,19 @@ verified snapshot with its signature. A restarted agent never writes anything ol
 Options:
   --key KEY           the config key (also accepted as the first argument)
   --out FILE          the file to keep current
+  --mode OCTAL        FILE's permission bits (default 0600: owner only; e.g. 0640 for a group)
+  --token-file FILE   read the read token from FILE (env FLEETCONF_READ_TOKEN_FILE), so it is
+                      not on the command line, where ps and /proc/PID/cmdline show it to everyone
   --exec CMD          the hook, e.g. "systemctl reload nginx"
   --cache FILE        where to keep the sidecar (default FILE.fleetconf.json)
 ${EDGE_CLIENT_HELP}`,
-  options: { ...EDGE_CLIENT_OPTIONS, out: { type: "string" }, exec: { type: "string" } },
+  options: {
+    ...EDGE_CLIENT_OPTIONS,
+    out: { type: "string" },
+    exec: { type: "string" },
+    mode: { type: "string" },
+    "token-file": { type: "string" },
+  },
   positionals: { min: 0, max: 1 },
   async run(ctx: CommandContext) {
     const key = stringOption(ctx.values, "key") ?? ctx.positionals[0];
@@ -39,9 +91,16 @@ ${EDGE_CLIENT_HELP}`,
     if (!key) throw new UsageError("--key is required", NAME);
     if (!outRaw) throw new UsageError("--out is required", NAME);
     const absolute = (p: string) => (isAbsolute(p) ? p : join(ctx.io.cwd, p));
-    const setup = await edgeClientOptions(key, ctx.values, ctx.io, NAME, ctx.fetch);
+    const mode = parseMode(stringOption(ctx.values, "mode"));
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
+    const values = await withTokenFile(ctx, absolute);
+    if (stringOption(ctx.values, "token") !== undefined) {
+      log("warn", "agent.token", {
+        message: "--token is visible to every user in ps; use --token-file or FLEETCONF_READ_TOKEN",
+      });
+    }
+    const setup = await edgeClientOptions(key, values, ctx.io, NAME, ctx.fetch);
     if (setup.warning) log("warn", "agent.jwks", { message: setup.warning });
     const exec = stringOption(ctx.values, "exec");
     const cache = stringOption(ctx.values, "cache");
@@ -49,6 +108,7 @@ ${EDGE_CLIENT_HELP}`,
       {
         client: setup.options,
         out: absolute(outRaw),
+        mode,
         env: ctx.io.env,
         ...(exec ? { exec } : {}),
         ...(cache ? { cacheFile: absolute(cache) } : {}),
