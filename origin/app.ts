@@ -27,6 +27,7 @@ import { healthRoutes } from "./routes/health";
 import { internalFleetRoutes } from "./routes/internal-fleet";
 import { namespaceRoutes } from "./routes/namespaces";
 import { openapiRoutes } from "./routes/openapi";
+import { redactionRoutes } from "./routes/redaction";
 import { rolloutRoutes } from "./routes/rollouts";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
@@ -38,6 +39,7 @@ export function adminRoutes() {
   return new OpenAPIHono<OriginApp>()
     .route("/", configRoutes())
     .route("/", versionRoutes())
+    .route("/", redactionRoutes())
     .route("/", rolloutRoutes())
     .route("/", diffRoutes())
     .route("/", fleetRoutes())

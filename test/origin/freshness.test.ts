@@ -70,12 +70,20 @@ describe("Config-Freshness on the edge's answers", () => {
     const ns = await publicNamespace();
     const key = `${ns}/app`;
     await publishOk(key, { v: 1 });
-    const settings = await storeOf(ns).updateSettings(ns, { freshnessTtl: 600 }, "test");
-    expect(settings.settings.freshnessTtl).toBe(600);
+    const settings = await call("PUT", `/v1/namespaces/${ns}`, { json: { freshnessTtl: 600 } });
+    expect(await settings.json()).toMatchObject({ freshnessTtl: 600, distribution: "complete" });
     await publishOk(key, { v: 2 });
     const proof = await proofOf(await edge(`/v1/configs/${key}`));
     expect(proof.ver).toBe(2);
     expect(proof.exp - proof.iat).toBe(600);
+  });
+
+  it.each([59, 7 * 86400 + 1, "600", 1.5])("refuses freshnessTtl %j with a 400 problem", async (ttl) => {
+    const ns = freshNamespace();
+    const res = await call("PUT", `/v1/namespaces/${ns}`, { json: { freshnessTtl: ttl } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+    expect(await res.text()).toContain("freshnessTtl must be an integer from 60 to 604800");
   });
 
   it("names the candidate's version for a client in a rollout's cohort", async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type HeadRecord, kvKeys } from "../../core";
-import { call, freshNamespace, originEnv, problemOf, publishOk, storeOf } from "./support/origin";
+import { adminToken, call, freshNamespace, originEnv, problemOf, publishOk, storeOf } from "./support/origin";
 
 function edge(path: string, headers: Record<string, string> = {}): Promise<Response> {
   if (!originEnv.EDGE) throw new Error("the origin test project needs the EDGE binding");
@@ -53,7 +53,7 @@ describe("redaction", () => {
     await publishOk(key, { secret: "x".repeat(100) });
     await publishOk(key, { secret: null });
     await redact(ns, key, 1);
-    const read = await call("GET", `/v1/configs/${key}/versions/1`);
+    const read = await call("GET", `/v1/configs/${key}/-/versions/1`);
     expect(read.status).toBe(410);
     expect(await read.text()).not.toContain("xxxx");
     const history = (await storeOf(ns).history(key, null, 10)) as {
@@ -75,9 +75,58 @@ describe("redaction", () => {
     expect(await redact(ns, key, 9)).toMatchObject({ ok: false, code: "not_found" });
     expect(await redact(ns, key, 1)).toMatchObject({ ok: true, value: { redacted: true } });
     expect(await redact(ns, key, 1)).toMatchObject({ ok: true, value: { redacted: false } });
-    const rollback = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const rollback = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(rollback.status).toBe(410);
     expect((await problemOf(rollback)).code).toBe("gone");
+  });
+});
+
+describe("POST /v1/configs/{key}/-/versions/{n}/redact", () => {
+  it("redacts with a publish token: 200, audit names the message, history shows redactedAt", async () => {
+    const { ns, key } = await publicKey();
+    await publishOk(key, { token: "leaked" });
+    await publishOk(key, { token: null });
+    const publisher = await adminToken(`publish:${ns}`);
+    const res = await call("POST", `/v1/configs/${key}/-/versions/1/redact`, {
+      token: publisher,
+      headers: { "Config-Message": "rotated the leaked token" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ key, version: 1, redacted: true, distribution: "complete" });
+    expect((await edge(`/v1/configs/${key}?version=1`)).status).toBe(410);
+    const history = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
+      versions: { version: number; redactedAt?: string }[];
+    };
+    expect(history.versions.find((v) => v.version === 1)?.redactedAt).toMatch(/^\d{4}-/);
+    expect(history.versions.find((v) => v.version === 2)?.redactedAt).toBeUndefined();
+    const audit = (await (await call("GET", `/v1/audit?namespace=${ns}`)).json()) as {
+      entries: { action: string; message: string | null }[];
+    };
+    expect(audit.entries).toContainEqual(
+      expect.objectContaining({ action: "redact", message: "rotated the leaked token" }),
+    );
+  });
+
+  it.each([
+    ["a read token", async (ns: string) => adminToken(`read:${ns}`), 403],
+    ["no token", async () => null, 401],
+  ])("refuses %s", async (_name, token, status) => {
+    const { ns, key } = await publicKey();
+    await publishOk(key, { v: 1 });
+    await publishOk(key, { v: 2 });
+    const res = await call("POST", `/v1/configs/${key}/-/versions/1/redact`, { token: await token(ns) });
+    expect(res.status).toBe(status);
+    expect((await edge(`/v1/configs/${key}?version=1`)).status).toBe(200);
+  });
+
+  it("answers 409 problem+json for the live version and 404 for an unknown one", async () => {
+    const { key } = await publicKey();
+    await publishOk(key, { v: 1 });
+    const live = await call("POST", `/v1/configs/${key}/-/versions/1/redact`);
+    expect(live.status).toBe(409);
+    expect((await problemOf(live)).detail).toContain("publish the corrected config");
+    expect((await call("POST", `/v1/configs/${key}/-/versions/7/redact`)).status).toBe(404);
+    expect((await call("POST", `/v1/configs/${key}/-/versions/x/redact`)).status).toBe(400);
   });
 });
 
