@@ -29,6 +29,7 @@ import { namespaceRoutes } from "./routes/namespaces";
 import { openapiRoutes } from "./routes/openapi";
 import { redactionRoutes } from "./routes/redaction";
 import { rolloutRoutes } from "./routes/rollouts";
+import { rootRoutes } from "./routes/roots";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
 import { tokenRoutes } from "./routes/tokens";
@@ -47,6 +48,7 @@ export function adminRoutes() {
     .route("/", namespaceRoutes())
     .route("/", schemaRoutes())
     .route("/", tokenRoutes())
+    .route("/", rootRoutes())
     .route("/", auditRoutes())
     .route("/", statusRoutes());
 }

@@ -90,6 +90,22 @@ export const RedactResult = z
   })
   .openapi("RedactResult");
 
+export const RootDocumentBody = z
+  .looseObject({ signed: z.looseObject({}), signatures: z.array(z.unknown()) })
+  .openapi("RootDocument", {
+    description:
+      "A signed trust root (core/trust-root.ts): `signed` {type, version, expires, threshold, keys, revoked} and `signatures` [{kid, sig}].",
+  });
+
+export const RootStored = z
+  .object({
+    version: z.int(),
+    expires: dateTime,
+    created: z.boolean().openapi({ description: "false: this exact root was stored already." }),
+    distribution: z.enum(["complete", "pending"]),
+  })
+  .openapi("RootStored");
+
 export const RollbackRequest = z.strictObject({
   to: z.int({ error: 'The body must be {"to": <version>} with a positive integer.' }).min(1, {
     error: 'The body must be {"to": <version>} with a positive integer.',

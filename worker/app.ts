@@ -12,6 +12,7 @@ import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
 import { purgeRoutes } from "./routes/purge";
+import { rootRoutes } from "./routes/roots";
 import type { EdgeServiceOptions } from "./services";
 
 export interface EdgeAppOptions extends EdgeServiceOptions {
@@ -26,6 +27,7 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.use("*", edgeRequest({ ...options, log: options.log ?? true, sampleRate: hitSampleRate() }));
   app.route("/", healthRoutes());
   app.route("/", jwksRoutes());
+  app.route("/", rootRoutes());
   app.route("/", configRoutes());
   app.route("/", purgeRoutes());
   app.notFound(problemNotFound);

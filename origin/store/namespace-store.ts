@@ -25,6 +25,7 @@ import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
 import { redactedDetail, redactKeyVersion } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
 import * as rollouts from "./rollouts";
+import { type RootInput, type RootStoredOutcome, storeRoot } from "./roots";
 import { type NamespaceStatus, namespaceStatus } from "./status";
 import type { StoreCore, StoreEnv } from "./store-core";
 import * as tables from "./tables";
@@ -109,6 +110,15 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
 
   redact(input: RedactInput): Promise<StoreResult<RedactOutcome>> {
     return redactKeyVersion(this.core, input);
+  }
+
+  /** Trust roots live in the `*` object (routes/roots.ts calls only that one). */
+  async putRoot(input: RootInput): Promise<StoreResult<RootStoredOutcome & { distribution: Distribution }>> {
+    const result = await storeRoot(this.core, input);
+    if (!result.ok) return result;
+    await this.drains.request();
+    const distribution = tables.isPending(this.sql, "root", "root") ? "pending" : "complete";
+    return success({ ...result.value, distribution });
   }
 
   current(key: string): StoreResult<StoredVersion> {
