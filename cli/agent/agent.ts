@@ -12,6 +12,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type ConfigClientOptions, type ConfigSnapshot, createConfigClient } from "../../client";
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
+import { DEFAULT_WAIT_SECONDS } from "../../client/client";
 import { HookRunner, type LogFn } from "./hook";
 
 export const SIDECAR_SUFFIX = ".fleetconf.json";
@@ -126,6 +127,10 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     file: options.out,
     cache: cacheFile,
     intervalMs: options.client.intervalMs,
+    longPoll: options.client.longPoll !== false,
+    ...(options.client.longPoll === false
+      ? {}
+      : { waitSeconds: options.client.waitSeconds ?? DEFAULT_WAIT_SECONDS }),
     hook: options.exec !== undefined,
   });
 

@@ -10,11 +10,13 @@ import {
   encodeSnapshot,
   type HeadRecord,
   kvKeys,
+  type RolloutHead,
   type SnapshotMeta,
   signFreshness,
 } from "../../core";
 import { rolloutHeadFor } from "../store/rollouts";
 import {
+  type KeyRow,
   listOutbox,
   markWritten,
   type OutboxRow,
@@ -149,14 +151,45 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     markWritten(sql, key, version);
     written++;
   }
-  const current = readVersion(sql, key, headVersion);
-  if (!current) throw new Error(`head of ${key} points at missing version ${headVersion}`);
   const servable = state.deleted ? [] : [headVersion, ...(rollout ? [rollout.candidate.version] : [])];
   const freshness = await proofsFor(sql, deps, key, servable);
-  const head: HeadRecord = {
+  // From the state read before the awaits: a change committed meanwhile is drained next round,
+  // and this head never names a snapshot this round did not write.
+  const head = headRecordOf(sql, key, { freshness, state, rollout });
+  if (!head) throw new Error(`head of ${key} points at missing version ${headVersion}`);
+  await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
+  return written;
+}
+
+/**
+ * The head of `key` as SQLite has it now (null when never published): the one the drain writes
+ * to KV and the origin answers the edge with (routes/internal-heads.ts). `freshness` defaults to
+ * the stored proofs (only the drain signs new ones).
+ */
+export function headRecordOf(
+  sql: SqlStorage,
+  key: string,
+  at: { freshness?: Record<string, string>; state?: KeyRow; rollout?: RolloutHead | null } = {},
+): HeadRecord | null {
+  const state = at.state ?? readKey(sql, key);
+  if (!state || state.current_version === null) return null;
+  const current = readVersion(sql, key, state.current_version);
+  if (!current) return null;
+  const rollout = state.deleted ? null : at.rollout !== undefined ? at.rollout : rolloutHeadFor(sql, key);
+  const freshness = at.freshness;
+  const servable = state.deleted ? [] : [current.version, ...(rollout ? [rollout.candidate.version] : [])];
+  const proofs: Record<string, string> = {};
+  if (freshness) Object.assign(proofs, freshness);
+  else {
+    for (const version of servable) {
+      const stored = readProof(sql, key, version);
+      if (stored) proofs[String(version)] = stored.proof;
+    }
+  }
+  return {
     v: 1,
     key,
-    version: headVersion,
+    version: current.version,
     etag: current.etag,
     // For a tombstone, when it was deleted; the edge answers 404 whatever the time.
     publishedAt: state.deleted ? state.updated_at : current.publishedAt,
@@ -164,10 +197,8 @@ async function distributeKey(sql: SqlStorage, deps: DistributionDeps, key: strin
     rollout,
     floor: state.floor,
     redacted: redactedVersions(sql, key),
-    freshness,
+    freshness: proofs,
   };
-  await putWithin(deps, kvKeys.head(key), JSON.stringify(head));
-  return written;
 }
 
 /**

@@ -9,9 +9,9 @@
  * error thrown across RPC loses its class and code.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { NamespaceSettings } from "../../core";
+import type { HeadRecord, NamespaceSettings } from "../../core";
 import { originConfig } from "../config";
-import type { DistributionDeps } from "../distribution/drain";
+import { type DistributionDeps, headRecordOf } from "../distribution/drain";
 import { armFreshnessAlarm, enqueueDueProofs } from "../distribution/freshness-clock";
 import { purgerFor } from "../distribution/purger-for";
 import { DrainScheduler } from "../distribution/scheduler";
@@ -135,6 +135,14 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     const row = tables.readKey(this.sql, key);
     const current = row !== null && !row.deleted && row.current_version === version;
     return success({ record, body: tables.readBody(this.sql, key, version), current });
+  }
+
+  /**
+   * The key's head as the drain writes it to KV, with the stored Config-Freshness proofs (for the
+   * edge's `/internal/heads`, routes/internal-heads.ts); null when never published.
+   */
+  head(key: string): HeadRecord | null {
+    return headRecordOf(this.sql, key);
   }
 
   /** Newest first. History outlives a delete: admins need it to restore. */
