@@ -14,10 +14,15 @@ export function halfLife(proof: { iat: number; exp: number }): number {
   return proof.iat + Math.floor((proof.exp - proof.iat) / 2);
 }
 
-/** Sets the alarm for `atMs` unless one is already set for earlier. */
+/**
+ * Sets the alarm for `atMs` unless one is already set for earlier, still in the future. An alarm
+ * time in the past is the alarm now running (getAlarm reports it until its handler returns, and
+ * then workerd clears it), so it does not count: without this, a retry or re-sign scheduled from
+ * inside alarm() would be lost.
+ */
 export async function alarmNoLaterThan(storage: DurableObjectStorage, atMs: number): Promise<void> {
   const current = await storage.getAlarm();
-  if (current === null || current > atMs) await storage.setAlarm(atMs);
+  if (current === null || current > atMs || current <= Date.now()) await storage.setAlarm(atMs);
 }
 
 /** Puts the keys whose proofs are due back in the outbox; returns how many. */
