@@ -84,6 +84,7 @@ describe("usage errors exit 2 without contacting the origin", () => {
     [["namespace", "set", "ns"], "nothing to set"],
     [["namespace", "set", "NS!", "--public"], "invalid namespace"],
     [["namespace", "set", "ns", "--max-age", "-5"], "--max-age"],
+    [["namespace", "set", "ns", "--freshness-ttl", "30"], "--freshness-ttl"],
     [["token", "--scope", "root"], "invalid admin scope"],
     [["token", "--read", "--scope", "admin"], "read:NS or read:*"],
     [["token", "--read"], "--read needs --scope read:NS"],
