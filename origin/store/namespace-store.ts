@@ -169,7 +169,15 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
       const at = Date.now();
       commitChange(this.core, {
         at,
-        write: () => tables.writeSettings(this.sql, after, at),
+        write: () => {
+          tables.writeSettings(this.sql, after, at);
+          // A new freshness lifetime applies at once: every live key's head is re-signed.
+          if (fields.includes("freshnessTtl")) {
+            for (const { key } of this.sql.exec<{ key: string }>("SELECT key FROM keys WHERE deleted = 0")) {
+              tables.enqueue(this.sql, "key", key, at);
+            }
+          }
+        },
         audit: {
           ...noVersions(actor, "namespace"),
           detail: Object.fromEntries(

@@ -78,6 +78,16 @@ describe("Config-Freshness on the edge's answers", () => {
     expect(proof.exp - proof.iat).toBe(600);
   });
 
+  it("re-signs every live key's proof at once when freshnessTtl changes", async () => {
+    const ns = await publicNamespace();
+    const key = `${ns}/app`;
+    await publishOk(key, { v: 1 });
+    expect((await call("PUT", `/v1/namespaces/${ns}`, { json: { freshnessTtl: 3600 } })).status).toBe(200);
+    const proof = await proofOf(await edge(`/v1/configs/${key}`));
+    expect(proof).toMatchObject({ ver: 1 });
+    expect(proof.exp - proof.iat).toBe(3600);
+  });
+
   it.each([59, 7 * 86400 + 1, "600", 1.5])("refuses freshnessTtl %j with a 400 problem", async (ttl) => {
     const ns = freshNamespace();
     const res = await call("PUT", `/v1/namespaces/${ns}`, { json: { freshnessTtl: ttl } });
