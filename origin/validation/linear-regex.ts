@@ -51,12 +51,22 @@ export function isLinearPattern(pattern: string): boolean {
 }
 
 let spent = 0;
+/** The engine's own constructor, captured when this module loads (before any swap). */
+const NativeRegExp = globalThis.RegExp;
 
 /** What the validator gets for `new RegExp(p, "u")`: only `test` is used (validate.js, format.js). */
 class LinearRegExp {
   readonly #re: RE2JS;
   constructor(pattern: string) {
-    this.#re = compileLinear(pattern);
+    // re2js itself builds ECMAScript regexes while it translates and compiles a pattern: it gets
+    // the real constructor back for that, or it would recurse into this stand-in for ever.
+    const standIn = globalThis.RegExp;
+    globalThis.RegExp = NativeRegExp;
+    try {
+      this.#re = compileLinear(pattern);
+    } finally {
+      globalThis.RegExp = standIn;
+    }
   }
   test(input: string): boolean {
     spent += input.length + 1;
