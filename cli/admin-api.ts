@@ -9,6 +9,8 @@ import {
   DeleteResult,
   HistoryPage,
   NamespaceDocument as NamespaceSchema,
+  RedactResult,
+  RootStored,
   type SettingsPatchInput,
   TokenDocument,
   VersionDocument as VersionSchema,
@@ -100,6 +102,28 @@ export class AdminApi {
     if (message) headers["Config-Message"] = headerText(message);
     const doc = documentOf(DeleteResult, await this.call("DELETE", `/v1/configs/${key}`, { headers }));
     return { key: doc.key, version: doc.version, deletedAt: doc.deletedAt };
+  }
+
+  /** POST …/-/versions/{n}/redact: the version's bytes leave the origin, KV and every edge cache. */
+  async redact(key: string, version: number, message?: string): Promise<z.infer<typeof RedactResult>> {
+    const headers: Record<string, string> = {};
+    if (message) headers["Config-Message"] = headerText(message);
+    return documentOf(
+      RedactResult,
+      await this.call("POST", `/v1/configs/${key}/-/versions/${version}/redact`, { headers }),
+    );
+  }
+
+  /** PUT /v1/roots/{n}: stores the next signed trust root; the edge serves it. */
+  async putRoot(document: unknown, version: number): Promise<z.infer<typeof RootStored>> {
+    const body = new TextEncoder().encode(JSON.stringify(document));
+    return documentOf(
+      RootStored,
+      await this.call("PUT", `/v1/roots/${version}`, {
+        body,
+        headers: { "Content-Type": "application/json" },
+      }),
+    );
   }
 
   async namespace(namespace: string): Promise<NamespaceDocument> {

@@ -8,10 +8,11 @@ import { flag, GLOBAL_OPTIONS, parseCommandArgs } from "./args";
 import type { Command, CommandContext } from "./command";
 import { agentCommand } from "./commands/agent";
 import { auditCommand } from "./commands/audit";
-import { deleteCommand, rollbackCommand } from "./commands/change";
+import { deleteCommand, redactCommand, rollbackCommand } from "./commands/change";
 import { diffCommand } from "./commands/diff";
 import { fleetCommand, statusCommand } from "./commands/fleet";
 import { keysGenerateCommand, keysRetireCommand, keysRotateCommand } from "./commands/keys";
+import { keysRootKeyCommand } from "./commands/keys-root";
 import { namespaceGetCommand, namespaceSetCommand } from "./commands/namespace";
 import { publishCommand } from "./commands/publish";
 import { getCommand, historyCommand, showCommand } from "./commands/read";
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   rollbackCommand,
   deleteCommand,
+  redactCommand,
   rolloutStartCommand,
   rolloutStatusCommand,
   rolloutSetCommand,
@@ -53,6 +55,7 @@ export const COMMANDS: readonly Command[] = [
   keysGenerateCommand,
   keysRotateCommand,
   keysRetireCommand,
+  keysRootKeyCommand,
   agentCommand,
   watchCommand,
   fleetCommand,

@@ -16,6 +16,7 @@ export * from "./prefer";
 export * from "./public-jwks";
 export * from "./rollout";
 export * from "./scopes";
+export * from "./secret-strength";
 export * from "./settings";
 export * from "./snapshot";
 export * from "./streams";

@@ -36,6 +36,19 @@ export interface HeadRecord {
   publishedAt: number;
   deleted: boolean;
   rollout: RolloutHead | null;
+  /**
+   * The delete generation's first version: versions below it were published before the key's
+   * last delete and are never served again, even if the key is re-created (DESIGN §8). 1 for a
+   * key never deleted; absent in heads written before round 3 (read as 1).
+   */
+  floor?: number;
+  /** Versions whose bytes were redacted: the edge answers 410 Gone for `?version=N` of these. */
+  redacted?: number[];
+  /**
+   * `Config-Freshness` proofs (core/freshness.ts) by version, for the live version and a rollout
+   * candidate: signed by the origin (the edge has no private key) and re-signed by its alarm.
+   */
+  freshness?: Record<string, string>;
 }
 
 export interface NamespaceSettings {
@@ -43,19 +56,35 @@ export interface NamespaceSettings {
   maxAge: number;
   staleWhileRevalidate: number;
   staleIfError: number;
+  /**
+   * Seconds a `Config-Freshness` proof is valid (`exp − iat`); re-signed at half of it. Only the
+   * origin reads it (the edge never signs); absent means DEFAULT_FRESHNESS_TTL.
+   */
+  freshnessTtl?: number;
 }
+
+/** One day, as TUF's reference timestamp role; a client's maxStaleness is usually shorter. */
+export const DEFAULT_FRESHNESS_TTL = 86400;
+/** Re-signing runs at half-life, so a ttl below a minute would have the alarm sign constantly. */
+export const MIN_FRESHNESS_TTL = 60;
+/** A week: a proof that outlives that no longer tells a client anything about freezes. */
+export const MAX_FRESHNESS_TTL = 7 * 86400;
 
 export const DEFAULT_NAMESPACE_SETTINGS: NamespaceSettings = {
   visibility: "private",
   maxAge: 5,
   staleWhileRevalidate: 30,
   staleIfError: 86400,
+  freshnessTtl: DEFAULT_FRESHNESS_TTL,
 };
 
 export const kvKeys = {
   head: (key: string) => `head/${key}`,
   snapshot: (key: string, version: number) => `snap/${key}/${version}`,
   namespace: (namespace: string) => `ns/${namespace}`,
+  /** The signed trust root (core/trust-root.ts), one immutable record per version, and the newest. */
+  root: (version: number) => `root/${version}`,
+  rootLatest: "root/latest",
 } as const;
 
 export function contentDigestOf(hash: Uint8Array): string {

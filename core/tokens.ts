@@ -18,7 +18,13 @@ import { ADMIN_AUDIENCE, parseScope, READ_AUDIENCE } from "./scopes";
 
 /** Tokens longer than this are refused before any parsing: bounds the work an attacker can cause. */
 export const MAX_TOKEN_LENGTH = 4096;
-export const MAX_READ_TOKEN_TTL = 366 * 86400;
+/**
+ * 30 days: a read token is a bearer credential on every host of a fleet, and the edge cannot
+ * revoke one short of rotating TOKEN_KEYS, so it must not outlive its minter's access by long. The
+ * edge also refuses any token whose `iat` is older than this (jose maxTokenAge), so a token minted
+ * before the cap with a longer `exp` stops working 30 days after it was issued.
+ */
+export const MAX_READ_TOKEN_TTL = 30 * 86400;
 export const ADMIN_ALGORITHMS_OIDC = ["RS256", "ES256", "EdDSA", "PS256"];
 
 export interface VerifiedToken {
@@ -96,7 +102,8 @@ export async function verifyReadToken(
     const { payload } = await jwtVerify(token, getKey, {
       audience: READ_AUDIENCE,
       algorithms: ["EdDSA", "Ed25519"],
-      requiredClaims: ["exp"],
+      requiredClaims: ["exp", "iat"],
+      maxTokenAge: MAX_READ_TOKEN_TTL,
       ...(nowSeconds === undefined ? {} : { currentDate: new Date(nowSeconds * 1000) }),
     });
     return toVerified(payload);

@@ -30,7 +30,9 @@ import { internalFleetRoutes } from "./routes/internal-fleet";
 import { internalHeadRoutes } from "./routes/internal-heads";
 import { namespaceRoutes } from "./routes/namespaces";
 import { openapiRoutes } from "./routes/openapi";
+import { redactionRoutes } from "./routes/redaction";
 import { rolloutRoutes } from "./routes/rollouts";
+import { rootRoutes } from "./routes/roots";
 import { schemaRoutes } from "./routes/schemas";
 import { statusRoutes } from "./routes/status";
 import { tokenRoutes } from "./routes/tokens";
@@ -41,6 +43,7 @@ export function adminRoutes() {
   return new OpenAPIHono<OriginApp>()
     .route("/", configRoutes())
     .route("/", versionRoutes())
+    .route("/", redactionRoutes())
     .route("/", rolloutRoutes())
     .route("/", diffRoutes())
     .route("/", fleetRoutes())
@@ -50,6 +53,7 @@ export function adminRoutes() {
     .route("/", changeRoutes())
     .route("/", bundleRoutes())
     .route("/", tokenRoutes())
+    .route("/", rootRoutes())
     .route("/", auditRoutes())
     .route("/", statusRoutes());
 }

@@ -5,9 +5,10 @@
  * than publishing with a half-read key set.
  */
 
-import { createRemoteJWKSet } from "jose";
+import { createRemoteJWKSet, customFetch } from "jose";
 import {
   type AdminKeySource,
+  concatBytes,
   importSigningKey,
   type Jwks,
   KV_VALUE_LIMIT_BYTES,
@@ -17,6 +18,7 @@ import {
   type PublicJwk,
   parseIntegerSetting,
   parsePublicJwks,
+  secretStrength,
 } from "../core";
 import type { OriginVars } from "./env-vars";
 
@@ -141,10 +143,15 @@ export function adminKeySourceFrom(
     if (url.protocol !== "https:" && url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
       throw new ConfigurationError("ADMIN_JWKS_URL must use https (plain http only on loopback).");
     }
+    // Without an issuer any token signed by a key at that URL would do, whoever it was minted
+    // for (a shared IdP signs for many tenants): OIDC mode refuses to run without one.
+    if (!env.ADMIN_ISSUER) {
+      throw new ConfigurationError("ADMIN_JWKS_URL needs ADMIN_ISSUER (the issuer admin tokens must name).");
+    }
     return {
       kind: "jwks",
-      getKey: createRemoteJWKSet(url),
-      ...(env.ADMIN_ISSUER ? { issuer: env.ADMIN_ISSUER } : {}),
+      getKey: createRemoteJWKSet(url, { [customFetch]: cappedJwksFetch }),
+      issuer: env.ADMIN_ISSUER,
     };
   }
   const secret = env.ADMIN_JWT_SECRET ?? "";
@@ -156,11 +163,49 @@ export function adminKeySourceFrom(
   return { kind: "secret", secret };
 }
 
+/** A JWKS is a few keys: anything past this is refused before it is read whole (endless data). */
+export const MAX_JWKS_BYTES = 64 * 1024;
+
+/**
+ * jose's fetch for the admin JWKS with a size cap: refused by Content-Length when it says more,
+ * else read as a stream and cut off past MAX_JWKS_BYTES (a missing or lying length is no way in).
+ */
+export async function cappedJwksFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const declared = Number(response.headers.get("Content-Length") ?? "0");
+  if (declared > MAX_JWKS_BYTES) {
+    await response.body?.cancel();
+    throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+  }
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_JWKS_BYTES) {
+      await reader.cancel();
+      throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new Response(concatBytes(...chunks), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
 function purgeSettingsFrom(env: OriginVars): PurgeSettings {
   const mode = env.PURGE_MODE ?? "service";
   if (mode === "service") {
     if (!env.EDGE) throw new ConfigurationError("PURGE_MODE=service needs the EDGE service binding.");
     if (!env.PURGE_SECRET) throw new ConfigurationError("PURGE_MODE=service needs PURGE_SECRET.");
+    const strength = secretStrength(env.PURGE_SECRET);
+    // Refused, not warned about: a weak secret lets anyone purge every edge cache or read heads.
+    if (!strength.ok) throw new ConfigurationError(`PURGE_SECRET is too weak: ${strength.reason}.`);
     return { mode, secret: env.PURGE_SECRET };
   }
   if (mode === "zone") {

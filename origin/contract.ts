@@ -5,7 +5,13 @@
  * changes all of those together.
  */
 import { z } from "@hono/zod-openapi";
-import { isReadScope, MAX_BUNDLE_KEYS, MAX_READ_TOKEN_TTL } from "../core";
+import {
+  isReadScope,
+  MAX_BUNDLE_KEYS,
+  MAX_FRESHNESS_TTL,
+  MAX_READ_TOKEN_TTL,
+  MIN_FRESHNESS_TTL,
+} from "../core";
 
 const dateTime = z.string().openapi({ format: "date-time" });
 const distribution = z.enum(["complete", "pending"]).openapi({
@@ -63,6 +69,9 @@ export const VersionSummary = z
     author: z.string(),
     message: z.string().nullable(),
     size: z.int(),
+    redactedAt: dateTime
+      .optional()
+      .openapi({ description: "Set once the version's bytes were redacted: they are gone everywhere." }),
   })
   .openapi("VersionSummary");
 
@@ -76,6 +85,32 @@ export const VersionDocument = VersionSummary.extend({
   current: z.boolean(),
   content: z.unknown().openapi({ description: "The version's exact bytes, spliced in unchanged." }),
 }).openapi("VersionDocument");
+
+export const RedactResult = z
+  .object({
+    key: z.string(),
+    version: z.int(),
+    redacted: z.boolean().openapi({ description: "false: it had been redacted already (a retry)." }),
+    redactedAt: dateTime,
+    distribution: z.enum(["complete", "pending"]),
+  })
+  .openapi("RedactResult");
+
+export const RootDocumentBody = z
+  .looseObject({ signed: z.looseObject({}), signatures: z.array(z.unknown()) })
+  .openapi("RootDocument", {
+    description:
+      "A signed trust root (core/trust-root.ts): `signed` {type, version, expires, threshold, keys, revoked} and `signatures` [{kid, sig}].",
+  });
+
+export const RootStored = z
+  .object({
+    version: z.int(),
+    expires: dateTime,
+    created: z.boolean().openapi({ description: "false: this exact root was stored already." }),
+    distribution: z.enum(["complete", "pending"]),
+  })
+  .openapi("RootStored");
 
 export const RollbackRequest = z.strictObject({
   to: z.int({ error: 'The body must be {"to": <version>} with a positive integer.' }).min(1, {
@@ -177,6 +212,7 @@ const cacheSeconds = (name: string) =>
     .int({ error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` })
     .min(0, { error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` })
     .max(MAX_CACHE_SECONDS, { error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` });
+const freshnessError = `freshnessTtl must be an integer from ${MIN_FRESHNESS_TTL} to ${MAX_FRESHNESS_TTL}.`;
 const visibility = z.enum(["public", "private"], { error: 'visibility must be "public" or "private".' });
 
 export const SettingsPatch = z
@@ -185,6 +221,12 @@ export const SettingsPatch = z
     maxAge: cacheSeconds("maxAge").optional(),
     staleWhileRevalidate: cacheSeconds("staleWhileRevalidate").optional(),
     staleIfError: cacheSeconds("staleIfError").optional(),
+    freshnessTtl: z
+      .int({ error: freshnessError })
+      .min(MIN_FRESHNESS_TTL, { error: freshnessError })
+      .max(MAX_FRESHNESS_TTL, { error: freshnessError })
+      .optional()
+      .openapi({ description: "Seconds a Config-Freshness proof is valid; re-signed at half of it." }),
   })
   .openapi("SettingsPatch", { description: "Every member optional: a partial update." });
 
@@ -195,6 +237,7 @@ export const NamespaceDocument = z
     maxAge: z.int(),
     staleWhileRevalidate: z.int(),
     staleIfError: z.int(),
+    freshnessTtl: z.int(),
   })
   .openapi("NamespaceSettings");
 

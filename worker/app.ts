@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
 import { ofrepRoutes } from "./routes/ofrep";
 import { purgeRoutes } from "./routes/purge";
+import { rootRoutes } from "./routes/roots";
 import type { EdgeServiceOptions } from "./services";
 
 export interface EdgeAppOptions extends EdgeServiceOptions {
@@ -28,6 +29,7 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.use("*", edgeRequest({ ...options, log: options.log ?? true, sampleRate: hitSampleRate() }));
   app.route("/", healthRoutes());
   app.route("/", jwksRoutes());
+  app.route("/", rootRoutes());
   app.route("/", configRoutes());
   app.route("/", bundleRoutes());
   app.route("/", purgeRoutes());

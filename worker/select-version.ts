@@ -27,10 +27,17 @@ export function servedVersion(head: HeadRecord, clientId: string | null, nowMs: 
 }
 
 /**
- * Whether `?version=N` names a version this location knows of: any up to the head's, or the
- * rollout candidate. A version published after the head this location holds is 404 until the
+ * Whether `?version=N` names a version this location knows of: any from the delete generation's
+ * floor up to the head's, or the rollout candidate. A version published after the head this location holds is 404 until the
  * head refreshes (at most max-age later), which spares KV a read per guessed version.
  */
 export function isKnownVersion(head: HeadRecord, version: number): boolean {
+  // Below the floor: published before the key's last delete, never served again (DESIGN §8).
+  if (version < (head.floor ?? 1)) return false;
   return version <= head.version || version === head.rollout?.candidate.version;
+}
+
+/** Whether `?version=N` names a version whose bytes were redacted (answered 410 Gone). */
+export function isRedacted(head: HeadRecord, version: number): boolean {
+  return head.redacted?.includes(version) ?? false;
 }

@@ -15,7 +15,7 @@
  * `config.fresh` log lines, the optional status file, and the exit status when the agent stops
  * while stale (EXIT_STALE), while FILE keeps the last good config.
  */
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
   type ConfigClientOptions,
@@ -51,7 +51,7 @@ export interface AgentOptions {
   stateDir?: string;
   /** Absolute path of the SDK cache file, instead of one in `stateDir`. */
   cacheFile?: string;
-  /** Permission bits of the written file (`--mode`); default: kept from the file it replaces, else 0644. */
+  /** Permission bits of the written file (`--mode`); default OUT_FILE_MODE (0600). */
   mode?: number;
   env: Record<string, string | undefined>;
   hookGraceMs?: number;
@@ -90,14 +90,11 @@ async function readIfExists(file: string): Promise<Buffer | null> {
   }
 }
 
-/** Keeps the file's permission bits across replacements; new files get 0644 (configs are read by services). */
-async function modeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).mode & 0o777;
-  } catch {
-    return 0o644;
-  }
-}
+/**
+ * FILE's permission bits unless --mode says otherwise: owner only, since a config often holds
+ * credentials (issue 14); a service running as another user gets a group with --mode 0640.
+ */
+export const OUT_FILE_MODE = 0o600;
 
 export async function runAgent(options: AgentOptions, signal: AbortSignal, log: LogFn): Promise<AgentResult> {
   const cacheFile =
@@ -135,7 +132,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
       return;
     }
     try {
-      await writeFileAtomic(out, snapshot.bytes, options.mode ?? (await modeOf(out)));
+      await writeFileAtomic(out, snapshot.bytes, options.mode ?? OUT_FILE_MODE);
     } catch (error) {
       log("error", "config.write_failed", { ...fields, file: out, error: (error as Error).message });
       clearTimeout(retryTimer);

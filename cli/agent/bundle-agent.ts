@@ -9,7 +9,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type BundleClientOptions, type BundleSnapshot, createBundleClient } from "../../client";
 import { writeFileAtomic } from "../../client/cache-file";
-import { HOOK_GRACE_MS } from "./agent";
+import { HOOK_GRACE_MS, OUT_FILE_MODE } from "./agent";
 import { HookRunner, type LogFn } from "./hook";
 
 export interface BundleAgentOptions {
@@ -47,7 +47,7 @@ export async function runBundleAgent(options: BundleAgentOptions, signal: AbortS
         const existing = await readFile(file).catch(() => null);
         if (existing?.equals(member.bytes)) continue;
         await mkdir(dirname(file), { recursive: true });
-        await writeFileAtomic(file, member.bytes, options.mode ?? 0o644);
+        await writeFileAtomic(file, member.bytes, options.mode ?? OUT_FILE_MODE);
       }
     } catch (error) {
       log("error", "bundle.write_failed", { bundle, version: set.version, error: (error as Error).message });

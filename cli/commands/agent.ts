@@ -1,5 +1,5 @@
 /** `fleetconf agent`: keep a file equal to a key's verified config and run a hook on change. */
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseBundlePath } from "../../core/bundles";
@@ -13,11 +13,56 @@ import { UsageError } from "../errors";
 
 const NAME = "agent";
 
+const TOKEN_FILE_ENV = "FLEETCONF_READ_TOKEN_FILE";
+/** A read token is a JWT of a few hundred bytes; a larger file is the wrong file. */
+const MAX_TOKEN_FILE_BYTES = 8192;
+
+/**
+ * The parsed options with `token` taken from --token-file (or FLEETCONF_READ_TOKEN_FILE) when
+ * given: the file's first line, trimmed, as a systemd credential or a Kubernetes secret mount has
+ * it — so the token is not on the command line, where ps shows it to every user.
+ */
+async function withTokenFile(
+  ctx: CommandContext,
+  absolute: (p: string) => string,
+): Promise<CommandContext["values"]> {
+  const file = stringOption(ctx.values, "token-file") ?? ctx.io.env[TOKEN_FILE_ENV];
+  if (file === undefined || file === "") return ctx.values;
+  if (stringOption(ctx.values, "token") !== undefined) {
+    throw new UsageError("--token and --token-file exclude each other", NAME);
+  }
+  let text: string;
+  try {
+    const bytes = await readFile(absolute(file));
+    if (bytes.length > MAX_TOKEN_FILE_BYTES) throw new UsageError(`${file} is too large for a token`, NAME);
+    text = bytes.toString("utf8");
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read the token file ${file}: ${(error as Error).message}`, NAME);
+  }
+  const token = text.split("\n")[0]?.trim() ?? "";
+  if (token === "") throw new UsageError(`the token file ${file} is empty`, NAME);
+  return { ...ctx.values, token };
+}
+
+/**
+ * `--mode 0640` / `640`: octal permission bits that leave FILE readable and writable by its owner
+ * (the agent reads its files back and replaces them); undefined = OUT_FILE_MODE (0600).
+ */
+export function parseMode(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^0?[0-7]{3}$/.test(raw))
+    refuse(`--mode ${JSON.stringify(raw)} is not octal permission bits such as 0640`);
+  const mode = Number.parseInt(raw, 8);
+  if ((mode & 0o600) !== 0o600) refuse(`--mode ${raw} must leave FILE readable and writable by its owner`);
+  return mode;
+}
+
 export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
   usage:
-    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] (--root FILE | --jwks FILE | --thumbprint T…) [--mkdir] [--mode OCTAL] [--state-dir DIR] [--max-staleness SECONDS] [--status FILE] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS]",
+    "agent --key KEY [--out FILE] [--listen 127.0.0.1:PORT] (--root FILE | --jwks FILE | --thumbprint T…) [--mkdir] [--mode OCTAL] [--token-file FILE] [--state-dir DIR] [--max-staleness SECONDS] [--status FILE] [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS]",
   help: `Long-polls the edge with conditional requests (each held until the key changes, up to
 --wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
 atomically (temp file + rename) with every new version that verifies (digest, signature, key,
@@ -53,8 +98,9 @@ Options:
   --listen ADDR       also serve GET /v1/configs/KEY on this loopback address (127.0.0.1:2772)
                       from the verified state, with the edge's ETag/304 and Prefer: wait
   --mkdir             create FILE's folder if it does not exist (else the agent refuses to start)
-  --mode OCTAL        permission bits of FILE, e.g. 0640 (default: kept from the file it
-                      replaces, else 0644)
+  --mode OCTAL        permission bits of FILE (default 0600: owner only; e.g. 0640 for a group)
+  --token-file FILE   read the read token from FILE (env FLEETCONF_READ_TOKEN_FILE), so it is
+                      not on the command line, where ps and /proc/PID/cmdline show it to everyone
   --state-dir DIR     where to keep the agent's state (env FLEETCONF_STATE_DIR, default
                       $XDG_STATE_HOME/fleetconf or ~/.local/state/fleetconf); created if missing
   --exec CMD          the hook, e.g. "systemctl reload nginx"
@@ -69,6 +115,7 @@ ${EDGE_CLIENT_HELP}`,
     exec: { type: "string" },
     mkdir: { type: "boolean" },
     mode: { type: "string" },
+    "token-file": { type: "string" },
     "state-dir": { type: "string" },
     listen: { type: "string" },
     status: { type: "string" },
@@ -103,12 +150,18 @@ ${EDGE_CLIENT_HELP}`,
     const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
     // Flags first (no folder is created for a command line that is refused anyway), then the
     // file-system checks and folders.
-    const setups = [];
-    for (const one of keys)
-      setups.push({ key: one, setup: await edgeClientOptions(one, ctx.values, ctx.io, NAME, ctx.fetch) });
-    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const log = (level: string, event: string, fields: Record<string, unknown> = {}) =>
       ctx.out.jsonLine({ time: new Date().toISOString(), level, event, ...fields });
+    const values = await withTokenFile(ctx, absolute);
+    if (stringOption(ctx.values, "token") !== undefined) {
+      log("warn", "agent.token", {
+        message: "--token is visible to every user in ps; use --token-file or FLEETCONF_READ_TOKEN",
+      });
+    }
+    const setups = [];
+    for (const one of keys)
+      setups.push({ key: one, setup: await edgeClientOptions(one, values, ctx.io, NAME, ctx.fetch) });
+    const plan = await startPlan(ctx, outRaw ? absolute(outRaw) : undefined, absolute);
     const exec = stringOption(ctx.values, "exec");
     const status = stringOption(ctx.values, "status");
     // One local API for every key of this process.
@@ -173,12 +226,7 @@ async function startPlan(
       if (ctx.values[flag] !== undefined) refuse(`--${flag} applies to --out, which is not given`);
     }
   }
-  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
-    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
-  }
-  const mode = modeRaw === undefined ? undefined : Number.parseInt(modeRaw, 8);
-  if (mode !== undefined && (mode & 0o400) === 0)
-    refuse(`--mode ${modeRaw} would leave FILE unreadable by its owner`);
+  const mode = parseMode(modeRaw);
   const cache = stringOption(ctx.values, "cache");
   const stateRaw = stringOption(ctx.values, "state-dir") ?? ctx.io.env.FLEETCONF_STATE_DIR;
   if (cache !== undefined && stringOption(ctx.values, "state-dir") !== undefined) {
@@ -236,11 +284,10 @@ async function runBundle(ctx: CommandContext, bundle: string): Promise<number> {
   const absolute = (p: string) => resolve(isAbsolute(p) ? p : join(ctx.io.cwd, p));
   const outDir = absolute(outRaw);
   // The SDK options (edge, trust, token, long-poll) as for a key of the bundle's namespace.
-  const setup = await edgeClientOptions(`${ref.namespace}/${ref.name}`, ctx.values, ctx.io, NAME, ctx.fetch);
+  const values = await withTokenFile(ctx, absolute);
+  const setup = await edgeClientOptions(`${ref.namespace}/${ref.name}`, values, ctx.io, NAME, ctx.fetch);
   const modeRaw = stringOption(ctx.values, "mode");
-  if (modeRaw !== undefined && !/^0?[0-7]{3}$/.test(modeRaw)) {
-    refuse(`--mode ${JSON.stringify(modeRaw)} is not octal permission bits such as 0640`);
-  }
+  const mode = parseMode(modeRaw);
   const kind = await kindOf(outDir);
   if (kind === "file") refuse(`--out ${outDir} is a file; --bundle needs a folder`);
   if (kind === "missing") {
@@ -258,7 +305,7 @@ async function runBundle(ctx: CommandContext, bundle: string): Promise<number> {
       outDir,
       env: ctx.io.env,
       ...(exec ? { exec } : {}),
-      ...(modeRaw === undefined ? {} : { mode: Number.parseInt(modeRaw, 8) }),
+      ...(mode === undefined ? {} : { mode }),
     },
     ctx.stopSignal(),
     log,

@@ -20,6 +20,7 @@ import {
   writeDevVars,
 } from "../dev-vars";
 import { CliError } from "../errors";
+import { ROOT_ROTATE_HELP, ROOT_ROTATE_OPTIONS, rotateRoot } from "./keys-root";
 
 const RESTART =
   "restart the workers (npm run dev) to apply: both read .dev.vars only at start; in production, `wrangler secret put` SIGNING_KEYS (origin) and PUBLIC_JWKS (both)";
@@ -139,17 +140,20 @@ async function saveKeys(
 export const keysRotateCommand: Command = {
   name: "keys rotate",
   summary: "Start signing snapshots with a new key; the old one stays trusted (local dev)",
-  usage: "keys rotate",
+  usage: "keys rotate | keys rotate (--root CURRENT.json | --init) --sign FILE… [options]",
   help: `Prepends a fresh Ed25519 key to SIGNING_KEYS in .dev.vars (and origin/.dev.vars): after a
 restart the origin signs new versions with it. The previous keys stay in SIGNING_KEYS as retired
 keys and in PUBLIC_JWKS, so snapshots they signed still verify at every client. Clients pinning
 a JWKS must get the new one before the restart; clients pinning a trust root accept the new kid
 only from a root version that lists it, signed by the previous root's keys (docs/cli.md).
 Once every key you serve was republished with the new key, drop the old one with
-\`fleetconf keys retire KID\`.`,
-  options: {},
+\`fleetconf keys retire KID\`.
+
+${ROOT_ROTATE_HELP}`,
+  options: ROOT_ROTATE_OPTIONS,
   positionals: { min: 0, max: 0 },
   async run(ctx: CommandContext) {
+    if (stringOption(ctx.values, "root") !== undefined || flag(ctx.values, "init")) return rotateRoot(ctx);
     const { file, signing, publicKeys } = await loadKeys(ctx);
     const fresh = await generateSigningJwk("snapshot");
     const written = await saveKeys(file, [fresh, ...signing], [publicPart(fresh), ...publicKeys]);

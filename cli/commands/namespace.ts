@@ -1,6 +1,7 @@
 /** `fleetconf namespace set|get NS`: visibility and the edge's Cache-Control numbers. */
 
 import { isValidSegment } from "../../core/keys";
+import { MAX_FRESHNESS_TTL, MIN_FRESHNESS_TTL } from "../../core/snapshot";
 import type { NamespaceDocument, NamespacePatch } from "../admin-api";
 import { flag, integerOption } from "../args";
 import { type Command, type CommandContext, positional } from "../command";
@@ -30,6 +31,7 @@ export function renderNamespace(out: Output, doc: NamespaceDocument): string {
     [p.bold("max-age"), `${doc.maxAge}s`],
     [p.bold("stale-while-revalidate"), `${doc.staleWhileRevalidate}s`],
     [p.bold("stale-if-error"), `${doc.staleIfError}s`],
+    [p.bold("freshness-ttl"), `${doc.freshnessTtl}s`],
   ]);
 }
 
@@ -44,13 +46,16 @@ Options:
   --private       reading needs a read token (fleetconf token --read --scope read:NS)
   --max-age N     seconds a client or cache may reuse an answer (edge default 5)
   --swr N         stale-while-revalidate seconds (default 30)
-  --sie N         stale-if-error seconds (default 86400)`,
+  --sie N         stale-if-error seconds (default 86400)
+  --freshness-ttl N  lifetime of the Config-Freshness proofs the edge serves, 60–604800 s
+                  (default 86400; the origin re-signs them at half of it)`,
   options: {
     public: { type: "boolean" },
     private: { type: "boolean" },
     "max-age": { type: "string" },
     swr: { type: "string" },
     sie: { type: "string" },
+    "freshness-ttl": { type: "string" },
   },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext) {
@@ -69,6 +74,13 @@ Options:
     if (maxAge !== undefined) patch.maxAge = maxAge;
     if (swr !== undefined) patch.staleWhileRevalidate = swr;
     if (sie !== undefined) patch.staleIfError = sie;
+    const freshnessTtl = integerOption(
+      ctx.values,
+      "freshness-ttl",
+      { min: MIN_FRESHNESS_TTL, max: MAX_FRESHNESS_TTL },
+      name,
+    );
+    if (freshnessTtl !== undefined) patch.freshnessTtl = freshnessTtl;
     if (Object.keys(patch).length === 0)
       throw new UsageError("nothing to set: give --public/--private or a lifetime", name);
     const doc = await (await ctx.api()).updateNamespace(namespace, patch);

@@ -4,7 +4,7 @@
  */
 import { isValidSegment } from "../../core/keys";
 import { isReadScope } from "../../core/scopes";
-import { mintAdminToken } from "../../core/tokens";
+import { MAX_READ_TOKEN_TTL, mintAdminToken } from "../../core/tokens";
 import { flag, parseDuration, stringOption } from "../args";
 import type { Command, CommandContext } from "../command";
 import { devVarsPath, readDevVars } from "../dev-vars";
@@ -13,6 +13,7 @@ import { devSubject } from "../settings";
 
 const NAME = "token";
 const MAX_ADMIN_TTL = 30 * 86_400;
+const MIN_READ_TOKEN_TTL = 60;
 
 /** An admin scope: space-separated `admin`, `publish:{ns}` or `read:{ns}` (DESIGN §5). */
 export function isAdminScope(scope: string): boolean {
@@ -36,7 +37,8 @@ export const tokenCommand: Command = {
 SCOPE is space-separated: admin | publish:NS | read:NS (default "admin"). TTL default 1h, max 30d.
 
 With --read: asks the origin for a read token (aud fleetconf-read, EdDSA) that services and agents
-send to the edge. SCOPE is read:NS or read:* (default read:*). TTL default 1d, max 366d.
+send to the edge. --scope is required: read:NS, or read:* (every namespace, needs admin) only when
+asked for by name. TTL default 1d, max 30d (the edge refuses older tokens).
 
 Prints only the token, so it can be captured:
   export FLEETCONF_TOKEN=$(fleetconf token --scope "publish:payments" --ttl 8h)
@@ -45,11 +47,19 @@ Prints only the token, so it can be captured:
   positionals: { min: 0, max: 0 },
   async run(ctx: CommandContext) {
     const read = flag(ctx.values, "read");
-    const scope = stringOption(ctx.values, "scope") ?? (read ? "read:*" : "admin");
+    const given = stringOption(ctx.values, "scope");
+    // No default for read tokens: a token for every namespace must be asked for by name.
+    if (read && given === undefined) {
+      throw new UsageError("--read needs --scope read:NS (or read:* for every namespace)", NAME);
+    }
+    const scope = given ?? "admin";
     const ttlRaw = stringOption(ctx.values, "ttl");
     const ttl = ttlRaw === undefined ? (read ? 86_400 : 3600) : parseDuration(ttlRaw, "--ttl", NAME);
     if (read) {
       if (!isReadScope(scope)) throw new UsageError("a read token's scope is read:NS or read:*", NAME);
+      if (ttl < MIN_READ_TOKEN_TTL || ttl > MAX_READ_TOKEN_TTL) {
+        throw new UsageError("--ttl of a read token must be between 60s and 30d", NAME);
+      }
       const minted = await (await ctx.api()).mintReadToken(scope, ttl);
       ctx.out.note(
         ctx.out.paintErr.dim(`read token for ${minted.scope}, expires ${minted.expiresAt ?? "?"}`),

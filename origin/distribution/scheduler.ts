@@ -6,6 +6,7 @@
 import { logLine } from "../../core";
 import { readMeta, recordFailure, writeMeta } from "../store/tables";
 import { type DistributionDeps, type DrainReport, drainOutbox } from "./drain";
+import { alarmNoLaterThan } from "./freshness-clock";
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 5 * 60 * 1000;
@@ -22,6 +23,8 @@ export class DrainScheduler {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly deps: () => Promise<DistributionDeps>,
+    /** Runs after every successful drain (the NamespaceStore arms its freshness alarm here). */
+    private readonly afterSuccess: () => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -54,13 +57,15 @@ export class DrainScheduler {
           if (report.keys.length > 0 || report.namespaces.length > 0) {
             logLine({ part: "origin", event: "distributed", ...report, durationMs });
           }
+          await this.afterSuccess();
           continue;
         }
         const failures = Number(readMeta(sql, "drain_failures") ?? "0") + 1;
         const retryInMs = retryDelayMs(failures);
         writeMeta(sql, "drain_failures", String(failures));
         recordFailure(sql, report.error);
-        await this.storage.setAlarm(Date.now() + retryInMs);
+        // Never later than an alarm already set (a freshness re-sign due sooner, freshness-clock.ts).
+        await alarmNoLaterThan(this.storage, Date.now() + retryInMs);
         logLine({
           part: "origin",
           event: "distribution_failed",

@@ -6,22 +6,21 @@
  * never published. Authenticated like /internal/fleet, by the shared PURGE_SECRET in
  * `Fleetconf-Purge-Secret` compared in constant time; outside /v1, so admin tokens play no part.
  *
- * Built from the store's existing read RPCs (rolloutStatus, history) so the origin's store needs
- * nothing new. The head may name a version the drain has not yet written to KV; the edge adopts a
- * head only once its snapshots are readable and otherwise falls back to KV's head.
+ * Built by the store (`head`, the drain's own headRecordOf), so it carries the delete generation's
+ * floor, the redacted versions and the stored Config-Freshness proofs as KV's copy does. The head
+ * may name a version the drain has not yet written to KV (and then carry no proof for it yet); the
+ * edge adopts a head only once its snapshots are readable and otherwise falls back to KV's head.
  */
 import { type Context, Hono } from "hono";
 import {
   annotate,
   FleetconfError,
-  type HeadRecord,
   INTERNAL_SECRET_HEADER,
   internalSecretHolds,
   parseBundleKey,
   requireKey,
 } from "../../core";
 import type { OriginApp } from "../app-env";
-import { rolloutHeadOf } from "../store/rollout-tables";
 
 const PREFIX = "/internal/heads/";
 
@@ -45,44 +44,11 @@ async function readHead(c: Context<OriginApp>): Promise<Response> {
   const bundle = parseBundleKey(raw);
   const { key, namespace } = bundle ?? requireKey(raw);
   const store = c.get("services").store(namespace);
-  const head = bundle ? await store.bundleHead(bundle.namespace, bundle.name) : await headOf(store, key);
+  // A config's head is the store's own (drain.ts headRecordOf): with the delete generation's floor,
+  // the redacted versions and the stored Config-Freshness proofs, exactly as the drain writes it to KV.
+  const head = bundle ? await store.bundleHead(bundle.namespace, bundle.name) : await store.head(key);
   annotate(c, { key, head: head === null ? "absent" : head.deleted ? "deleted" : head.version });
   if (head === null) throw new FleetconfError("not_found", `No config is published at ${key}.`);
   // Never stored by anything between the two workers: this is the uncached truth.
   return c.json(head, 200, { "Cache-Control": "no-store" });
-}
-
-type Store = ReturnType<OriginApp["Variables"]["services"]["store"]>;
-
-/** The head the drain would write for `key` now (drain.ts `distributeKey`), or null if never published. */
-async function headOf(store: Store, key: string): Promise<HeadRecord | null> {
-  const view = await store.rolloutStatus(key);
-  if (view.ok) {
-    const { live, rollout, candidate } = view.value;
-    const running = rollout !== null && rollout.endedAt === null && candidate !== null;
-    return {
-      v: 1,
-      key,
-      version: live.version,
-      etag: live.etag,
-      publishedAt: live.publishedAt,
-      deleted: false,
-      rollout: running ? rolloutHeadOf(rollout, candidate) : null,
-    };
-  }
-  // Not live: deleted if it has history (history outlives a delete), else never published.
-  const history = await store.history(key, null, 1);
-  const last = history.ok ? history.value.versions[0] : undefined;
-  if (last === undefined) return null;
-  // A tombstone: the edge answers 404 for it whatever its other fields (publishedAt is the last
-  // version's; the KV copy carries the deletion time, which no read RPC exposes).
-  return {
-    v: 1,
-    key,
-    version: last.version,
-    etag: last.etag,
-    publishedAt: last.publishedAt,
-    deleted: true,
-    rollout: null,
-  };
 }

@@ -4,7 +4,7 @@
  * change is stored, audited, written to KV as `ns/{namespace}` and purged from the edge caches.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { annotate, type NamespaceSettings, parseNamespace } from "../../core";
+import { annotate, DEFAULT_FRESHNESS_TTL, type NamespaceSettings, parseNamespace } from "../../core";
 import { NamespaceDocument, SettingsPatch } from "../contract";
 import { strictJsonBody } from "../http/body";
 import { declaredRoutes, parsedBy, problems } from "../http/declared-routes";
@@ -58,6 +58,7 @@ function settingsDocument(namespace: string, settings: NamespaceSettings) {
     maxAge: settings.maxAge,
     staleWhileRevalidate: settings.staleWhileRevalidate,
     staleIfError: settings.staleIfError,
+    freshnessTtl: settings.freshnessTtl ?? DEFAULT_FRESHNESS_TTL,
   };
 }
 

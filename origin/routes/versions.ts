@@ -71,7 +71,7 @@ const versionRoute = createRoute({
       description: "The version's record; `content` holds its exact bytes.",
       content: { "application/json": { schema: VersionDocument } },
     },
-    ...problems(404),
+    ...problems(404, 410),
   },
 });
 
@@ -89,7 +89,7 @@ const rollbackResponses = {
     description: "A new version with version `to`'s content.",
     content: { "application/json": { schema: WriteResult } },
   },
-  ...problems(404, 412, 413, 415, 422),
+  ...problems(404, 410, 412, 413, 415, 422),
 };
 const rollbackRoute = createRoute({
   method: "post",
@@ -177,6 +177,7 @@ function historyItem(record: VersionRecord) {
     author: record.author,
     message: record.message,
     size: record.size,
+    ...(record.redactedAt === undefined ? {} : { redactedAt: new Date(record.redactedAt).toISOString() }),
   };
 }
 

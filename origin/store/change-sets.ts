@@ -150,6 +150,8 @@ export async function applyChangeSet(
             deleted: 0,
             next_version: version + 1,
             updated_at: at,
+            // A deleted key published again starts a new delete generation (DESIGN §8), as commit.ts does.
+            floor: row === null ? 1 : row.deleted ? version : row.floor,
           });
         });
       }

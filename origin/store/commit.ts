@@ -78,6 +78,9 @@ export async function commitVersion(
         deleted: 0,
         next_version: version + 1,
         updated_at: publishedAt,
+        // A deleted key published again starts a new delete generation: nothing below this
+        // version is ever served again (DESIGN §8), whatever a cache or a guessed ?version= asks.
+        floor: row === null ? 1 : row.deleted ? version : row.floor,
       });
       if (startRollout && live) {
         insertRollout(sql, {

@@ -1,5 +1,6 @@
 /** The two stored versions a diff compares, named by number, `current` or `candidate`. */
 
+import { redactedDetail } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
 import { readRunningRollout } from "./rollout-tables";
 import { readBody, readKey, readLive, readVersion } from "./tables";
@@ -20,6 +21,7 @@ export function diffSides(
     if (!version.ok) return version;
     const record = readVersion(sql, key, version.value);
     if (!record) return failure("not_found", `Version ${version.value} of ${key} does not exist.`);
+    if (record.redactedAt !== undefined) return failure("gone", redactedDetail(key, version.value));
     const live = readLive(sql, key);
     sides.push({
       record,

@@ -9,6 +9,7 @@ import { commitChange } from "./commit";
 import { schemaViolation } from "./key-schemas";
 import { preconditionFailure } from "./preconditions";
 import { type Committed, planPublish } from "./publish-plan";
+import { redactedDetail } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
 import { rolloutConflict } from "./rollouts";
 import type { StoreCore } from "./store-core";
@@ -34,6 +35,8 @@ export async function rollbackKey(core: StoreCore, input: RollbackInput): Promis
     const target = readVersion(sql, input.key, input.to);
     if (!target)
       return failure<Committed>("not_found", `Version ${input.to} of ${input.key} does not exist.`);
+    if (target.redactedAt !== undefined)
+      return failure<Committed>("gone", redactedDetail(input.key, input.to));
     const live = readLive(sql, input.key);
     const failed = preconditionFailure(live, input);
     if (failed) return failure<Committed>("precondition_failed", failed);

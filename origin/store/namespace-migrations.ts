@@ -155,4 +155,33 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
   )`,
     ],
   },
+  {
+    id: 4,
+    name: "delete generations, redaction, freshness proofs, trust roots",
+    statements: [
+      // The first version of the key's current delete generation: a re-created key never serves
+      // versions from before its delete (DESIGN §8). Set to the new version when a deleted key is
+      // published again.
+      "ALTER TABLE keys ADD COLUMN floor INTEGER NOT NULL DEFAULT 1",
+      // When a version's bytes were redacted (body emptied, snapshot deleted from KV); NULL = kept.
+      "ALTER TABLE versions ADD COLUMN redacted_at INTEGER",
+      // Config-Freshness lifetime in seconds (core/snapshot.ts DEFAULT_FRESHNESS_TTL).
+      "ALTER TABLE settings ADD COLUMN freshness_ttl INTEGER NOT NULL DEFAULT 86400",
+      // The newest Config-Freshness proof per (key, version) the drain wrote into the head; the
+      // alarm re-signs a proof at half of its lifetime (distribution/freshness.ts).
+      `CREATE TABLE freshness (
+    key TEXT NOT NULL, version INTEGER NOT NULL,
+    proof TEXT NOT NULL, iat INTEGER NOT NULL, exp INTEGER NOT NULL,
+    PRIMARY KEY (key, version)
+  )`,
+      // Signed trust roots (core/trust-root.ts); only the "*" namespace's object holds rows.
+      `CREATE TABLE roots (
+    version INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    stored_at INTEGER NOT NULL,
+    stored_by TEXT NOT NULL,
+    kv_written INTEGER NOT NULL DEFAULT 0
+  )`,
+    ],
+  },
 ];

@@ -11,7 +11,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { type HeadRecord, type NamespaceSettings, parseBundleKey } from "../../core";
 import { originConfig } from "../config";
-import type { DistributionDeps } from "../distribution/drain";
+import { type DistributionDeps, headRecordOf } from "../distribution/drain";
+import { armFreshnessAlarm, enqueueDueProofs } from "../distribution/freshness-clock";
 import { purgerFor } from "../distribution/purger-for";
 import { DrainScheduler } from "../distribution/scheduler";
 import { type BundleOutcome, type BundleView, bundleHead } from "./bundle-tables";
@@ -24,8 +25,10 @@ import { notFound, publishKey, removeKey, rollbackKey } from "./key-writes";
 import { runMigrations, startUp } from "./migrations";
 import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
+import { redactedDetail, redactKeyVersion } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
 import * as rollouts from "./rollouts";
+import { type RootInput, type RootStoredOutcome, storeRoot } from "./roots";
 import { type NamespaceStatus, namespaceStatus } from "./status";
 import type { StoreCore, StoreEnv } from "./store-core";
 import * as tables from "./tables";
@@ -38,6 +41,8 @@ import type {
   Distribution,
   HistoryPage,
   PublishInput,
+  RedactInput,
+  RedactOutcome,
   RollbackInput,
   RolloutChange,
   RolloutUpdateInput,
@@ -63,11 +68,20 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
    * method, so it is not callable over RPC; tests set it inside `runInDurableObject`.
    */
   distributionOverride: Partial<DistributionDeps> | null = null;
+  /**
+   * Test seam, as distributionOverride: the clock Config-Freshness proofs are signed and re-signed
+   * by (milliseconds), so a test can age proofs to half-life and drive the alarm without waiting.
+   */
+  clock: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: StoreEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.drains = new DrainScheduler(ctx.storage, () => this.distributionDeps());
+    this.drains = new DrainScheduler(
+      ctx.storage,
+      () => this.distributionDeps(),
+      () => armFreshnessAlarm(ctx.storage, this.clock()),
+    );
     this.core = {
       sql: this.sql,
       transaction: (work) => ctx.storage.transactionSync(work),
@@ -98,6 +112,19 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return removeKey(this.core, input);
   }
 
+  redact(input: RedactInput): Promise<StoreResult<RedactOutcome>> {
+    return redactKeyVersion(this.core, input);
+  }
+
+  /** Trust roots live in the `*` object (routes/roots.ts calls only that one). */
+  async putRoot(input: RootInput): Promise<StoreResult<RootStoredOutcome & { distribution: Distribution }>> {
+    const result = await storeRoot(this.core, input);
+    if (!result.ok) return result;
+    await this.drains.request();
+    const distribution = tables.isPending(this.sql, "root", "root") ? "pending" : "complete";
+    return success({ ...result.value, distribution });
+  }
+
   current(key: string): StoreResult<StoredVersion> {
     const row = tables.readKey(this.sql, key);
     const live = tables.readLive(this.sql, key);
@@ -108,9 +135,18 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   version(key: string, version: number): StoreResult<StoredVersion> {
     const record = tables.readVersion(this.sql, key, version);
     if (!record) return failure("not_found", `Version ${version} of ${key} does not exist.`);
+    if (record.redactedAt !== undefined) return failure("gone", redactedDetail(key, version));
     const row = tables.readKey(this.sql, key);
     const current = row !== null && !row.deleted && row.current_version === version;
     return success({ record, body: tables.readBody(this.sql, key, version), current });
+  }
+
+  /**
+   * The key's head as the drain writes it to KV, with the stored Config-Freshness proofs (for the
+   * edge's `/internal/heads`, routes/internal-heads.ts); null when never published.
+   */
+  head(key: string): HeadRecord | null {
+    return headRecordOf(this.sql, key);
   }
 
   /** Newest first. History outlives a delete: admins need it to restore. */
@@ -137,10 +173,20 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
       const at = Date.now();
       commitChange(this.core, {
         at,
-        write: () => tables.writeSettings(this.sql, after, at),
+        write: () => {
+          tables.writeSettings(this.sql, after, at);
+          // A new freshness lifetime applies at once: every live key's head is re-signed.
+          if (fields.includes("freshnessTtl")) {
+            for (const { key } of this.sql.exec<{ key: string }>("SELECT key FROM keys WHERE deleted = 0")) {
+              tables.enqueue(this.sql, "key", key, at);
+            }
+          }
+        },
         audit: {
           ...noVersions(actor, "namespace"),
-          detail: Object.fromEntries(fields.map((f) => [f, { from: before[f], to: after[f] }])),
+          detail: Object.fromEntries(
+            fields.map((f) => [f, { from: before[f] ?? null, to: after[f] ?? null }]),
+          ),
         },
         outbox: { kind: "namespace", target: namespace },
         log: { namespace, fields, actor },
@@ -235,7 +281,12 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return diffSides(this.sql, key, from, to);
   }
 
+  /**
+   * Drain retries and Config-Freshness re-signing share the one alarm: keys whose proofs reached
+   * half-life go back in the outbox, then one drain signs them and retries anything pending.
+   */
   override async alarm(): Promise<void> {
+    enqueueDueProofs(this.sql, this.clock());
     await this.drains.request();
   }
 
@@ -245,7 +296,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     const bundle = parseBundleKey(key);
     const pending = bundle
       ? tables.isPending(this.sql, "bundle", bundle.name)
-      : tables.isPending(this.sql, "key", key);
+      : tables.isPending(this.sql, "key", key) || tables.isPending(this.sql, "redaction", key);
     return pending ? "pending" : "complete";
   }
 
@@ -254,10 +305,12 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     const config = await originConfig(this.env);
     return {
       kv: override?.kv ?? this.env.CONFIGS,
+      deleteKv: override?.deleteKv ?? ((name) => this.env.CONFIGS.delete(name)),
       purger: override?.purger ?? purgerFor(config.purge, this.env),
-      signer: config.signing,
+      signer: override?.signer ?? config.signing,
       namespace: tables.readMeta(this.sql, "namespace"),
       ...(override?.kvTimeoutMs === undefined ? {} : { kvTimeoutMs: override.kvTimeoutMs }),
+      nowSeconds: override?.nowSeconds ?? (() => Math.floor(this.clock() / 1000)),
     };
   }
 }

@@ -3,7 +3,12 @@
  * SQLite in a Durable Object runs in-process, so a read-decide-write sequence without an `await`
  * cannot interleave with another request.
  */
-import { concatBytes, DEFAULT_NAMESPACE_SETTINGS, type NamespaceSettings } from "../../core";
+import {
+  concatBytes,
+  DEFAULT_FRESHNESS_TTL,
+  DEFAULT_NAMESPACE_SETTINGS,
+  type NamespaceSettings,
+} from "../../core";
 import { BODY_CHUNK_BYTES } from "./namespace-migrations";
 import type { AuditAction, AuditDetail, AuditEntry, AuditQuery, VersionRecord } from "./types";
 
@@ -13,6 +18,8 @@ export type KeyRow = {
   deleted: number;
   next_version: number;
   updated_at: number;
+  /** First version of the current delete generation (migration 3). */
+  floor: number;
 };
 
 type VersionRow = {
@@ -26,10 +33,11 @@ type VersionRow = {
   message: string | null;
   size: number;
   kv_written: number;
+  redacted_at: number | null;
 };
 
 const VERSION_COLUMNS =
-  "key, version, etag, digest, signature, published_at, author, message, size, kv_written";
+  "key, version, etag, digest, signature, published_at, author, message, size, kv_written, redacted_at";
 
 export function readKey(sql: SqlStorage, key: string): KeyRow | null {
   return sql.exec<KeyRow>("SELECT * FROM keys WHERE key = ?", key).toArray()[0] ?? null;
@@ -37,14 +45,16 @@ export function readKey(sql: SqlStorage, key: string): KeyRow | null {
 
 export function writeKey(sql: SqlStorage, row: KeyRow): void {
   sql.exec(
-    `INSERT INTO keys (key, current_version, deleted, next_version, updated_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO keys (key, current_version, deleted, next_version, updated_at, floor) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET current_version = excluded.current_version,
-       deleted = excluded.deleted, next_version = excluded.next_version, updated_at = excluded.updated_at`,
+       deleted = excluded.deleted, next_version = excluded.next_version, updated_at = excluded.updated_at,
+       floor = excluded.floor`,
     row.key,
     row.current_version,
     row.deleted,
     row.next_version,
     row.updated_at,
+    row.floor,
   );
 }
 
@@ -59,6 +69,7 @@ function toRecord(row: VersionRow): VersionRecord {
     author: row.author,
     message: row.message,
     size: row.size,
+    ...(row.redacted_at === null ? {} : { redactedAt: row.redacted_at }),
   };
 }
 
@@ -162,6 +173,7 @@ type SettingsRow = {
   max_age: number;
   stale_while_revalidate: number;
   stale_if_error: number;
+  freshness_ttl: number;
 };
 
 export function readSettings(sql: SqlStorage): NamespaceSettings {
@@ -172,20 +184,22 @@ export function readSettings(sql: SqlStorage): NamespaceSettings {
     maxAge: row.max_age,
     staleWhileRevalidate: row.stale_while_revalidate,
     staleIfError: row.stale_if_error,
+    freshnessTtl: row.freshness_ttl,
   };
 }
 
 export function writeSettings(sql: SqlStorage, settings: NamespaceSettings, now: number): void {
   sql.exec(
-    `INSERT INTO settings (id, visibility, max_age, stale_while_revalidate, stale_if_error, updated_at)
-     VALUES (1, ?, ?, ?, ?, ?)
+    `INSERT INTO settings (id, visibility, max_age, stale_while_revalidate, stale_if_error, freshness_ttl, updated_at)
+     VALUES (1, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET visibility = excluded.visibility, max_age = excluded.max_age,
        stale_while_revalidate = excluded.stale_while_revalidate, stale_if_error = excluded.stale_if_error,
-       updated_at = excluded.updated_at`,
+       freshness_ttl = excluded.freshness_ttl, updated_at = excluded.updated_at`,
     settings.visibility,
     settings.maxAge,
     settings.staleWhileRevalidate,
     settings.staleIfError,
+    settings.freshnessTtl ?? DEFAULT_FRESHNESS_TTL,
     now,
   );
 }
@@ -248,7 +262,8 @@ export function listAudit(sql: SqlStorage, query: AuditQuery): AuditEntry[] {
     }));
 }
 
-export type OutboxKind = "key" | "namespace" | "bundle";
+/** key / redaction: target = the key; namespace: the namespace; bundle: the bundle name; root: "root" (the `*` object). */
+export type OutboxKind = "key" | "namespace" | "bundle" | "redaction" | "root";
 export type OutboxRow = { kind: string; target: string; seq: number; attempts: number };
 
 /** Records that `target` changed; bumps `seq` if a distribution for it is already pending. */

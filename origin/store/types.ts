@@ -8,6 +8,8 @@ export type Distribution = "complete" | "pending";
 export interface VersionRecord extends SnapshotMeta {
   author: string;
   message: string | null;
+  /** Set once the version's bytes were redacted (ms): its body is gone everywhere. */
+  redactedAt?: number;
 }
 
 export interface Preconditions {
@@ -110,6 +112,19 @@ export interface RollbackInput extends ChangeMeta, Preconditions {
 
 export interface DeleteInput extends ChangeMeta, Preconditions {}
 
+export interface RedactInput extends ChangeMeta {
+  version: number;
+}
+
+/** `redacted: false` when the version had been redacted already (a retry: nothing new). */
+export interface RedactOutcome {
+  key: string;
+  version: number;
+  redacted: boolean;
+  redactedAt: number;
+  distribution: Distribution;
+}
+
 /** 201 when a new version was made, 200 when the bytes equal the current version's. */
 export interface WriteOutcome {
   created: boolean;
@@ -166,7 +181,9 @@ export type AuditAction =
   | "schema_set"
   | "schema_delete"
   | "change_set"
-  | "bundle_set";
+  | "bundle_set"
+  | "redact"
+  | "root";
 
 export interface AuditEntry {
   id: number;

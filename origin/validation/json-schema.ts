@@ -13,6 +13,7 @@ import {
   Validator,
 } from "@cfworker/json-schema";
 import type { SchemaError } from "../store/types";
+import { withLinearPatterns } from "./linear-regex";
 import { schemaProblem } from "./schema-check";
 
 /** At most this many errors are reported per document; `total` says how many there were. */
@@ -55,7 +56,8 @@ export function checkContent(validator: Validator, contentText: string): Content
   const instance: unknown = JSON.parse(contentText);
   let units: OutputUnit[];
   try {
-    const result = validator.validate(instance);
+    // Patterns run on RE2 within a budget (linear-regex.ts), never on the backtracking engine.
+    const result = withLinearPatterns(() => validator.validate(instance));
     if (result.valid) return { ok: true };
     units = result.errors;
   } catch (error) {

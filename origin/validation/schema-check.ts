@@ -6,6 +6,7 @@
  * first malformed keyword with its location, e.g. `/properties/port/minimum: must be a number`.
  */
 import { escapePointerToken } from "../../core/json-diff";
+import { isLinearPattern } from "./linear-regex";
 
 export const DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
 
@@ -76,7 +77,10 @@ function check(schema: Json, at: string): string | null {
     if (!isObject(value)) return fail(keyword, "must be an object of schemas");
     for (const [name, sub] of Object.entries(value)) {
       if (keyword === "patternProperties" && !compiles(name)) {
-        return fail(keyword, `${JSON.stringify(name)} is not a valid regular expression`);
+        return fail(
+          keyword,
+          `${JSON.stringify(name)} is not a regular expression RE2 accepts (no backreferences or lookaround)`,
+        );
       }
       const problem = check(sub, `${at}/${keyword}/${escapePointerToken(name)}`);
       if (problem) return problem;
@@ -124,7 +128,10 @@ function checkAssertions(schema: JsonObject, fail: (keyword: string, what: strin
       return fail(keyword, "must be a string");
   }
   if (schema.pattern !== undefined && !(typeof schema.pattern === "string" && compiles(schema.pattern))) {
-    return fail("pattern", "must be a valid regular expression");
+    return fail(
+      "pattern",
+      "must be a regular expression RE2 accepts (no backreferences or lookaround, at most 1024 characters)",
+    );
   }
   const required = schema.required;
   if (required !== undefined && !(Array.isArray(required) && required.every((r) => typeof r === "string"))) {
@@ -147,12 +154,10 @@ function checkAssertions(schema: JsonObject, fail: (keyword: string, what: strin
   return null;
 }
 
-/** The validator compiles patterns with the `u` flag (ECMA-262, as JSON Schema §6.4 suggests). */
+/**
+ * Patterns are ECMA-262 with the `u` flag (JSON Schema §6.4) and must also compile with RE2, which
+ * evaluates them in linear time (linear-regex.ts): no backreferences, no lookaround.
+ */
 function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
+  return isLinearPattern(pattern);
 }

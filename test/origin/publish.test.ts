@@ -65,6 +65,9 @@ describe("PUT /v1/configs/{key}", () => {
       publishedAt: Date.parse(published.publishedAt),
       deleted: false,
       rollout: null,
+      floor: 1,
+      redacted: [],
+      freshness: { "1": expect.any(String) },
     });
   });
 

@@ -60,7 +60,7 @@ describe("POST /v1/tokens", () => {
     ["two scopes", { scope: "read:a read:b" }],
     ["a missing scope", { ttl: 600 }],
     ["a ttl under a minute", { scope: "read:ns", ttl: 59 }],
-    ["a ttl over 366 days", { scope: "read:ns", ttl: 366 * 86400 + 1 }],
+    ["a ttl over 30 days", { scope: "read:ns", ttl: 30 * 86400 + 1 }],
     ["a string ttl", { scope: "read:ns", ttl: "600" }],
     ["an unknown member", { scope: "read:ns", aud: "x" }],
   ])("answers 400 for %s", async (_, json) => {

@@ -133,6 +133,20 @@ describe("POST /internal/purge", () => {
     }
   });
 
+  it("refuses a weak PURGE_SECRET even when the header matches it: 500 problem+json naming the cause", async () => {
+    const { newApp } = await import("../../worker/app");
+    const { createExecutionContext } = await import("cloudflare:test");
+    const weak = "purge-me-please!";
+    const res = await newApp({ log: false }).fetch(
+      new Request("https://edge.test/internal/purge", purgeRequest({}, weak)),
+      { ...env, PURGE_SECRET: weak },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(500);
+    expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+    expect(((await res.json()) as { detail: string }).detail).toContain("PURGE_SECRET is too weak");
+  });
+
   it.each([
     ["not JSON", "{"],
     ["an array", "[]"],

@@ -101,6 +101,11 @@ const ATTACKS: Attack[] = [
   { name: "the admin audience", token: () => eddsa(tokenJwk(), read({ aud: "fleetconf-admin" })) },
   { name: "no audience", token: () => eddsa(tokenJwk(), read({ aud: undefined })) },
   { name: "expired a second ago", token: () => eddsa(tokenJwk(), read({ exp: nowSeconds() - 1 })) },
+  {
+    name: "issued 31 days ago with a year of exp left (past the 30-day cap)",
+    token: () => eddsa(tokenJwk(), read({ iat: nowSeconds() - 31 * 86400, exp: nowSeconds() + 365 * 86400 })),
+  },
+  { name: "no iat", token: () => eddsa(tokenJwk(), read({ iat: undefined })) },
   { name: "nbf ten minutes ahead", token: () => eddsa(tokenJwk(), read({ nbf: nowSeconds() + 600 })) },
   { name: "no exp", token: () => eddsa(tokenJwk(), read({ exp: undefined })) },
   {

@@ -84,7 +84,7 @@ export class EdgeCache {
   }
 
   putSettings(namespace: string, entry: SettingsEntry): Promise<void> {
-    const lifetime = cacheLifetimeSeconds(entry.settings);
+    const lifetime = cacheLifetimeSeconds(entry.timing);
     const headers = timedHeaders(`fc:ns:${namespace}`, entry.fetchedAt, lifetime);
     return this.#put(this.settingsUrl(namespace), new Response(JSON.stringify(entry.settings), { headers }));
   }

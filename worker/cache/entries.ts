@@ -25,6 +25,8 @@ export interface HeadEntry extends TimedEntry {
 
 export interface SettingsEntry extends TimedEntry {
   readonly settings: NamespaceSettings;
+  /** The numbers this entry itself ages by (settingsTiming): short whatever the namespace says. */
+  readonly timing: NamespaceSettings;
   /** Cache-Control values for this namespace, built once per entry rather than per request. */
   readonly headCacheControl: string;
   readonly versionCacheControl: string;
@@ -32,9 +34,29 @@ export interface SettingsEntry extends TimedEntry {
   readonly rolloutCacheControl: string;
 }
 
+/** Seconds a namespace's settings entry is fresh at the edge, whatever the namespace's maxAge. */
+export const SETTINGS_MAX_AGE_SECONDS = 5;
+/** And how long past that it may still be served while it is refreshed in the background. */
+export const SETTINGS_MAX_SWR_SECONDS = 10;
+
+/**
+ * How a settings entry ages. The namespace's maxAge (up to a year) is how long a config may be
+ * cached, not its settings: a public → private flip must take effect in seconds (issue 14), so the
+ * entry is fresh for at most 5 s and revalidated in the background for 10 s more; stale-if-error
+ * is kept, so a KV outage still serves the last settings read rather than failing every request.
+ */
+export function settingsTiming(settings: NamespaceSettings): NamespaceSettings {
+  return {
+    ...settings,
+    maxAge: Math.min(settings.maxAge, SETTINGS_MAX_AGE_SECONDS),
+    staleWhileRevalidate: Math.min(settings.staleWhileRevalidate, SETTINGS_MAX_SWR_SECONDS),
+  };
+}
+
 export function settingsEntry(settings: NamespaceSettings, fetchedAt: number): SettingsEntry {
   return Object.freeze({
     settings,
+    timing: settingsTiming(settings),
     fetchedAt,
     headCacheControl: headCacheControl(settings),
     versionCacheControl: versionCacheControl(settings),

@@ -7,6 +7,7 @@ import {
   DEFAULT_NAMESPACE_SETTINGS,
   decodeSnapshot,
   type HeadRecord,
+  MAX_FRESHNESS_CHARS,
   type NamespaceSettings,
   type RolloutHead,
   type Snapshot,
@@ -50,6 +51,23 @@ export function parseHeadRecord(text: string, key: string): HeadRecord {
   const rollout = parseRollout(h.rollout);
   // A candidate is always newer than the stable version it is rolled out over.
   if (rollout !== null && rollout.candidate.version <= h.version) throw corrupt("head rollout");
+  // Round-3 fields, absent from older heads: the delete generation's floor, redacted versions
+  // and the Config-Freshness proofs by version (strings the edge passes on, never parses).
+  const floor = h.floor ?? 1;
+  const redacted = h.redacted ?? [];
+  const freshness = h.freshness ?? {};
+  if (
+    !isVersion(floor) ||
+    floor > h.version ||
+    !Array.isArray(redacted) ||
+    !redacted.every(isVersion) ||
+    typeof freshness !== "object" ||
+    freshness === null ||
+    Array.isArray(freshness) ||
+    !Object.values(freshness).every((p) => typeof p === "string" && p.length <= MAX_FRESHNESS_CHARS)
+  ) {
+    throw corrupt("head");
+  }
   return {
     v: 1,
     key,
@@ -58,6 +76,9 @@ export function parseHeadRecord(text: string, key: string): HeadRecord {
     publishedAt: h.publishedAt,
     deleted: h.deleted,
     rollout,
+    floor,
+    redacted,
+    freshness: freshness as Record<string, string>,
   };
 }
 

@@ -131,10 +131,7 @@ export class TieredStore {
 
   /** The hot path, without a promise: fresh settings from isolate memory, else undefined. */
   memorySettings(namespace: string): Lookup<SettingsEntry> | undefined {
-    return this.#freshInMemory(
-      asKind(this.#deps.memory.get(`n:${namespace}`), "settings"),
-      (e) => e.settings,
-    );
+    return this.#freshInMemory(asKind(this.#deps.memory.get(`n:${namespace}`), "settings"), (e) => e.timing);
   }
 
   /** The hot path, without a promise: a fresh head from isolate memory, else undefined. */
@@ -158,7 +155,7 @@ export class TieredStore {
         id,
         flights: this.#settingsFlights,
         cacheReads: this.#settingsCacheReads,
-        settingsOf: (entry) => entry.settings,
+        settingsOf: (entry) => entry.timing,
         fromMemory: () => asKind(memory.get(id), "settings"),
         fromCache: () => cache.getSettings(namespace),
         fromUpstream: async () => {

@@ -23,7 +23,7 @@ import { type UpstreamReason, upstreamReasonOf, upstreamUnavailable } from "../c
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { Lookup, SnapshotLookup } from "../cache/tiered-store";
 import { parseConfigTarget } from "../http/config-target";
-import { isKnownVersion, type Selection, selectVersion } from "../select-version";
+import { isKnownVersion, isRedacted, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2, origin: 3 };
 /**
@@ -60,6 +60,8 @@ interface Answer {
   cacheStatus: string;
   /** Whether the request's validators match it (a 304). */
   notModified: boolean;
+  /** The head's Config-Freshness proof for this version (current reads only). */
+  freshness: string | undefined;
 }
 
 /**
@@ -214,6 +216,15 @@ function fromHead(
   const version = target.version ?? selection?.version ?? record.version;
   if (target.version !== null && !isKnownVersion(record, version))
     throw versionNotFound(key, version, status(head.tier));
+  if (target.version !== null && isRedacted(record, version)) {
+    annotate(c, { key, version, tier: head.tier, outcome: "redacted" });
+    throw new FleetconfError("gone", `Version ${version} of ${key} was redacted.`, {
+      headers: { "Cache-Status": status(head.tier) },
+    });
+  }
+  // DESIGN §8: every answer of a current version carries the origin's signed freshness proof for
+  // it. Not on ?version=N, which is immutable: a proof with an expiry does not belong in it.
+  const freshness = target.version === null ? record.freshness?.[String(version)] : undefined;
 
   const answerWith = (found: SnapshotLookup | null): Answer => {
     if (found === null) {
@@ -233,6 +244,7 @@ function fromHead(
       upstreamError,
       cacheStatus: status(tier),
       notModified: isNotModified(c, snapshot),
+      freshness,
     };
   };
   const hot = store.memorySnapshot(key, version);
@@ -289,6 +301,7 @@ function respond(
   if (vary !== null) perRequest.push(["Vary", vary]);
   if (rollout) perRequest.push(["Config-Rollout", `${rollout.role}; share=${rollout.share}`]);
   if (preferenceApplied !== null) perRequest.push(["Preference-Applied", preferenceApplied]);
+  if (answer.freshness !== undefined) perRequest.push(["Config-Freshness", answer.freshness]);
   if (answer.notModified) {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }

@@ -11,6 +11,7 @@ import {
   FleetconfError,
   isDistributedKey,
   isValidSegment,
+  secretStrength,
   timingSafeEqualStrings,
 } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
@@ -35,6 +36,14 @@ export function purgeRoutes(): Hono<EdgeHonoEnv> {
     // An unset secret must not turn into "an empty header is enough".
     if (purgeSecret === "" || given === undefined || !timingSafeEqualStrings(given, purgeSecret)) {
       throw new FleetconfError("unauthorized", `A valid ${PURGE_SECRET_HEADER} header is required.`);
+    }
+    // A guessable secret is refused even when it matches (the origin refuses it at start too).
+    const strength = secretStrength(purgeSecret);
+    if (!strength.ok) {
+      throw new FleetconfError(
+        "internal",
+        `The edge's PURGE_SECRET is too weak (${strength.reason}): replace it.`,
+      );
     }
     const request = parsePurgeRequest(await readBody(c));
     await store.purge(request.keys, request.namespaces, request.tiers);

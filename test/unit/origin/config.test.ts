@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KV_VALUE_LIMIT_BYTES } from "../../../core";
 import {
   ConfigurationError,
+  cappedJwksFetch,
   DEFAULT_MAX_CONFIG_BYTES,
   MAX_CONFIG_BYTES_CEILING,
+  MAX_JWKS_BYTES,
   parseMaxConfigBytes,
   parseOriginConfig,
 } from "../../../origin/config";
@@ -29,6 +33,35 @@ describe("parseMaxConfigBytes", () => {
 
   it.each(["0", "-5", "1.5", "lots"])("refuses %s", (raw) => {
     expect(() => parseMaxConfigBytes(raw)).toThrow(ConfigurationError);
+  });
+});
+
+describe("cappedJwksFetch (the admin JWKS download)", () => {
+  let server: Server;
+  let base = "";
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const big = JSON.stringify({ keys: [], pad: "x".repeat(MAX_JWKS_BYTES) });
+      if (req.url === "/small") res.end(JSON.stringify({ keys: [] }));
+      else if (req.url === "/declared") res.writeHead(200, { "Content-Length": String(big.length) }).end(big);
+      else {
+        // Chunked, no Content-Length: only counting the bytes read can stop it.
+        res.writeHead(200, { "Transfer-Encoding": "chunked" });
+        for (let i = 0; i < 20; i++) res.write("x".repeat(16 * 1024));
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("passes a small JWKS through", async () => {
+    expect(await (await cappedJwksFetch(`${base}/small`)).json()).toEqual({ keys: [] });
+  });
+
+  it.each(["/declared", "/chunked"])("refuses a JWKS over 64 KiB (%s)", async (path) => {
+    await expect(cappedJwksFetch(`${base}${path}`)).rejects.toThrow(/larger than 65536 bytes/);
   });
 });
 
@@ -58,7 +91,19 @@ describe("parseOriginConfig", () => {
     ["an unknown purge mode", { PURGE_MODE: "carrier-pigeon" }, /PURGE_MODE/],
     ["zone mode without a zone", { PURGE_MODE: "zone", PURGE_API_TOKEN: "t" }, /PURGE_ZONE_ID/],
     ["service mode without EDGE", { EDGE: undefined }, /EDGE/],
-    ["an http JWKS URL", { ADMIN_JWKS_URL: "http://idp.example/jwks" }, /https/],
+    ["an http JWKS URL", { ADMIN_JWKS_URL: "http://idp.example/jwks", ADMIN_ISSUER: "https://idp" }, /https/],
+    ["OIDC mode without ADMIN_ISSUER", { ADMIN_JWKS_URL: "https://idp.example/jwks" }, /needs ADMIN_ISSUER/],
+    ["a short PURGE_SECRET", { PURGE_SECRET: "hunter2hunter2hunter2" }, /PURGE_SECRET is too weak.*bits/],
+    [
+      "a long but repetitive PURGE_SECRET",
+      { PURGE_SECRET: "ab".repeat(40) },
+      /PURGE_SECRET is too weak.*distinct/,
+    ],
+    [
+      "a 32-character hex PURGE_SECRET (128 bits)",
+      { PURGE_SECRET: "0123456789abcdef".repeat(2) },
+      /too weak/,
+    ],
   ])("fails with a clear reason for %s", async (_, overrides, reason) => {
     await expect(parseOriginConfig(envWith(overrides))).rejects.toThrow(reason);
   });
