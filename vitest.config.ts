@@ -1,11 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { buildSync } from "esbuild";
 import { defineConfig } from "vitest/config";
-import { testSecrets } from "./test/support/test-secrets.mjs";
+import { generateSecrets } from "./scripts/lib/secrets";
 
 // One set of secrets per run, shared by the edge and origin projects so tokens and signatures
 // minted by one verify in the other.
-const secrets = testSecrets();
+const secrets = generateSecrets();
 
 // The origin's tests run the real edge beside it (its EDGE service binding and shared KV), so
 // purges and publish→serve paths are exercised for real. Bundle it once per run.

@@ -4,7 +4,7 @@
  * each one signs, commits to SQLite, writes snapshot + head to KV and purges the edge through the
  * service binding before answering) against a fresh `wrangler dev` edge + origin pair.
  *
- *   node bench/publish-latency.mjs [--count 100] [--size 2048] [--port 18701] [--json out.json]
+ *   node --import tsx bench/publish-latency.mjs [--count 100] [--size 2048] [--port 18701] [--json out.json]
  *
  * Ports default to 18701 (edge), 18702 (origin), 18711/18712 (inspectors); state, secrets and the
  * dev registry live in a temp dir that is removed at the end. Prints p50/p90/p99/max in ms.
@@ -13,20 +13,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { portIsFree, sleep, stopChildrenOnSignals } from "../scripts/lib/processes.mjs";
-import {
-  EDGE_SECRET_NAMES,
-  generateSecrets,
-  mintDevAdminToken,
-  renderDotenv,
-} from "../scripts/lib/secrets.mjs";
+import { mintAdminToken } from "../core";
+import { portIsFree, sleep, stopChildrenOnSignals } from "../scripts/lib/processes";
+import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../scripts/lib/secrets";
 import {
   lastEdgeBindingStatus,
   startWranglerDev,
   WORKERS,
   wranglerDevArgs,
   wranglerEnv,
-} from "../scripts/lib/wrangler.mjs";
+} from "../scripts/lib/wrangler";
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +87,11 @@ async function main() {
       await sleep(50);
     }
 
-    const token = await mintDevAdminToken(secrets.ADMIN_JWT_SECRET, { scope: "admin", sub: "bench" });
+    const token = await mintAdminToken(secrets.ADMIN_JWT_SECRET, {
+      scope: "admin",
+      sub: "bench",
+      ttlSeconds: 12 * 3600,
+    });
     const key = `bench/latency/${Date.now().toString(36)}`;
     const url = `http://127.0.0.1:${originPort}/v1/configs/${key}`;
     const samples = [];

@@ -6,8 +6,8 @@
 import { type Context, Hono } from "hono";
 import { problemErrorHandler, problemNotFound } from "../core";
 import type { EdgeHonoEnv } from "./app-env";
+import type { TelemetryOptions } from "./metrics/telemetry";
 import { edgeRequest } from "./middleware/edge-request";
-import type { TelemetryOptions } from "./middleware/telemetry";
 import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";

@@ -10,7 +10,7 @@ import {
   type FleetconfSecrets,
   generateSecrets,
   renderDotenv,
-} from "../../scripts/lib/secrets.mjs";
+} from "../../scripts/lib/secrets";
 import type { LoadTool } from "./load";
 import { REPO_ROOT } from "./wrangler";
 

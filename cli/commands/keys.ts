@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generateSigningJwk, type PrivateJwk, type PublicJwk, publicPart } from "../../core/jws";
-import { generateSecrets, renderDevVars } from "../../scripts/secrets";
+import { generateSecrets, renderDotenv as renderDevVars } from "../../scripts/lib/secrets";
 import { flag, stringOption } from "../args";
 import { type Command, type CommandContext, positional } from "../command";
 import {

@@ -4,14 +4,13 @@
  * preconditions, history, show, diff (human and RFC 6902), rollback, namespaces, tokens, watch
  * from the edge, delete — and the exit codes and messages when things go wrong.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyJsonPatch, type JsonPatchOperation, type JsonValue } from "../../core/json-diff";
+import { type BinRun, runBin } from "./support/cli";
 import { adminTokenFor, edgeServes, send, uniqueNamespace } from "./support/http";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("cli");
@@ -22,27 +21,10 @@ const v2 = { rps: 250, features: ["a", "new", "b"], beta: false, owner: "payment
 let dir: string;
 let env: Record<string, string | undefined>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = BinRun;
 
-function fleetconf(args: string[], extraEnv: Record<string, string> = {}, stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [join(REPO_ROOT, "cli", "bin.mjs"), ...args],
-      { cwd: dir, env: { ...env, ...extraEnv }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (stdin !== undefined) child.stdin?.end(stdin);
-    else child.stdin?.end();
-  });
-}
+const fleetconf = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string): Promise<Run> =>
+  runBin(args, { cwd: dir, env: { ...env, ...extraEnv }, ...(stdin === undefined ? {} : { stdin }) });
 
 const json = (run: Run) => JSON.parse(run.stdout) as Record<string, unknown>;
 

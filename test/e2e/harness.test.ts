@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupMembers } from "../../scripts/lib/processes.mjs";
+import { groupMembers, REPO_ROOT } from "../../scripts/lib/processes";
 import { edgeServes, originClient, pollUntil, send, uniqueNamespace } from "./support/http";
 import { type Stack, startStack } from "./support/stack";
 
@@ -103,7 +103,7 @@ describe("e2e harness: cleanup when the test process is killed", () => {
   it("kills the process groups and removes the temp dirs of a SIGKILLed parent (watchdog)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fleetconf-watchdog-"));
     const script = join(dir, "parent.mjs");
-    const processes = new URL("../../scripts/lib/processes.mjs", import.meta.url).href;
+    const processes = new URL("../../scripts/lib/processes.ts", import.meta.url).href;
     writeFileSync(
       script,
       `import { registerTempDir, startProcess } from ${JSON.stringify(processes)};
@@ -112,7 +112,11 @@ describe("e2e harness: cleanup when the test process is killed", () => {
        console.log(child.pid);
        setInterval(() => {}, 1000);`,
     );
-    const parent = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    // Under tsx, as `npm test` runs the scripts; `--import tsx` resolves from the repo root.
+    const parent = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const pgid = await new Promise<number>((resolve) => {
       parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     });

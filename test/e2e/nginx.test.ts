@@ -4,7 +4,7 @@
  * (RFC 9111 §4.3), a publish shows up within max-age, and private configs are never stored.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { sleep } from "../../scripts/lib/processes.mjs";
+import { sleep } from "../../scripts/lib/processes";
 import {
   adminTokenFor,
   edgeServes,

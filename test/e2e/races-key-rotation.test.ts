@@ -20,9 +20,9 @@ import {
   verifySnapshot,
 } from "../../core";
 import { mintReadToken } from "../../core/tokens";
-import { generateJwk, generateSecrets } from "../../scripts/lib/secrets.mjs";
-import { eddsa, hmac, unsigned } from "../origin/token-attacks-forge";
-import type { TestSecrets } from "../support/test-secrets.mjs";
+import type { FleetconfSecrets as TestSecrets } from "../../scripts/lib/secrets";
+import { generateJwk, generateSecrets } from "../../scripts/lib/secrets";
+import { eddsa, hmac, unsigned } from "../support/token-forge";
 import { edgeServes, send, uniqueNamespace } from "./support/http";
 import { type Stack, startStack } from "./support/stack";
 
@@ -36,8 +36,8 @@ const privateKey = `${privateNs}/app`;
 const original = generateSecrets();
 const oldSnapshot = (JSON.parse(original.SIGNING_KEYS) as PrivateJwk[])[0] as PrivateJwk;
 const oldToken = (JSON.parse(original.TOKEN_KEYS) as PrivateJwk[])[0] as PrivateJwk;
-const newSnapshot = generateJwk("snapshot") as PrivateJwk;
-const newToken = generateJwk("read-token") as PrivateJwk;
+const newSnapshot = generateJwk("snapshot");
+const newToken = generateJwk("read-token");
 /** Every secret and token this file handles, for the log scan at the end. */
 const secretsSeen = new Set<string>();
 

@@ -3,13 +3,12 @@
  * set/get/delete (and a refused publish showing JSON Pointers), rollout start/status/set/abort/
  * complete, diff through the origin's route (candidate included), and the audit log.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type BinRun, runBin } from "./support/cli";
 import { adminTokenFor, originClient, uniqueNamespace } from "./support/http";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("rocli");
@@ -18,24 +17,9 @@ const key = `${namespace}/checkout/flags`;
 let dir: string;
 let env: Record<string, string | undefined>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = BinRun;
 
-function fleetconf(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "cli", "bin.mjs"), ...args],
-      { cwd: dir, env, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-      },
-    ).stdin?.end();
-  });
-}
+const fleetconf = (args: string[]): Promise<Run> => runBin(args, { cwd: dir, env });
 
 const json = (run: Run) => JSON.parse(run.stdout) as Record<string, unknown>;
 

@@ -147,17 +147,21 @@ describe("a linear rollout over wrangler dev", () => {
     const sample = ids.slice(0, 100);
     let previous: string[] = [];
     const shares: number[] = [];
+    // Recorded here and asserted after the poll: pollUntil retries a probe that throws, so an
+    // expect inside it would be swallowed and the next survey compared against a newer set.
+    const left: string[] = [];
     await pollUntil(
       async () => {
         const seen = await survey(key, sample);
         const now = onVersion(seen, 2);
-        for (const id of previous) expect(now, `${id} left the cohort`).toContain(id);
+        for (const id of previous) if (!now.includes(id)) left.push(`${id} (survey ${shares.length + 1})`);
         previous = now;
         shares.push(now.length / sample.length);
         return now.length === sample.length ? true : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250, what: "the linear rollout to reach everyone" },
     );
+    expect(left, "clients that left the cohort after joining it").toEqual([]);
     // 0% → 25% → … → 100% over 20 s: it was seen below 100% before it reached everyone.
     expect(shares[0]).toBeLessThan(1);
     expect((await send(`${stack.edgeUrl}/v1/configs/${key}`)).headers.get("Config-Version")).toBe("2");

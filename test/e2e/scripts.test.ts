@@ -15,11 +15,11 @@ import {
   kvIdProblems,
   LOCAL_KV_ID,
   withoutServiceBinding,
-} from "../../scripts/lib/deploy-checks.mjs";
-import { ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
-import { freePorts, portIsFree, registerTempDir, releaseTempDir } from "../../scripts/lib/processes.mjs";
-import { generateSecrets, parseDotenv, secretProblems } from "../../scripts/lib/secrets.mjs";
-import { REPO_ROOT } from "../../scripts/lib/wrangler.mjs";
+} from "../../scripts/lib/deploy-checks";
+import { ensureDevVars } from "../../scripts/lib/dev-vars";
+import { freePorts, portIsFree, registerTempDir, releaseTempDir } from "../../scripts/lib/processes";
+import { generateSecrets, parseDotenv, secretProblems } from "../../scripts/lib/secrets";
+import { REPO_ROOT } from "../../scripts/lib/wrangler";
 import { send } from "./support/http";
 
 const temp = mkdtempSync(join(tmpdir(), "fleetconf-scripts-"));
@@ -55,7 +55,7 @@ async function adjacentFreePorts(): Promise<number> {
 
 function runDev(args: string[]): { child: ChildProcess; output: () => string } {
   let output = "";
-  const child = spawn(process.execPath, ["scripts/dev.mjs", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -192,7 +192,7 @@ describe("npm run deploy", () => {
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
     delete env.CLOUDFLARE_API_TOKEN;
     delete env.CLOUDFLARE_API_KEY;
-    const result = spawnSync(process.execPath, ["scripts/deploy.mjs"], {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/deploy.ts"], {
       cwd: REPO_ROOT,
       env,
       encoding: "utf8",
@@ -243,7 +243,7 @@ describe("npm run deploy", () => {
 
 describe("npm test", () => {
   it("rejects an unknown stage name with exit 2 and lists the stages", () => {
-    const result = spawnSync(process.execPath, ["scripts/test.mjs", "--only", "nope"], {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/test.ts", "--only", "nope"], {
       cwd: REPO_ROOT,
       encoding: "utf8",
     });

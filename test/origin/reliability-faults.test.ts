@@ -10,6 +10,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { purgerFor } from "../../origin/distribution/purger-for";
 import { ServiceBindingPurger } from "../../origin/distribution/service-purger";
+import { prng } from "../support/prng";
 import {
   alarmSet,
   assertConverged,
@@ -296,18 +297,6 @@ describe("a KV write that never returns", { timeout: 60_000 }, () => {
     expect(await assertConverged(ns)).toBe(2);
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing chaos run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("chaos: random faults on every KV write and purge", { timeout: 240_000 }, () => {
   const SEED = 20261130;

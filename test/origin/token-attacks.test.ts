@@ -7,8 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ADMIN_AUDIENCE, type Jwks, type PrivateJwk, READ_AUDIENCE, utf8Bytes } from "../../core";
-import { stateOf } from "./reliability-support";
-import { adminSecret, adminToken, call, freshNamespace, originEnv, publishOk } from "./support/origin";
+import { captureConsole } from "../support/console-capture";
 import {
   type Attack,
   eddsa,
@@ -19,7 +18,9 @@ import {
   rawHs256,
   swapPayload,
   unsigned,
-} from "./token-attacks-forge";
+} from "../support/token-forge";
+import { stateOf } from "./reliability-support";
+import { adminSecret, adminToken, call, freshNamespace, originEnv, publishOk } from "./support/origin";
 
 const victim = freshNamespace("victim");
 const other = freshNamespace("other");
@@ -156,13 +157,7 @@ beforeAll(async () => {
   await publishOk(key, { genuine: true });
   await publishOk(`${other}/app`, { other: true });
   before = [await stateOf(victim), await stateOf(other)];
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    const original = console[method].bind(console);
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-      original(...args);
-    });
-  }
+  captureConsole(logged);
 });
 
 afterAll(() => {

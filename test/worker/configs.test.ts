@@ -4,8 +4,8 @@ import {
   deleteFixture,
   publishFixture,
   putNamespaceSettings,
+  rolloutFixture,
   uniqueNamespace,
-  writeHead,
 } from "../support/snapshot-fixture";
 import { edge, env } from "./harness";
 
@@ -145,27 +145,12 @@ describe("GET /v1/configs/{key}?version=N", () => {
 
 describe("rollouts (cohorts: test/worker/rollout.test.ts)", () => {
   it("serves the stable version to requests without a client id, and the candidate by ?version=N", async () => {
-    const namespace = uniqueNamespace();
-    await putNamespaceSettings(env, namespace, { visibility: "public" });
-    const key = `${namespace}/svc/conf`;
-    const stable = await publishFixture(env, { key, content: { v: 1 } });
-    const candidate = await publishFixture(env, { key, version: 2, content: { v: 2 }, only: "snapshot" });
-    await writeHead(env, {
-      v: 1,
-      key,
-      version: 1,
-      etag: stable.meta.etag,
-      publishedAt: stable.meta.publishedAt,
-      deleted: false,
-      rollout: {
-        candidate: { version: 2, etag: candidate.meta.etag, publishedAt: candidate.meta.publishedAt },
-        mode: "fixed",
-        percent: 50,
-        start: 50,
-        step: 0,
-        everySeconds: 0,
-        startedAt: Date.now(),
-      },
+    const { key } = await rolloutFixture(env, {
+      mode: "fixed",
+      percent: 50,
+      start: 50,
+      step: 0,
+      everySeconds: 0,
     });
     const app = edge();
     for (let i = 0; i < 4; i++) {

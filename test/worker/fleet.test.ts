@@ -4,9 +4,10 @@
  * worker is bound as ORIGIN in this project) whose fleet view then counts them.
  */
 import { describe, expect, it } from "vitest";
-import { type FleetBatch, mintAdminToken } from "../../core";
+import type { FleetBatch } from "../../core";
 import type { FleetRecorder } from "../../worker/fleet/recorder";
-import { edge, env } from "./harness";
+import { mintTestAdminToken } from "../support/admin-token";
+import { edge, env, TestClock } from "./harness";
 
 const origin = (): Fetcher => {
   if (!env.ORIGIN) throw new Error("the worker project binds the real origin as ORIGIN");
@@ -15,7 +16,7 @@ const origin = (): Fetcher => {
 const adminSecret = () => (env as unknown as { ADMIN_JWT_SECRET: string }).ADMIN_JWT_SECRET;
 
 async function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const token = await mintAdminToken(adminSecret(), { scope: "admin", ttlSeconds: 600, sub: "fleet-test" });
+  const token = await mintTestAdminToken(adminSecret(), "admin", { sub: "fleet-test" });
   return origin().fetch(`https://origin.internal${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
@@ -70,8 +71,11 @@ describe("fleet recording", () => {
     const key = freshKey();
     await publicKey(key, { v: 1 });
     const batches: FleetBatch[] = [];
+    const clock = new TestClock();
     const e = edge({
+      clock,
       telemetry: {
+        now: clock.now,
         fleet: { flushIntervalMs: 60_000, maxBatch: 2, maxBatchesPerFlush: 2 },
         sink: () => async (batch) => {
           batches.push(batch);
@@ -79,7 +83,14 @@ describe("fleet recording", () => {
       },
     });
     for (let i = 0; i < 20; i++) await poll(e, key, `client-${i % 5}`);
-    expect(batches).toEqual([]);
+    expect(batches, "no flush within the first interval").toEqual([]);
+    clock.advance(60);
+    // 20 more requests once the interval is over: one flush of 5 clients' sightings, cut into
+    // at most maxBatchesPerFlush batches of at most maxBatch (the fifth waits for the next one).
+    for (let i = 0; i < 20; i++) await poll(e, key, `client-${i % 5}`);
+    expect(batches.map((batch) => batch.sightings.length)).toEqual([2, 2]);
+    const reported = batches.flatMap((batch) => batch.sightings.map((s) => s.clientId));
+    expect(new Set(reported).size).toBe(4);
   });
 
   it("drops new clients when the table is full and reports the drops with the next batch", async () => {

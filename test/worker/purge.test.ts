@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  publicConfig,
   publishFixture,
   putNamespaceSettings,
   readTokenFor,
-  uniqueNamespace,
 } from "../support/snapshot-fixture";
 import { bearer, edge, env, TestClock } from "./harness";
 
@@ -13,13 +13,7 @@ function purgeRequest(body: unknown, secret: string | null = env.PURGE_SECRET): 
   return { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) };
 }
 
-async function publicKey(content: unknown = { v: 1 }) {
-  const namespace = uniqueNamespace();
-  await putNamespaceSettings(env, namespace, { visibility: "public" });
-  const key = `${namespace}/svc/conf`;
-  await publishFixture(env, { key, content });
-  return { namespace, key };
-}
+const publicKey = (content: unknown = { v: 1 }) => publicConfig(env, { content });
 
 describe("POST /internal/purge", () => {
   it("clears a key's head so the next read serves the new version at once", async () => {

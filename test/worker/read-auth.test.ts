@@ -14,8 +14,11 @@ import {
   publishFixture,
   putNamespaceSettings,
   readTokenFor,
+  signingKeyOf,
+  tokenKeyOf,
   uniqueNamespace,
 } from "../support/snapshot-fixture";
+import { eddsa, nowSeconds } from "../support/token-forge";
 import { bearer, edge, env } from "./harness";
 
 async function privateKey(settings = {}) {
@@ -26,21 +29,10 @@ async function privateKey(settings = {}) {
   return { namespace, key };
 }
 
-const tokenKey = (): PrivateJwk => JSON.parse(env.TOKEN_KEYS)[0] as PrivateJwk;
-const snapshotKey = (): PrivateJwk => JSON.parse(env.SIGNING_KEYS)[0] as PrivateJwk;
-
-async function signWith(jwk: PrivateJwk, claims: Record<string, unknown>, kid = jwk.kid): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "jwk",
-    { kty: "OKP", crv: "Ed25519", x: jwk.x, d: jwk.d },
-    { name: "Ed25519" },
-    false,
-    ["sign"],
-  );
-  return new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" }).sign(key);
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+const tokenKey = (): PrivateJwk => tokenKeyOf(env);
+const snapshotKey = (): PrivateJwk => signingKeyOf(env);
+const signWith = (jwk: PrivateJwk, claims: Record<string, unknown>, kid = jwk.kid): Promise<string> =>
+  eddsa(jwk, claims, { kid });
 
 async function expect401(res: Response): Promise<void> {
   expect(res.status).toBe(401);

@@ -11,7 +11,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Jwks, kvKeys, sha256, toBase64, verifySnapshot } from "../../core";
 import { newApp } from "../../worker/app";
 import { timedKvReader } from "../../worker/cache/kv-reader";
-import { publishFixture, putNamespaceSettings, uniqueNamespace } from "../support/snapshot-fixture";
+import { prng } from "../support/prng";
+import {
+  publicConfig,
+  publishFixture,
+  putNamespaceSettings,
+  uniqueNamespace,
+} from "../support/snapshot-fixture";
 import { env, TestClock } from "./harness";
 
 type ReadFault = "ok" | "fail" | "hang";
@@ -51,13 +57,7 @@ function isolate(clock: TestClock, kv: ScriptedKvReads) {
   };
 }
 
-async function publicKey(settings: Record<string, number> = {}) {
-  const namespace = uniqueNamespace("rel");
-  await putNamespaceSettings(env, namespace, { visibility: "public", ...settings });
-  const key = `${namespace}/svc/conf`;
-  await publishFixture(env, { key, content: { v: 1 } });
-  return { namespace, key };
-}
+const publicKey = (settings: Record<string, number> = {}) => publicConfig(env, { prefix: "rel", settings });
 
 const RECORDS = ["head", "snapshot", "settings", "every record"] as const;
 const isRecord = (record: (typeof RECORDS)[number], name: string) =>
@@ -172,18 +172,6 @@ describe("records KV must not be trusted blindly", { timeout: 30_000 }, () => {
     expect(res.headers.get("Retry-After")).toBe("5");
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("chaos: random KV failures, timeouts and clock jumps", { timeout: 120_000 }, () => {
   const SEED = 9530;

@@ -11,51 +11,24 @@ import {
   inCohort,
   kvKeys,
   type RolloutHead,
-  type Snapshot,
   servesCandidate,
   shareAt,
 } from "../../core";
 import {
-  publishFixture,
-  putNamespaceSettings,
-  uniqueNamespace,
+  headOf,
+  publicConfig,
+  rolloutFixture as sharedRolloutFixture,
   writeHead,
 } from "../support/snapshot-fixture";
 import { edge, env, TestClock } from "./harness";
 
 const ids = Array.from({ length: 1000 }, (_, i) => `host-${i}.eu:${i % 7}`);
 
-interface RolloutFixture {
-  key: string;
-  stable: Snapshot;
-  candidate: Snapshot;
-}
-
 /** v1 live, v2 a candidate rolled out as `rollout` says (its startedAt defaults to the clock's now). */
-async function rolloutFixture(
-  rollout: Omit<RolloutHead, "candidate" | "startedAt"> & { startedAt?: number },
-  settings: Record<string, unknown> = { visibility: "public" },
-): Promise<RolloutFixture> {
-  const namespace = uniqueNamespace("ro");
-  await putNamespaceSettings(env, namespace, settings);
-  const key = `${namespace}/svc/flags`;
-  const stable = await publishFixture(env, { key, content: { v: 1 } });
-  const candidate = await publishFixture(env, { key, version: 2, content: { v: 2 }, only: "snapshot" });
-  await writeHead(env, {
-    v: 1,
-    key,
-    version: 1,
-    etag: stable.meta.etag,
-    publishedAt: stable.meta.publishedAt,
-    deleted: false,
-    rollout: {
-      candidate: { version: 2, etag: candidate.meta.etag, publishedAt: candidate.meta.publishedAt },
-      startedAt: Date.now(),
-      ...rollout,
-    },
-  });
-  return { key, stable, candidate };
-}
+const rolloutFixture = (
+  rollout: Parameters<typeof sharedRolloutFixture>[1],
+  settings?: Parameters<typeof sharedRolloutFixture>[2],
+) => sharedRolloutFixture(env, rollout, settings);
 
 const fixed = (percent: number) => ({
   mode: "fixed" as const,
@@ -188,15 +161,7 @@ describe("caching during a rollout", () => {
 
   it("goes back to the namespace's public Cache-Control once the head has no rollout", async () => {
     const { key, candidate } = await rolloutFixture(fixed(30));
-    await writeHead(env, {
-      v: 1,
-      key,
-      version: 2,
-      etag: candidate.meta.etag,
-      publishedAt: candidate.meta.publishedAt,
-      deleted: false,
-      rollout: null,
-    });
+    await writeHead(env, headOf(candidate));
     const res = await edge().fetch(`/v1/configs/${key}`, { headers: { "Config-Client-Id": "a" } });
     expect(res.headers.get("Cache-Control")).toMatch(/^public, /);
     expect(res.headers.get("Config-Rollout")).toBeNull();
@@ -230,23 +195,15 @@ describe("caching during a rollout", () => {
 
 describe("rollout heads that must not be adopted", () => {
   it("answers 503 snapshot-missing rather than adopt a head whose candidate is not in KV", async () => {
-    const namespace = uniqueNamespace("ro");
-    await putNamespaceSettings(env, namespace, { visibility: "public" });
-    const key = `${namespace}/svc/flags`;
-    const stable = await publishFixture(env, { key, content: { v: 1 } });
-    await writeHead(env, {
-      v: 1,
-      key,
-      version: 1,
-      etag: stable.meta.etag,
-      publishedAt: stable.meta.publishedAt,
-      deleted: false,
-      rollout: {
+    const { key, snapshot: stable } = await publicConfig(env, { prefix: "ro" });
+    await writeHead(
+      env,
+      headOf(stable, {
         candidate: { version: 2, etag: '"2-missing"', publishedAt: Date.now() },
         ...fixed(50),
         startedAt: Date.now(),
-      },
-    });
+      }),
+    );
     const res = await edge().fetch(`/v1/configs/${key}`, { headers: { "Config-Client-Id": "a" } });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: "upstream_unavailable", reason: "snapshot-missing" });
@@ -266,23 +223,15 @@ describe("rollout heads that must not be adopted", () => {
   });
 
   it("treats a candidate that is not above the stable version as a corrupt record", async () => {
-    const namespace = uniqueNamespace("ro");
-    await putNamespaceSettings(env, namespace, { visibility: "public" });
-    const key = `${namespace}/svc/flags`;
-    const stable = await publishFixture(env, { key, content: { v: 1 } });
-    await writeHead(env, {
-      v: 1,
-      key,
-      version: 1,
-      etag: stable.meta.etag,
-      publishedAt: stable.meta.publishedAt,
-      deleted: false,
-      rollout: {
+    const { key, snapshot: stable } = await publicConfig(env, { prefix: "ro" });
+    await writeHead(
+      env,
+      headOf(stable, {
         candidate: { version: 1, etag: stable.meta.etag, publishedAt: 0 },
         ...fixed(50),
         startedAt: 0,
-      },
-    });
+      }),
+    );
     expect((await edge().fetch(`/v1/configs/${key}`)).status).toBe(503);
   });
 });

@@ -5,10 +5,11 @@
  * timer of its own, so every request must answer.
  */
 import { describe, expect, it } from "vitest";
+import { kvKeys } from "../../core";
 import { SingleFlight } from "../../worker/cache/single-flight";
 import { publishFixture, putNamespaceSettings, uniqueNamespace } from "../support/snapshot-fixture";
 import { worker } from "../support/workerd";
-import { env } from "./harness";
+import { edge, env } from "./harness";
 
 describe("single flight across requests", () => {
   it("answers every one of 64 concurrent cold requests for one key with 200", async () => {
@@ -22,6 +23,29 @@ describe("single flight across requests", () => {
     expect(answers.map((res) => res.status)).toEqual(Array.from({ length: 64 }, () => 200));
     for (const res of answers) expect(res.headers.get("ETag")).toBe(snapshot.meta.etag);
     await Promise.all(answers.map((res) => res.arrayBuffer()));
+  });
+
+  it("makes 64 concurrent cold requests for one key share one KV read of each record", async () => {
+    const namespace = uniqueNamespace();
+    await putNamespaceSettings(env, namespace, { visibility: "public" });
+    const key = `${namespace}/svc/shared`;
+    const snapshot = await publishFixture(env, { key, content: { shared: true } });
+    // The real KV binding, counted; its answers are held back 300 ms so all 64 requests are in
+    // flight at once (each would read KV for itself without the single flight).
+    const app = edge({ kvTimeoutMs: 5000 });
+    let release = (): void => undefined;
+    app.kv.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sent = Array.from({ length: 64 }, () => app.send(`/v1/configs/${key}`));
+    setTimeout(() => release(), 300);
+    const answers = await Promise.all(sent);
+    expect(answers.map(({ res }) => res.status)).toEqual(Array.from({ length: 64 }, () => 200));
+    for (const { res } of answers) expect(res.headers.get("ETag")).toBe(snapshot.meta.etag);
+    await Promise.all(answers.map(async ({ res, settle }) => [await res.arrayBuffer(), await settle()]));
+    expect(app.kv.readsOf(kvKeys.namespace(namespace)), "namespace settings reads").toBe(1);
+    expect(app.kv.readsOf(kvKeys.head(key)), "head reads").toBe(1);
+    expect(app.kv.readsOf(kvKeys.snapshot(key, 1)), "snapshot reads").toBe(1);
   });
 });
 

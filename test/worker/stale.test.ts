@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../core";
-import { publishFixture, putNamespaceSettings, uniqueNamespace } from "../support/snapshot-fixture";
+import {
+  publicConfig,
+  publishFixture,
+  putNamespaceSettings,
+  uniqueNamespace,
+} from "../support/snapshot-fixture";
 import { edge, env } from "./harness";
 
-async function publicKey(settings = {}) {
-  const namespace = uniqueNamespace();
-  await putNamespaceSettings(env, namespace, { visibility: "public", ...settings });
-  const key = `${namespace}/svc/conf`;
-  await publishFixture(env, { key, content: { v: 1 } });
-  return key;
-}
+const publicKey = async (settings = {}) => (await publicConfig(env, { settings })).key;
 
 describe("stale-while-revalidate (RFC 5861 §3), done by the worker", () => {
   it("serves the stale entry once past max-age and refreshes it in the background", async () => {

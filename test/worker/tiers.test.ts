@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../core";
 import { ByteBoundedLru, ENTRY_OVERHEAD_BYTES, memoryBudgetFrom } from "../../worker/cache/memory-lru";
-import { publishFixture, putNamespaceSettings, uniqueNamespace } from "../support/snapshot-fixture";
+import { publicConfig } from "../support/snapshot-fixture";
 import { edge, env, TestClock } from "./harness";
 
-async function publicKey(content: unknown = { tier: true }) {
-  const namespace = uniqueNamespace();
-  await putNamespaceSettings(env, namespace, { visibility: "public" });
-  const key = `${namespace}/svc/conf`;
-  await publishFixture(env, { key, content });
-  return { namespace, key };
-}
+const publicKey = (content: unknown = { tier: true }) => publicConfig(env, { content });
 
 describe("tiered cache: memory → caches.default → KV", () => {
   it("reads KV on a cold miss and says fwd=miss; detail=kv", async () => {

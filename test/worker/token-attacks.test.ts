@@ -17,6 +17,14 @@ import {
   READ_AUDIENCE,
   utf8Bytes,
 } from "../../core";
+import { captureConsole } from "../support/console-capture";
+import {
+  publishFixture,
+  readTokenFor,
+  signingKeyOf,
+  tokenKeyOf,
+  uniqueNamespace,
+} from "../support/snapshot-fixture";
 import {
   type Attack,
   eddsa,
@@ -27,16 +35,15 @@ import {
   rawHs256,
   swapPayload,
   unsigned,
-} from "../origin/token-attacks-forge";
-import { publishFixture, readTokenFor, uniqueNamespace } from "../support/snapshot-fixture";
+} from "../support/token-forge";
 import { bearer, edge, env } from "./harness";
 
 const victim = uniqueNamespace("victim");
 const key = `${victim}/svc/secret`;
 const SECRET_CONTENT = "s3cr3t-config-value";
 
-const tokenJwk = (): PrivateJwk => (JSON.parse(env.TOKEN_KEYS) as PrivateJwk[])[0] as PrivateJwk;
-const snapshotJwk = (): PrivateJwk => (JSON.parse(env.SIGNING_KEYS) as PrivateJwk[])[0] as PrivateJwk;
+const tokenJwk = (): PrivateJwk => tokenKeyOf(env);
+const snapshotJwk = (): PrivateJwk => signingKeyOf(env);
 const read = (extra: Record<string, unknown> = {}) => ({
   aud: READ_AUDIENCE,
   sub: "mallory",
@@ -122,13 +129,7 @@ let attacks = 0;
 
 beforeAll(async () => {
   await publishFixture(env, { key, content: { value: SECRET_CONTENT } });
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    const original = console[method].bind(console);
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map(String).join(" "));
-      original(...args);
-    });
-  }
+  captureConsole(logged);
 });
 
 afterAll(() => {
@@ -218,15 +219,29 @@ describe("the verified-token memory", { timeout: 30_000 }, () => {
   });
 
   it("does not let a remembered token outlive a rotation that drops its key", async () => {
-    // A JWKS without the read-token key: tokens it signed must fail at once in that isolate.
+    // A rotation is a new deployment (`wrangler secret put` makes a new version): its isolates
+    // build their services from the new PUBLIC_JWKS. The token is verified and remembered by the
+    // app before the rotation; the app after it, in this same workerd isolate (so any memory kept
+    // in module state would leak across), must refuse it at once.
     const genuine = await readTokenFor(env, `read:${victim}`);
     tokensUsed.add(genuine);
     const jwks = JSON.parse(env.PUBLIC_JWKS) as Jwks;
     const rotated = { keys: jwks.keys.filter((k) => k.purpose !== "read-token") };
     const { newApp } = await import("../../worker/app");
     const { createExecutionContext } = await import("cloudflare:test");
-    const res = await newApp({ log: true }).fetch(
-      new Request(`https://edge.test/v1/configs/${key}`, bearer(genuine)),
+    const request = () => new Request(`https://edge.test/v1/configs/${key}`, bearer(genuine));
+    let rememberedBefore = (): number => 0;
+    const before = newApp({
+      log: true,
+      inspect: (services) => {
+        rememberedBefore = () => services.readTokens.remembered;
+      },
+    });
+    expect((await before.fetch(request(), env, createExecutionContext())).status).toBe(200);
+    expect(rememberedBefore(), "the token was remembered before the rotation").toBe(1);
+    const after = newApp({ log: true });
+    const res = await after.fetch(
+      request(),
       { ...env, PUBLIC_JWKS: JSON.stringify(rotated) },
       createExecutionContext(),
     );

@@ -7,8 +7,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { beginRequest, problemErrorHandler, type RequestLogOptions, requestLogger } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
+import { type TelemetryOptions, telemetryObserver } from "../metrics/telemetry";
 import { buildServices, type EdgeServiceOptions, type EdgeServices } from "../services";
-import { type TelemetryOptions, telemetryObserver } from "./telemetry";
 
 export interface EdgeRequestOptions extends EdgeServiceOptions, RequestLogOptions {
   telemetry?: TelemetryOptions;

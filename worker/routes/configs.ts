@@ -14,11 +14,11 @@ import {
   notModifiedSince,
 } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
+import { authorizeRead } from "../auth/read-auth";
 import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { SnapshotLookup } from "../cache/tiered-store";
-import { parseConfigTarget } from "../middleware/config-target";
-import { authorizeRead } from "../middleware/read-auth";
+import { parseConfigTarget } from "../http/config-target";
 import { isKnownVersion, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };

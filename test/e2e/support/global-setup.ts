@@ -5,7 +5,7 @@
 
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { stopChildrenOnSignals } from "../../../scripts/lib/processes.mjs";
+import { stopChildrenOnSignals } from "../../../scripts/lib/processes";
 import { REPO_ROOT, type Stack, startStack } from "./stack";
 import "./provided";
 

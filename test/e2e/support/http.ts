@@ -2,8 +2,8 @@
  * Small HTTP helpers for e2e tests: an admin client for the origin, edge reads, polling, and
  * unique namespaces so test files sharing one stack never see each other's keys.
  */
-import { randomBytes } from "node:crypto";
-import { mintAdminToken } from "../../../core";
+import { mintTestAdminToken } from "../../support/admin-token";
+import { uniqueNamespace as namespaceWithPrefix } from "../../support/names";
 import type { ProvidedStack } from "./provided";
 
 export interface StackUrls {
@@ -12,13 +12,11 @@ export interface StackUrls {
   secrets: ProvidedStack["secrets"];
 }
 
-/** A namespace no other test uses: `<prefix>-<10 random base32-ish chars>`, lower case. */
-export function uniqueNamespace(prefix = "e2e"): string {
-  return `${prefix}-${randomBytes(8).toString("hex").slice(0, 10)}`;
-}
+/** A namespace no other test file uses: `<prefix>-<10 hex chars>`. */
+export const uniqueNamespace = (prefix = "e2e"): string => namespaceWithPrefix(prefix);
 
 export function adminTokenFor(stack: StackUrls, scope = "admin"): Promise<string> {
-  return mintAdminToken(stack.secrets.ADMIN_JWT_SECRET, { scope, ttlSeconds: 3600, sub: "e2e" });
+  return mintTestAdminToken(stack.secrets.ADMIN_JWT_SECRET, scope, { ttlSeconds: 3600, sub: "e2e" });
 }
 
 export interface Sent {

@@ -21,7 +21,7 @@ import {
   releaseTempDir,
   sleep,
   startProcess,
-} from "../../../scripts/lib/processes.mjs";
+} from "../../../scripts/lib/processes";
 
 /** The nginx binary, or undefined when it is not installed (PATH, then Debian's /usr/sbin). */
 export function findNginx(): string | undefined {

@@ -1,5 +1,5 @@
 /** What the e2e globalSetup hands to tests through `inject("stack")`. */
-import type { TestSecrets } from "../../support/test-secrets.mjs";
+import type { FleetconfSecrets as TestSecrets } from "../../../scripts/lib/secrets";
 
 export interface ProvidedStack {
   edgeUrl: string;

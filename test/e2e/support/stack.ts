@@ -17,15 +17,15 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { mintAdminToken } from "../../../core";
 import {
   freePorts,
   type ManagedProcess,
   registerTempDir,
   releaseTempDir,
   sleep,
-} from "../../../scripts/lib/processes.mjs";
-import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets.mjs";
+} from "../../../scripts/lib/processes";
+import type { FleetconfSecrets as TestSecrets } from "../../../scripts/lib/secrets";
+import { EDGE_SECRET_NAMES, generateSecrets, renderDotenv } from "../../../scripts/lib/secrets";
 import {
   bindingsConnected,
   REPO_ROOT,
@@ -33,8 +33,8 @@ import {
   WORKERS,
   wranglerDevArgs,
   wranglerEnv,
-} from "../../../scripts/lib/wrangler.mjs";
-import type { TestSecrets } from "../../support/test-secrets.mjs";
+} from "../../../scripts/lib/wrangler";
+import { mintTestAdminToken } from "../../support/admin-token";
 
 export { REPO_ROOT };
 
@@ -198,7 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     secrets,
     logFile,
     adminToken: (scope = "admin") =>
-      mintAdminToken(stack.secrets.ADMIN_JWT_SECRET, { scope, ttlSeconds: 3600, sub: "e2e" }),
+      mintTestAdminToken(stack.secrets.ADMIN_JWT_SECRET, scope, { ttlSeconds: 3600, sub: "e2e" }),
     logLines: (part) => [...(processes[part]?.lines ?? [])],
     tempDir: dir,
     processGroups: () => Object.values(processes).map((proc) => proc.pid),

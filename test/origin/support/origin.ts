@@ -4,9 +4,10 @@
  * Objects and KV, and the real edge bound as `EDGE`. Each test uses its own namespace so tests
  * never see each other's state.
  */
-import { mintAdminToken } from "../../../core";
 import type { OriginEnv } from "../../../origin/env";
 import type { NamespaceStore } from "../../../origin/store/namespace-store";
+import { mintTestAdminToken } from "../../support/admin-token";
+import { uniqueNamespace } from "../../support/names";
 import { bindings, worker } from "../../support/workerd";
 
 export const originEnv = bindings<OriginEnv>();
@@ -22,20 +23,11 @@ export function adminToken(
   scope = "admin",
   options: { ttlSeconds?: number; sub?: string; nowSeconds?: number } = {},
 ): Promise<string> {
-  return mintAdminToken(adminSecret(), {
-    scope,
-    ttlSeconds: options.ttlSeconds ?? 600,
-    sub: options.sub ?? "tester",
-    ...(options.nowSeconds === undefined ? {} : { nowSeconds: options.nowSeconds }),
-  });
+  return mintTestAdminToken(adminSecret(), scope, options);
 }
 
-let counter = 0;
 /** A namespace no other test uses. */
-export function freshNamespace(prefix = "t"): string {
-  counter += 1;
-  return `${prefix}${counter}-${crypto.randomUUID().slice(0, 8)}`;
-}
+export const freshNamespace = uniqueNamespace;
 
 export interface CallOptions {
   token?: string | null;

@@ -11,7 +11,7 @@ import { isAdminScope } from "../../../cli/commands/token";
 import { jsonVariable, parseDotenv, setDotenvValues } from "../../../cli/dev-vars";
 import type { PrivateJwk, PublicJwk } from "../../../core/jws";
 import { verifyAdminToken } from "../../../core/tokens";
-import { generateSecrets, renderDevVars } from "../../../scripts/secrets";
+import { generateSecrets, renderDotenv as renderDevVars } from "../../../scripts/lib/secrets";
 import { runCli } from "./support/run-cli";
 
 let dir: string;

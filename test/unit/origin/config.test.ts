@@ -8,7 +8,7 @@ import {
   parseOriginConfig,
 } from "../../../origin/config";
 import type { OriginEnv } from "../../../origin/env";
-import { testSecrets } from "../../support/test-secrets.mjs";
+import { generateSecrets as testSecrets } from "../../../scripts/lib/secrets";
 
 function envWith(overrides: Partial<Record<keyof OriginEnv, unknown>> = {}): OriginEnv {
   return {

@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 // `npm run bench [-- --quick] [--only hot,size,...] [--tool wrk|autocannon]`: runs bench/main.ts
-// under tsx (it imports core/ and client/ TypeScript) with a global WebSocket (Node 20 needs
+// in a child Node under tsx (it imports core/ and client/ TypeScript) with a global WebSocket (Node 20 needs
 // the flag) for reading the edge isolate's heap through the inspector. See docs/benchmarks.md.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -18,5 +17,5 @@ const child = spawn(
   ],
   { cwd: root, stdio: "inherit" },
 );
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

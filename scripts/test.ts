@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `npm test`: every gate, in order, stopping at the first failure: types, lint, unit tests (Node),
  * worker + origin tests (workerd), both bundles built as for deploy (offline dry run), e2e tests
@@ -8,18 +7,27 @@
  *   npm test -- --skip e2e       all but e2e (repeatable)
  *   npm test -- --only unit      just these stages (repeatable)
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler.mjs";
+import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler";
 
-const bin = (name) => join(REPO_ROOT, "node_modules", ".bin", name);
+const bin = (name: string): string => join(REPO_ROOT, "node_modules", ".bin", name);
 const RESULTS = join(REPO_ROOT, ".build", "test-results");
 
 const MINUTE = 60_000;
 
-const vitestStage = (name, projects, timeoutMs) => ({
+interface Stage {
+  name: string;
+  title: string;
+  timeoutMs: number;
+  /** Writes a vitest JSON report to count tests from. */
+  vitest?: boolean;
+  commands: string[][];
+}
+
+const vitestStage = (name: string, projects: string[], timeoutMs: number): Stage => ({
   name,
   timeoutMs,
   title: `vitest ${projects.join(" + ")}`,
@@ -36,7 +44,7 @@ const vitestStage = (name, projects, timeoutMs) => ({
   ],
 });
 
-const STAGES = [
+const STAGES: Stage[] = [
   {
     name: "typecheck",
     title: "tsc --noEmit",
@@ -85,7 +93,7 @@ const selected = STAGES.filter(
   (s) => !values.skip.includes(s.name) && (values.only.length === 0 || values.only.includes(s.name)),
 );
 
-let current;
+let current: ChildProcess | undefined;
 let interrupted = false;
 for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"]) {
   // Ctrl-C reaches the child through the terminal too; SIGTERM/SIGHUP are passed on so vitest's
@@ -97,9 +105,9 @@ for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"]) {
   });
 }
 
-function run(command, timeoutMs) {
+function run(command: string[], timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const [file, ...args] = command;
+    const [file = "", ...args] = command;
     const child = spawn(file, args, { cwd: REPO_ROOT, env: wranglerEnv(), stdio: "inherit" });
     current = child;
     const timer = setTimeout(() => {
@@ -119,11 +127,13 @@ function run(command, timeoutMs) {
   });
 }
 
-function countTests(stage) {
+function countTests(stage: Stage): { passed: number; failed: number; missing: boolean } {
   const file = join(RESULTS, `${stage.name}.json`);
   if (!existsSync(file)) return { passed: 0, failed: 0, missing: true };
   try {
-    const report = JSON.parse(readFileSync(file, "utf8"));
+    const report: { numPassedTests?: number; numFailedTests?: number } = JSON.parse(
+      readFileSync(file, "utf8"),
+    );
     return { passed: report.numPassedTests ?? 0, failed: report.numFailedTests ?? 0, missing: false };
   } catch {
     return { passed: 0, failed: 0, missing: true };

@@ -9,7 +9,7 @@ import { rawPath } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
 import { FleetRecorder, type FleetRecorderOptions, type FleetSink, originFleetSink } from "../fleet/recorder";
-import { DEFAULT_METRICS_INTERVAL_MS, EdgeMetrics } from "../metrics/counters";
+import { DEFAULT_METRICS_INTERVAL_MS, EdgeMetrics } from "./counters";
 
 export interface TelemetryOptions {
   fleet?: Partial<FleetRecorderOptions>;

@@ -5,23 +5,20 @@
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  generateSecrets,
-  parseDotenv,
-  parseJsonQuotedDotenv,
-  renderDotenv,
-  secretProblems,
-} from "./secrets.mjs";
+import { generateSecrets, parseDotenv, parseJsonQuotedDotenv, renderDotenv, secretProblems } from "./secrets";
 
 /**
  * Makes sure `.dev.vars` and its origin copy exist and work; returns the secrets. A file whose
  * JSON values were written JSON.stringify-style (`"{\"keys\":…}"`) is rewritten with the same
  * keys in single quotes, because wrangler's dotenv reader would keep the backslashes.
  */
-export function ensureDevVars(root, log = () => {}) {
+export function ensureDevVars(
+  root: string,
+  log: (message: string) => void = () => {},
+): Record<string, string> {
   const main = join(root, ".dev.vars");
   const copy = join(root, "origin", ".dev.vars");
-  let text;
+  let text: string;
   if (existsSync(main)) {
     text = readFileSync(main, "utf8");
     const problems = secretProblems(parseDotenv(text));

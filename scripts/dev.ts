@@ -1,24 +1,25 @@
-#!/usr/bin/env node
 /**
  * `npm run dev`: the whole fleetconf stack on this machine, offline. Writes `.dev.vars` on first
  * run, starts the edge (127.0.0.1:8787) and the origin (127.0.0.1:8788) as two `wrangler dev`
  * processes sharing `.wrangler/state`, seeds a public demo config and prints a dev admin token and
- * curl lines to try. Ctrl-C (or SIGTERM) stops both. Plain Node ESM: runs right after `npm install`.
+ * curl lines to try. Ctrl-C (or SIGTERM) stops both. Run by `node --import tsx` (package.json), in
+ * one process, so the parent-gone check below sees npm's shell, not a tsx wrapper.
  * docs/development.md explains every step.
  */
 import { parseArgs } from "node:util";
-import { ensureDevVars } from "./lib/dev-vars.mjs";
-import { portIsFree } from "./lib/processes.mjs";
-import { mintDevAdminToken } from "./lib/secrets.mjs";
-import { seedDemo } from "./lib/seed.mjs";
+import { mintAdminToken } from "../core";
+import { ensureDevVars } from "./lib/dev-vars";
+import { type ManagedProcess, portIsFree } from "./lib/processes";
+import { seedDemo } from "./lib/seed";
 import {
   bindingsConnected,
+  type Part,
   REPO_ROOT,
   startWranglerDev,
   WORKERS,
   wranglerDevArgs,
   wranglerEnv,
-} from "./lib/wrangler.mjs";
+} from "./lib/wrangler";
 
 const USAGE = `usage: npm run dev [-- options]
   --edge-port N        edge port (default 8787, env FLEETCONF_EDGE_PORT)
@@ -28,33 +29,35 @@ const USAGE = `usage: npm run dev [-- options]
   --registry DIR       dev registry the two workers find each other in (default .wrangler/registry)
   --no-seed            do not publish the demo config`;
 
-function fail(message) {
+function fail(message: string): never {
   console.error(`[dev] ${message}`);
   process.exit(1);
 }
 
+const OPTIONS = {
+  "edge-port": { type: "string", default: process.env.FLEETCONF_EDGE_PORT ?? "8787" },
+  "origin-port": { type: "string", default: process.env.FLEETCONF_ORIGIN_PORT ?? "8788" },
+  "inspector-port": { type: "string", default: "9230" },
+  "persist-to": { type: "string", default: ".wrangler/state" },
+  registry: { type: "string", default: ".wrangler/registry" },
+  "no-seed": { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 function parseOptions() {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
   try {
     parsed = parseArgs({
-      options: {
-        "edge-port": { type: "string", default: process.env.FLEETCONF_EDGE_PORT ?? "8787" },
-        "origin-port": { type: "string", default: process.env.FLEETCONF_ORIGIN_PORT ?? "8788" },
-        "inspector-port": { type: "string", default: "9230" },
-        "persist-to": { type: "string", default: ".wrangler/state" },
-        registry: { type: "string", default: ".wrangler/registry" },
-        "no-seed": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
+      options: OPTIONS,
     }).values;
   } catch (error) {
-    fail(`${error.message}\n${USAGE}`);
+    fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
   if (parsed.help) {
     console.log(USAGE);
     process.exit(0);
   }
-  const port = (name) => {
+  const port = (name: "edge-port" | "origin-port" | "inspector-port"): number => {
     const value = Number(parsed[name]);
     if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`--${name} must be a port number`);
     return value;
@@ -74,13 +77,13 @@ function parseOptions() {
 const options = parseOptions();
 
 // Refuse early and clearly instead of letting wrangler pick another port or half-start.
-const wanted = [
+const wanted: [string, number][] = [
   ["edge", options.edgePort],
   ["origin", options.originPort],
   ["edge inspector", options.edgeInspector],
   ["origin inspector", options.originInspector],
 ];
-const busy = [];
+const busy: { what: string; port: number }[] = [];
 for (const [what, port] of wanted) if (!(await portIsFree(port))) busy.push({ what, port });
 if (busy.length > 0) {
   const list = busy.map(({ what, port }) => `${port} (${what})`).join(", ");
@@ -91,14 +94,16 @@ if (busy.length > 0) {
   );
 }
 
-let secrets;
+let secrets: Record<string, string>;
 try {
   secrets = ensureDevVars(REPO_ROOT, (message) => console.log(`[dev] ${message}`));
 } catch (error) {
-  fail(error.message);
+  fail(error instanceof Error ? error.message : String(error));
 }
+const adminSecret = secrets.ADMIN_JWT_SECRET;
+if (!adminSecret) fail(".dev.vars has no ADMIN_JWT_SECRET");
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const prefixes = { edge: paint(36, "[edge]  "), origin: paint(35, "[origin]") };
 const env = wranglerEnv({
   WRANGLER_REGISTRY_PATH: options.registry,
@@ -107,9 +112,9 @@ const env = wranglerEnv({
 
 const edgeUrl = `http://127.0.0.1:${options.edgePort}`;
 const originUrl = `http://127.0.0.1:${options.originPort}`;
-const children = {};
+const children: Partial<Record<Part, ManagedProcess>> = {};
 let stopping = false;
-async function stopAll(exitCode) {
+async function stopAll(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log("[dev] stopping the edge and the origin…");
@@ -131,7 +136,7 @@ setInterval(() => {
 }, 500).unref();
 
 // Both at once; a start that collides on the fresh SQLite state is retried by startWranglerDev.
-const start = (part, port, inspectorPort) =>
+const start = (part: Part, port: number, inspectorPort: number) =>
   startWranglerDev({
     name: part,
     args: wranglerDevArgs({
@@ -154,7 +159,7 @@ try {
   ]);
 } catch (error) {
   if (!stopping) {
-    console.error(`[dev] ${error.message}`);
+    console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
   }
   // A signal is already stopping everything; wait for it to end the process.
@@ -169,16 +174,22 @@ for (const child of Object.values(children)) {
 }
 
 // Give the dev-registry watchers a moment to bind the workers to each other (the seed's purge).
-for (let i = 0; i < 100 && !bindingsConnected(children.edge.lines, children.origin.lines); i++) {
+for (
+  let i = 0;
+  i < 100 && !bindingsConnected(children.edge?.lines ?? [], children.origin?.lines ?? []);
+  i++
+) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-const token = await mintDevAdminToken(secrets.ADMIN_JWT_SECRET, {
+const token = await mintAdminToken(adminSecret, {
   scope: "admin",
   sub: "dev",
   ttlSeconds: 12 * 3600,
 });
-const seeded = options.seed ? await seedDemo({ originUrl, edgeUrl, token }) : { warnings: [] };
+const seeded: { etag?: string; warnings: string[] } = options.seed
+  ? await seedDemo({ originUrl, edgeUrl, token })
+  : { warnings: [] };
 for (const warning of seeded.warnings) console.warn(paint(33, `[dev] warning: ${warning}`));
 
 const key = "demo/web/settings";

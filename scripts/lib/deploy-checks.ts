@@ -10,7 +10,7 @@ import { join } from "node:path";
 export const LOCAL_KV_ID = "fleetconf-configs-local";
 
 /** The `id` of the `CONFIGS` KV binding in a wrangler.toml, or undefined. */
-export function configsKvId(tomlText) {
+export function configsKvId(tomlText: string): string | undefined {
   for (const block of tomlText.split(/^\s*\[\[kv_namespaces\]\]\s*$/m).slice(1)) {
     const body = block.split(/^\s*\[/m)[0] ?? "";
     if (!/^\s*binding\s*=\s*"CONFIGS"\s*$/m.test(body)) continue;
@@ -20,9 +20,9 @@ export function configsKvId(tomlText) {
 }
 
 /** Problems with the KV ids of the edge and origin configs; empty when deployable. */
-export function kvIdProblems(configs) {
-  const problems = [];
-  const ids = new Map();
+export function kvIdProblems(configs: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, string | undefined>();
   for (const [file, text] of Object.entries(configs)) {
     const id = configsKvId(text);
     ids.set(file, id);
@@ -44,7 +44,7 @@ export function kvIdProblems(configs) {
 }
 
 /** Where wrangler keeps its login: `~/.wrangler` if present, else `$XDG_CONFIG_HOME/.wrangler`. */
-export function wranglerConfigDir(env = process.env, home = homedir()) {
+export function wranglerConfigDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
   const legacy = join(home, ".wrangler");
   try {
     if (statSync(legacy).isDirectory()) return legacy;
@@ -55,7 +55,7 @@ export function wranglerConfigDir(env = process.env, home = homedir()) {
 }
 
 /** How wrangler would authenticate, or undefined when it could not (checked without network). */
-export function credentialSource(env = process.env, home = homedir()) {
+export function credentialSource(env: NodeJS.ProcessEnv = process.env, home = homedir()): string | undefined {
   if (env.CLOUDFLARE_API_TOKEN) return "CLOUDFLARE_API_TOKEN";
   if (env.CLOUDFLARE_API_KEY && env.CLOUDFLARE_EMAIL) return "CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL";
   const authFile = join(wranglerConfigDir(env, home), "config", "default.toml");
@@ -70,7 +70,7 @@ export function credentialSource(env = process.env, home = homedir()) {
  * each other, and Cloudflare refuses a binding to a Worker that does not exist yet (API error
  * 10143), so the very first deploy ships the edge once without its ORIGIN binding.
  */
-export function withoutServiceBinding(tomlText, service) {
+export function withoutServiceBinding(tomlText: string, service: string): string {
   const parts = tomlText.split(/^(?=\s*\[)/m);
   return parts
     .filter((part) => {
@@ -84,6 +84,8 @@ export function withoutServiceBinding(tomlText, service) {
 }
 
 /** The services a wrangler.toml binds to (`[[services]] service = "…"`). */
-export function boundServices(tomlText) {
-  return [...tomlText.matchAll(/^\s*\[\[services\]\][^[]*?^\s*service\s*=\s*"([^"]+)"/gm)].map((m) => m[1]);
+export function boundServices(tomlText: string): string[] {
+  return [...tomlText.matchAll(/^\s*\[\[services\]\][^[]*?^\s*service\s*=\s*"([^"]+)"/gm)].flatMap((m) =>
+    m[1] === undefined ? [] : [m[1]],
+  );
 }

@@ -12,7 +12,21 @@ export const DEMO_CONFIG = {
   refreshSeconds: 30,
 };
 
-async function call(url, init) {
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? error.cause.message : undefined;
+    return cause ?? error.message;
+  }
+  return String(error);
+}
+
+async function call(url: string, init: RequestInit): Promise<Answer> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
     const text = await response.text();
@@ -21,17 +35,24 @@ async function call(url, init) {
     return {
       status: 0,
       headers: new Headers(),
-      text: String(error?.cause?.message ?? error?.message ?? error),
+      text: errorText(error),
     };
   }
 }
 
-function explain(what, answer) {
+function explain(what: string, answer: Answer): string {
   if (answer.status === 0) return `${what} failed: ${answer.text}`;
   let detail = answer.text.slice(0, 200);
   try {
-    const problem = JSON.parse(answer.text);
-    if (problem && typeof problem.detail === "string") detail = problem.detail;
+    const problem: unknown = JSON.parse(answer.text);
+    if (
+      typeof problem === "object" &&
+      problem !== null &&
+      "detail" in problem &&
+      typeof problem.detail === "string"
+    ) {
+      detail = problem.detail;
+    }
   } catch {
     // Not problem+json: keep the raw text.
   }
@@ -40,8 +61,18 @@ function explain(what, answer) {
 }
 
 /** Seeds the demo; resolves with the edge's ETag for it (when served) and any warnings. */
-export async function seedDemo({ originUrl, edgeUrl, token, log = (m) => console.log(`[dev] ${m}`) }) {
-  const warnings = [];
+export async function seedDemo({
+  originUrl,
+  edgeUrl,
+  token,
+  log = (m) => console.log(`[dev] ${m}`),
+}: {
+  originUrl: string;
+  edgeUrl: string;
+  token: string;
+  log?: (message: string) => void;
+}): Promise<{ etag?: string; warnings: string[] }> {
+  const warnings: string[] = [];
   const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
 
   const namespace = await call(`${originUrl}/v1/namespaces/demo`, {
@@ -61,7 +92,7 @@ export async function seedDemo({ originUrl, edgeUrl, token, log = (m) => console
   else if (published.status === 412) log(`${DEMO_KEY} already exists; left as it is`);
   else warnings.push(explain(`PUT /v1/configs/${DEMO_KEY}`, published));
 
-  let etag;
+  let etag: string | undefined;
   if (warnings.length === 0) {
     const served = await call(`${edgeUrl}/v1/configs/${DEMO_KEY}`, {});
     if (served.status === 200) etag = served.headers.get("ETag") ?? undefined;

@@ -1,5 +1,5 @@
 /**
- * Watchdog for what another Node process started (see processes.mjs). It reads lines on stdin:
+ * Watchdog for what another Node process started (see processes.ts). It reads lines on stdin:
  * `+<pgid>` / `-<pgid>` for process groups and `+dir:<path>` / `-dir:<path>` for temp dirs. When
  * stdin closes (the parent exited, however it died: even SIGKILL closes the pipe) it kills every
  * group still registered and then removes the dirs. This keeps a crashed or killed test run from
@@ -8,10 +8,10 @@
 import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 
-const groups = new Set();
-const dirs = new Set();
+const groups = new Set<number>();
+const dirs = new Set<string>();
 
-function kill(pgid, signal) {
+function kill(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
@@ -23,13 +23,15 @@ function kill(pgid, signal) {
 createInterface({ input: process.stdin }).on("line", (line) => {
   const match = /^([+-])(dir:(.+)|([0-9]+))$/.exec(line.trim());
   if (!match) return;
-  const set = match[3] === undefined ? groups : dirs;
-  const item = match[3] ?? Number(match[4]);
-  if (match[1] === "+") set.add(item);
-  else set.delete(item);
+  const add = match[1] === "+";
+  if (match[3] !== undefined) {
+    if (add) dirs.add(match[3]);
+    else dirs.delete(match[3]);
+  } else if (add) groups.add(Number(match[4]));
+  else groups.delete(Number(match[4]));
 });
 
-function removeDirsAndExit() {
+function removeDirsAndExit(): void {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `npm run deploy`: deploys the edge, then the origin, with wrangler. Refuses, before any network
  * call, while the configs still carry the local KV placeholder or wrangler has no credentials.
@@ -12,13 +11,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  boundServices,
-  credentialSource,
-  kvIdProblems,
-  withoutServiceBinding,
-} from "./lib/deploy-checks.mjs";
-import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler.mjs";
+import { boundServices, credentialSource, kvIdProblems, withoutServiceBinding } from "./lib/deploy-checks";
+import { REPO_ROOT, WORKERS, WRANGLER_BIN, wranglerEnv } from "./lib/wrangler";
 
 const args = process.argv.slice(2);
 const bootstrap = args.includes("--bootstrap");
@@ -27,14 +21,14 @@ const dryRun = extra.includes("--dry-run");
 // Written beside wrangler.toml so its relative `main` still resolves; git-ignored, removed after.
 const BOOTSTRAP_CONFIG = "wrangler.bootstrap.toml";
 
-function refuse(lines) {
+function refuse(lines: string[]): never {
   console.error(
     ["[deploy] refusing to deploy:", ...lines.map((l) => `  - ${l}`), "  See docs/deploy.md."].join("\n"),
   );
   process.exit(1);
 }
 
-const configs = Object.fromEntries(
+const configs: Record<string, string> = Object.fromEntries(
   Object.values(WORKERS).map(({ config }) => [config, readFileSync(join(REPO_ROOT, config), "utf8")]),
 );
 if (!dryRun) {
@@ -50,7 +44,7 @@ if (!dryRun) {
   console.log(`[deploy] credentials: ${credentials}`);
 }
 
-function deploy(label, config) {
+function deploy(label: string, config: string): void {
   console.log(`[deploy] ${label}: wrangler deploy -c ${config} ${extra.join(" ")}`.trimEnd());
   const result = spawnSync(process.execPath, [WRANGLER_BIN, "deploy", "-c", config, ...extra], {
     cwd: REPO_ROOT,
@@ -70,11 +64,12 @@ function deploy(label, config) {
 }
 
 const edge = WORKERS.edge.config;
-const edgeBindsOrigin = boundServices(configs[edge]).includes(WORKERS.origin.name);
+const edgeConfig = configs[edge] ?? "";
+const edgeBindsOrigin = boundServices(edgeConfig).includes(WORKERS.origin.name);
 if (bootstrap && edgeBindsOrigin) {
   // The edge binds the origin and the origin binds the edge: ship the edge once without its
   // ORIGIN binding, then the origin, then the edge as configured.
-  writeFileSync(join(REPO_ROOT, BOOTSTRAP_CONFIG), withoutServiceBinding(configs[edge], WORKERS.origin.name));
+  writeFileSync(join(REPO_ROOT, BOOTSTRAP_CONFIG), withoutServiceBinding(edgeConfig, WORKERS.origin.name));
   try {
     deploy("edge (bootstrap, without its ORIGIN binding)", BOOTSTRAP_CONFIG);
   } finally {
