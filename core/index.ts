@@ -1,6 +1,7 @@
 /** fleetconf core: pure logic shared by the edge, the origin, the SDK and the CLI. No bindings, no I/O. */
 export * from "./cache-control";
 export * from "./client-id";
+export * from "./client-status";
 export * from "./conditional";
 export * from "./encoding";
 export * from "./errors";

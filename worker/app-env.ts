@@ -24,6 +24,8 @@ export interface EdgeVariables extends RequestVariables {
   namespaceSettings: Lookup<SettingsEntry>;
   /** Set by the config route once it answers with a version (counted and recorded by telemetry). */
   served?: ServedConfig;
+  /** The verified read token's `sub` in a private namespace (recorded with the fleet sighting). */
+  readSubject?: string;
 }
 
 export type EdgeHonoEnv = { Bindings: EdgeEnv; Variables: EdgeVariables };

@@ -9,7 +9,7 @@
  * error thrown across RPC loses its class and code.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { NamespaceSettings } from "../../core";
+import { logLine, type NamespaceSettings } from "../../core";
 import { originConfig } from "../config";
 import type { DistributionDeps } from "../distribution/drain";
 import { purgerFor } from "../distribution/purger-for";
@@ -21,6 +21,7 @@ import { notFound, publishKey, removeKey, rollbackKey } from "./key-writes";
 import { runMigrations, startUp } from "./migrations";
 import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
+import { readRunningRollout } from "./rollout-tables";
 import { failure, type StoreResult, success } from "./result";
 import * as rollouts from "./rollouts";
 import { type NamespaceStatus, namespaceStatus } from "./status";
@@ -82,8 +83,36 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     });
   }
 
-  publish(input: PublishInput): Promise<StoreResult<WriteOutcome>> {
-    return publishKey(this.core, input);
+  async publish(input: PublishInput): Promise<StoreResult<WriteOutcome>> {
+    const outcome = await publishKey(this.core, input);
+    const gates = input.rollout?.gates;
+    if (outcome.ok && outcome.value.created && gates && gates.maxRejected !== null)
+      await this.watchGate(input.namespace, input.key, gates.maxRejected, gates.minClients);
+    return outcome;
+  }
+
+  /**
+   * Hands a gated rollout to the namespace's FleetStore, which holds the sightings the gate
+   * decides on and checks it by alarm. After the commit: a failure is logged (and the rollout runs
+   * ungated, as the log line says), never a failed publish of a version already committed.
+   */
+  private async watchGate(namespace: string, key: string, maxRejected: number, minClients: number): Promise<void> {
+    const running = readRunningRollout(this.sql, key);
+    const fleet = this.env.FLEET;
+    if (!running || !fleet) return;
+    try {
+      await fleet.get(fleet.idFromName(namespace)).watch({
+        namespace,
+        key,
+        candidate: running.candidateVersion,
+        stable: running.stableVersion,
+        startedAt: running.startedAt,
+        maxRejected,
+        minClients,
+      });
+    } catch (error) {
+      logLine({ part: "origin", event: "gate_watch_failed", key, error: String(error) });
+    }
   }
 
   rollback(input: RollbackInput): Promise<StoreResult<WriteOutcome>> {
@@ -187,6 +216,11 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
 
   abortRollout(input: ChangeMeta): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
     return rollouts.abortRollout(this.core, input);
+  }
+
+  /** An automatic abort (FleetStore's health gate, or the external alarm route). */
+  abortForHealth(input: rollouts.HealthAbortInput): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+    return rollouts.abortForHealth(this.core, input);
   }
 
   putSchema(input: SchemaInput): Promise<StoreResult<SchemaOutcome>> {

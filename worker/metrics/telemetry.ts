@@ -3,13 +3,22 @@
  * (metrics/counters.ts), records a config answer to a client that sent `Config-Client-Id` for the
  * fleet view (fleet/recorder.ts), and piggybacks on the request to flush sightings (in
  * `ctx.waitUntil`, never awaited) and to log the metrics line when their intervals are over. Nothing here awaits I/O on the request's path.
+ *
+ * Only answers with the current version are recorded: a `?version=N` read is a client fetching
+ * history (or a bundle member), not the version it runs, and would otherwise skew the view.
+ * The first sighting of an interval also arms a timer in `ctx.waitUntil` that flushes when the
+ * interval ends, so the last batch leaves the isolate without waiting for a later request (an
+ * idle fleet's view is at most about `flushIntervalMs` behind; docs/operations.md).
  */
 import type { Context } from "hono";
-import { rawPath } from "../../core";
+import { CLIENT_STATUS_HEADER, type ClientStatus, parseClientStatus, rawPath } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
 import { FleetRecorder, type FleetRecorderOptions, type FleetSink, originFleetSink } from "../fleet/recorder";
 import { DEFAULT_METRICS_INTERVAL_MS, EdgeMetrics } from "./counters";
+
+/** Past the interval's end, so the flush finds it due even with a millisecond of clock skew. */
+const TIMER_SLACK_MS = 25;
 
 export interface TelemetryOptions {
   fleet?: Partial<FleetRecorderOptions>;
@@ -18,6 +27,8 @@ export interface TelemetryOptions {
   metricsIntervalMs?: number;
   /** Wall clock for sightings and intervals (tests step it); default Date.now. */
   now?: () => number;
+  /** Flush on a timer when no later request comes (default true; tests stepping a clock turn it off). */
+  flushTimer?: boolean;
   /** Called once with the isolate's recorder and metrics: lets tests observe them. */
   inspect?: (telemetry: { recorder: FleetRecorder; metrics: EdgeMetrics }) => void;
 }
@@ -31,6 +42,7 @@ interface Telemetry {
 
 export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<EdgeHonoEnv>) => void {
   let state: Telemetry | undefined;
+  const timerEnabled = options.flushTimer ?? true;
   let colo: string | undefined;
   const build = (env: EdgeEnv): Telemetry => {
     const recorder = new FleetRecorder({
@@ -47,6 +59,23 @@ export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<E
     options.inspect?.({ recorder, metrics });
     return { recorder, metrics, sink };
   };
+  /** Whether a flush timer is armed in some request's waitUntil. */
+  let timerArmed = false;
+  const armTimer = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink): void => {
+    const dueAt = recorder.dueAt;
+    if (timerArmed || dueAt === null) return;
+    timerArmed = true;
+    const wait = Math.max(0, dueAt - (options.now ?? Date.now)()) + TIMER_SLACK_MS;
+    c.executionCtx.waitUntil(
+      new Promise<void>((resolve) => setTimeout(resolve, wait)).then(async () => {
+        timerArmed = false;
+        // The timer runs on the real clock: take what is pending whatever a test's clock says.
+        await (recorder.flush(sink, Math.max((options.now ?? Date.now)(), dueAt)) ?? undefined);
+        // Leftovers past one flush's size: arm again from this same waitUntil chain.
+        if (recorder.pending > 0) armTimer(c, recorder, sink);
+      }),
+    );
+  };
   return function observe(c) {
     state ??= build(c.env);
     const { recorder, metrics, sink } = state;
@@ -55,17 +84,26 @@ export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<E
     // Only a POST can be a purge: reads never pay for parsing their URL here.
     metrics.count(c.res.status, c.req.method === "POST" ? rawPath(c.req.url) : null, served, now);
     if (sink !== null) {
-      const clientId = served ? c.get("target").clientId : null;
+      const target = served ? c.get("target") : null;
+      const clientId = target?.version === null ? target.clientId : null;
       if (served && clientId !== null) {
         // An isolate lives in one location: read `cf.colo` (a native object per access) until known.
         if (colo === undefined) {
           const seen = c.req.raw.cf?.colo;
           if (typeof seen === "string") colo = seen;
         }
-        recorder.record(served.key, served.version, clientId, colo ?? null, now);
+        const header = c.req.raw.headers.get(CLIENT_STATUS_HEADER);
+        let status: ClientStatus | null = null;
+        if (header !== null) {
+          status = parseClientStatus(header);
+          // Malformed: ignored and counted (metrics line), never a failed read.
+          if (status === null) recorder.counters.statusMalformed++;
+        }
+        recorder.record(served.key, served.version, clientId, colo ?? null, now, status, c.get("readSubject") ?? null);
       }
       const flushing = recorder.flush(sink, now);
       if (flushing) c.executionCtx.waitUntil(flushing);
+      else if (!timerArmed && recorder.pending > 0 && timerEnabled) armTimer(c, recorder, sink);
     }
     if (metrics.due(now)) metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
   };
