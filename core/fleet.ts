@@ -4,8 +4,8 @@
  * applies to the last-seen table. Pure: no bindings, no I/O.
  */
 import { isClientId } from "./client-id";
-import { isValidSegment, parseKey } from "./keys";
 import { MAX_REJECT_REASON_LENGTH } from "./client-status";
+import { isValidSegment, parseKey } from "./keys";
 import { BUCKETS, type RolloutHead, shareAt } from "./rollout";
 
 /** The most sightings one batch may carry; the edge never sends more. */
@@ -92,7 +92,8 @@ function parseSighting(raw: unknown): FleetSighting | null {
   if (typeof seenAt !== "number" || !Number.isSafeInteger(seenAt) || seenAt < 0) return null;
   if (colo !== null && (typeof colo !== "string" || !COLO.test(colo))) return null;
   if (![previous, applied, rejected].every((v) => v === null || isVersion(v))) return null;
-  if (reason !== null && (typeof reason !== "string" || reason.length > MAX_REJECT_REASON_LENGTH)) return null;
+  if (reason !== null && (typeof reason !== "string" || reason.length > MAX_REJECT_REASON_LENGTH))
+    return null;
   if (subject !== null && (typeof subject !== "string" || subject.length > 256)) return null;
   return {
     key,
@@ -191,20 +192,23 @@ export function fleetView(
   expectation: FleetExpectation,
   nowMs: number,
 ): FleetView {
-  const versions = new Map<number, FleetCounts>();
-  const locations = new Map<string, FleetCounts & { converged: number }>();
+  type Tally = FleetCounts & { converged: number };
+  const versions = new Map<number, Tally>();
+  const locations = new Map<string, Tally>();
   const cohorts = { candidate: emptyCohort(), stable: emptyCohort() };
-  const counts = <K>(map: Map<K, FleetCounts>, at: K) => {
-    let entry = map.get(at);
-    if (!entry) map.set(at, (entry = { clients: 0, applied: 0, rejected: 0, converged: 0 } as FleetCounts));
+  const tally = <K>(map: Map<K, Tally>, at: K): Tally => {
+    const known = map.get(at);
+    if (known) return known;
+    const entry = emptyCohort();
+    map.set(at, entry);
     return entry;
   };
   let clients = 0;
   let converged = 0;
   for (const g of groups) {
     clients += g.clients;
-    counts(versions, g.version).clients += g.clients;
-    const location = counts(locations, g.colo ?? "unknown") as FleetCounts & { converged: number };
+    tally(versions, g.version).clients += g.clients;
+    const location = tally(locations, g.colo ?? "unknown");
     location.clients += g.clients;
     const cohort = g.inCohort ? cohorts.candidate : cohorts.stable;
     cohort.clients += g.clients;
@@ -215,10 +219,10 @@ export function fleetView(
     }
   }
   for (const r of reports) {
-    const version = counts(versions, r.version);
+    const version = tally(versions, r.version);
     version.applied += r.applied;
     version.rejected += r.rejected;
-    const location = counts(locations, r.colo ?? "unknown");
+    const location = tally(locations, r.colo ?? "unknown");
     location.applied += r.applied;
     location.rejected += r.rejected;
     const cohort = r.inCohort ? cohorts.candidate : cohorts.stable;
@@ -251,8 +255,14 @@ export function fleetView(
             stable: expectation.current,
             share: shareAt(rollout, nowMs),
             cohorts: {
-              candidate: { ...cohorts.candidate, converged: shareOf(cohorts.candidate.converged, cohorts.candidate.clients) },
-              stable: { ...cohorts.stable, converged: shareOf(cohorts.stable.converged, cohorts.stable.clients) },
+              candidate: {
+                ...cohorts.candidate,
+                converged: shareOf(cohorts.candidate.converged, cohorts.candidate.clients),
+              },
+              stable: {
+                ...cohorts.stable,
+                converged: shareOf(cohorts.stable.converged, cohorts.stable.clients),
+              },
             },
           },
   };

@@ -84,7 +84,8 @@ export function parseRolloutHeader(
   if (!gates.ok) return gates;
   const percent = parsePercent(head);
   if (percent !== null) {
-    if ([...values.keys()].some((k) => !GATE_PARAMS.includes(k))) return { ok: false, reason: "unknown parameter" };
+    if ([...values.keys()].some((k) => !GATE_PARAMS.includes(k)))
+      return { ok: false, reason: "unknown parameter" };
     return {
       ok: true,
       value: { mode: "fixed", percent, start: percent, step: 0, everySeconds: 0, gates: gates.value },
@@ -114,7 +115,9 @@ export function parseRolloutHeader(
   };
 }
 
-function parseGates(values: Map<string, string>): { ok: true; value: HealthGates | null } | { ok: false; reason: string } {
+function parseGates(
+  values: Map<string, string>,
+): { ok: true; value: HealthGates | null } | { ok: false; reason: string } {
   const rawMax = values.get("max-rejected");
   const rawMin = values.get("min-clients");
   const rawBake = values.get("bake");
@@ -125,7 +128,8 @@ function parseGates(values: Map<string, string>): { ok: true; value: HealthGates
   if (rawMin !== undefined && rawMax === undefined)
     return { ok: false, reason: "min-clients needs max-rejected" };
   const minClients = rawMin === undefined ? DEFAULT_MIN_CLIENTS : wholeNumber(rawMin, 1, 1_000_000);
-  if (minClients === null) return { ok: false, reason: "min-clients must be a whole number from 1 to 1000000" };
+  if (minClients === null)
+    return { ok: false, reason: "min-clients must be a whole number from 1 to 1000000" };
   const bakeSeconds = rawBake === undefined ? 0 : wholeNumber(rawBake, 0, 86400 * 30);
   if (bakeSeconds === null) return { ok: false, reason: "bake must be whole seconds from 0 to 2592000" };
   return { ok: true, value: { maxRejected, minClients, bakeSeconds } };

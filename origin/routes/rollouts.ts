@@ -81,6 +81,16 @@ export function rolloutDocument(view: RolloutView, nowMs: number) {
     endedAt: iso(rollout.endedAt),
     endedBy: rollout.endedBy,
     resultVersion: rollout.resultVersion,
+    gates: rollout.gates
+      ? {
+          maxRejected: rollout.gates.maxRejected,
+          minClients: rollout.gates.maxRejected === null ? null : rollout.gates.minClients,
+          bakeSeconds: rollout.gates.bakeSeconds,
+          bakedAt: iso(rollout.startedAt + rollout.gates.bakeSeconds * 1000),
+        }
+      : null,
+    // Why the origin aborted it by itself (health gate or external alarm), with the figures.
+    autoAbort: rollout.autoAbort ? { ...rollout.autoAbort, at: iso(rollout.autoAbort.at) } : null,
   };
 }
 

@@ -192,10 +192,13 @@ export class FleetStore extends DurableObject<FleetEnv> {
     };
     const applied = report(s.applied) ?? held?.applied ?? null;
     const rejectedNow = report(s.rejected);
-    const rejected = rejectedNow ?? (s.applied != null && s.applied === held?.rejected ? null : (held?.rejected ?? null));
-    const reason = rejectedNow !== null ? (s.reason ?? null) : rejected === null ? null : (held?.reason ?? null);
+    const rejected =
+      rejectedNow ?? (s.applied != null && s.applied === held?.rejected ? null : (held?.rejected ?? null));
+    const reason =
+      rejectedNow !== null ? (s.reason ?? null) : rejected === null ? null : (held?.reason ?? null);
     // The last version served before this one: this isolate's, else the row's if it changed now.
-    const previous = s.previous ?? (held && held.version !== s.version ? held.version : (held?.previous ?? null));
+    const previous =
+      s.previous ?? (held && held.version !== s.version ? held.version : (held?.previous ?? null));
     if (!held && !this.admit(s.key, s.seenAt)) {
       outcome.refused++;
       return;
@@ -259,7 +262,14 @@ export class FleetStore extends DurableObject<FleetEnv> {
         sinceMs,
       )
       .toArray()
-      .map((g): FleetGroup => ({ version: g.version, colo: g.colo, inCohort: g.in_cohort === 1, clients: g.clients }));
+      .map(
+        (g): FleetGroup => ({
+          version: g.version,
+          colo: g.colo,
+          inCohort: g.in_cohort === 1,
+          clients: g.clients,
+        }),
+      );
     const reports = (column: "applied" | "rejected") =>
       this.sql
         .exec<{ version: number; colo: string | null; in_cohort: number; clients: number }>(
@@ -316,7 +326,9 @@ export class FleetStore extends DurableObject<FleetEnv> {
   }
 
   /** The figures a gate decides on: the candidate's reports since the rollout started. */
-  gateFigures(gate: Pick<GateWatch, "key" | "candidate" | "startedAt" | "maxRejected" | "minClients">): GateFigures {
+  gateFigures(
+    gate: Pick<GateWatch, "key" | "candidate" | "startedAt" | "maxRejected" | "minClients">,
+  ): GateFigures {
     const row = this.sql
       .exec<{ reporting: number | null; rejected: number | null }>(
         `SELECT COUNT(*) AS reporting, SUM(rejected = ?1 AND (applied IS NULL OR applied != ?1)) AS rejected
@@ -350,9 +362,14 @@ export class FleetStore extends DurableObject<FleetEnv> {
   /** Checks every watched gate, aborting the rollouts that crossed theirs. */
   async checkGates(nowMs: number): Promise<{ key: string; tripped: boolean; figures: GateFigures }[]> {
     const gates = this.sql
-      .exec<{ key: string; candidate: number; stable: number; started_at: number; max_rejected: number; min_clients: number }>(
-        "SELECT * FROM gates",
-      )
+      .exec<{
+        key: string;
+        candidate: number;
+        stable: number;
+        started_at: number;
+        max_rejected: number;
+        min_clients: number;
+      }>("SELECT * FROM gates")
       .toArray();
     const results: { key: string; tripped: boolean; figures: GateFigures }[] = [];
     for (const g of gates) {
@@ -364,7 +381,8 @@ export class FleetStore extends DurableObject<FleetEnv> {
         minClients: g.min_clients,
       };
       const figures = this.gateFigures(gate);
-      const tripped = figures.reporting >= figures.minClients && figures.rejectedPercent > figures.maxRejected;
+      const tripped =
+        figures.reporting >= figures.minClients && figures.rejectedPercent > figures.maxRejected;
       results.push({ key: g.key, tripped, figures });
       if (!tripped) continue;
       await this.abortForGate(g.key, g.candidate, figures, nowMs);
@@ -377,7 +395,12 @@ export class FleetStore extends DurableObject<FleetEnv> {
    * Asks the NamespaceStore to abort the rollout of `candidate`. Either way the watch ends: it
    * aborted, or the rollout had already ended (completed, aborted by a person, or superseded).
    */
-  private async abortForGate(key: string, candidate: number, figures: GateFigures, nowMs: number): Promise<void> {
+  private async abortForGate(
+    key: string,
+    candidate: number,
+    figures: GateFigures,
+    nowMs: number,
+  ): Promise<void> {
     this.namespace ??= (await this.ctx.storage.get<string>("namespace")) ?? null;
     const stores = this.env.NAMESPACES;
     if (!stores || this.namespace === null) return;
@@ -390,17 +413,17 @@ export class FleetStore extends DurableObject<FleetEnv> {
     });
     // The line to alert on: one per automatic abort, with the figures (never a token or content).
     logLine({
-        part: "origin",
-        event: "rollout_auto_abort",
-        key,
-        candidate,
-        outcome: outcome.ok ? "aborted" : outcome.code,
-        reporting: figures.reporting,
-        rejected: figures.rejected,
-        rejectedPercent: figures.rejectedPercent,
-        maxRejected: figures.maxRejected,
-        checkedAt: new Date(nowMs).toISOString(),
-      });
+      part: "origin",
+      event: "rollout_auto_abort",
+      key,
+      candidate,
+      outcome: outcome.ok ? "aborted" : outcome.code,
+      reporting: figures.reporting,
+      rejected: figures.rejected,
+      rejectedPercent: figures.rejectedPercent,
+      maxRejected: figures.maxRejected,
+      checkedAt: new Date(nowMs).toISOString(),
+    });
   }
 
   /** Gate checks every GATE_CHECK_MS while a gate is watched; sweeps every FLEET_SWEEP_MS. */
@@ -426,11 +449,16 @@ export class FleetStore extends DurableObject<FleetEnv> {
 
   /** Removes sightings older than the retention; returns how many. */
   sweep(nowMs: number): number {
-    const removed = this.sql.exec("DELETE FROM last_seen WHERE seen_at < ?", nowMs - RETENTION_MS).rowsWritten;
+    const removed = this.sql.exec(
+      "DELETE FROM last_seen WHERE seen_at < ?",
+      nowMs - RETENTION_MS,
+    ).rowsWritten;
     if (removed > 0) {
       // Rare (every 15 min): recount rather than track each deleted row's key.
       this.sql.exec("DELETE FROM key_clients");
-      this.sql.exec("INSERT INTO key_clients (key, clients) SELECT key, COUNT(*) FROM last_seen GROUP BY key");
+      this.sql.exec(
+        "INSERT INTO key_clients (key, clients) SELECT key, COUNT(*) FROM last_seen GROUP BY key",
+      );
     }
     return removed;
   }

@@ -21,8 +21,8 @@ import { notFound, publishKey, removeKey, rollbackKey } from "./key-writes";
 import { runMigrations, startUp } from "./migrations";
 import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
-import { readRunningRollout } from "./rollout-tables";
 import { failure, type StoreResult, success } from "./result";
+import { readRunningRollout } from "./rollout-tables";
 import * as rollouts from "./rollouts";
 import { type NamespaceStatus, namespaceStatus } from "./status";
 import type { StoreCore, StoreEnv } from "./store-core";
@@ -96,7 +96,12 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
    * decides on and checks it by alarm. After the commit: a failure is logged (and the rollout runs
    * ungated, as the log line says), never a failed publish of a version already committed.
    */
-  private async watchGate(namespace: string, key: string, maxRejected: number, minClients: number): Promise<void> {
+  private async watchGate(
+    namespace: string,
+    key: string,
+    maxRejected: number,
+    minClients: number,
+  ): Promise<void> {
     const running = readRunningRollout(this.sql, key);
     const fleet = this.env.FLEET;
     if (!running || !fleet) return;
@@ -219,7 +224,9 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   }
 
   /** An automatic abort (FleetStore's health gate, or the external alarm route). */
-  abortForHealth(input: rollouts.HealthAbortInput): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+  abortForHealth(
+    input: rollouts.HealthAbortInput,
+  ): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
     return rollouts.abortForHealth(this.core, input);
   }
 

@@ -64,5 +64,10 @@ export function planPublish(sql: SqlStorage, input: PublishInput, digest: string
 function rolloutStartDetail(spec: RolloutSpec): AuditDetail {
   const { gates, ...share } = spec;
   if (!gates) return share;
-  return { ...share, maxRejected: gates.maxRejected, minClients: gates.minClients, bakeSeconds: gates.bakeSeconds };
+  return {
+    ...share,
+    maxRejected: gates.maxRejected,
+    minClients: gates.minClients,
+    bakeSeconds: gates.bakeSeconds,
+  };
 }

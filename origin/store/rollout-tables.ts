@@ -3,7 +3,14 @@
  * tables.ts: a read-decide-write sequence without an `await` cannot interleave with another call.
  */
 import type { RolloutHead } from "../../core";
-import type { AutoAbort, RolloutOutcome, RolloutRecord, RolloutSpec, SchemaRecord, VersionRecord } from "./types";
+import type {
+  AutoAbort,
+  RolloutOutcome,
+  RolloutRecord,
+  RolloutSpec,
+  SchemaRecord,
+  VersionRecord,
+} from "./types";
 
 type RolloutRow = {
   id: number;

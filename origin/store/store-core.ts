@@ -3,8 +3,9 @@
  * (key-writes.ts, rollouts.ts, key-schemas.ts): its SQLite, its write lock, its one way to commit a new version, and
  * its distribution step. Keeps the Durable Object class an assembly of small operations.
  */
-import type { FleetStore } from "./fleet-store";
+
 import type { OriginVars } from "../env-vars";
+import type { FleetStore } from "./fleet-store";
 import type { AuditAction, AuditDetail, ChangeMeta, Distribution, RolloutSpec, VersionRecord } from "./types";
 
 export interface CommitOptions {

@@ -59,7 +59,8 @@ describe("fleet recording", () => {
       telemetry: {
         flushTimer: false,
         sink: () => async () => undefined,
-        inspect: (t) => (recorder = t.recorder) },
+        inspect: (t) => (recorder = t.recorder),
+      },
     });
     await poll(e, key);
     await poll(e, `${key}-missing`, "client-1");
@@ -200,7 +201,8 @@ describe("fleet recording", () => {
     const polledAt = Date.now();
     let clients = 0;
     while (Date.now() - polledAt < 5000) {
-      clients = ((await (await admin("GET", `/v1/configs/${key}/fleet`)).json()) as { clients: number }).clients;
+      clients = ((await (await admin("GET", `/v1/configs/${key}/fleet`)).json()) as { clients: number })
+        .clients;
       if (clients === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -212,7 +214,11 @@ describe("fleet recording", () => {
     await publicKey(key, { v: 1 });
     let recorder: FleetRecorder | undefined;
     const e = edge({
-      telemetry: { flushTimer: false, sink: () => async () => undefined, inspect: (t) => (recorder = t.recorder) },
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
     });
     const res = await e.fetch(`/v1/configs/${key}?version=1`, { headers: { "Config-Client-Id": "history" } });
     expect(res.status).toBe(200);
@@ -237,7 +243,10 @@ describe("fleet recording", () => {
       },
     });
     const ok = await e.fetch(`/v1/configs/${key}`, {
-      headers: { "Config-Client-Id": "a", "Config-Client-Status": 'applied=1, rejected=1;reason="bad schema"' },
+      headers: {
+        "Config-Client-Id": "a",
+        "Config-Client-Status": 'applied=1, rejected=1;reason="bad schema"',
+      },
     });
     expect(ok.status).toBe(200);
     for (const bad of ["applied=", "applied=0", "applied=1.5", 'applied="1"', "aplied=1", "x".repeat(600)]) {
@@ -248,7 +257,11 @@ describe("fleet recording", () => {
     }
     expect(recorder?.counters.statusMalformed).toBe(6);
     const sightings = recorder?.takeBatches(Date.now() + 60_000).flatMap((b) => b.sightings) ?? [];
-    expect(sightings.find((s) => s.clientId === "a")).toMatchObject({ applied: 1, rejected: 1, reason: "bad schema" });
+    expect(sightings.find((s) => s.clientId === "a")).toMatchObject({
+      applied: 1,
+      rejected: 1,
+      reason: "bad schema",
+    });
     expect(sightings.find((s) => s.clientId === "b")).toMatchObject({ applied: null, rejected: null });
   });
 });

@@ -99,7 +99,15 @@ export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<E
           // Malformed: ignored and counted (metrics line), never a failed read.
           if (status === null) recorder.counters.statusMalformed++;
         }
-        recorder.record(served.key, served.version, clientId, colo ?? null, now, status, c.get("readSubject") ?? null);
+        recorder.record(
+          served.key,
+          served.version,
+          clientId,
+          colo ?? null,
+          now,
+          status,
+          c.get("readSubject") ?? null,
+        );
       }
       const flushing = recorder.flush(sink, now);
       if (flushing) c.executionCtx.waitUntil(flushing);
