@@ -4,6 +4,7 @@
  * (client/verify.ts), and otherwise keeping the last good one. Runs in Node, Workers and browsers;
  * only the optional cache file touches Node APIs (client/cache-file.ts).
  */
+import { CLIENT_STATUS_HEADER, type ClientStatus, formatClientStatus } from "../core/client-status";
 import type { Jwks } from "../core/jws";
 import { parseKey } from "../core/keys";
 import { readWithin } from "../core/streams";
@@ -35,6 +36,8 @@ type Outcome =
   | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
 
 class PollingConfigClient<T> implements ConfigClient<T> {
+  /** What the application (and verification) reported, sent as `Config-Client-Status` on each poll. */
+  private status: ClientStatus = { applied: null, rejected: null, reason: null };
   private readonly url: string;
   private readonly keys: KeySource;
   private readonly policy: SchedulePolicy;
@@ -159,6 +162,9 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       };
       const known = this.snapshot ?? this.cached;
       if (known) headers["If-None-Match"] = known.etag;
+      // Rides on every poll (the edge records the latest with the sighting): no extra request.
+      const status = formatClientStatus(this.status);
+      if (status !== null) headers[CLIENT_STATUS_HEADER] = status;
       const token =
         typeof this.options.token === "function" ? await this.options.token() : this.options.token;
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -193,6 +199,30 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     }
   }
 
+  reportApplied(version?: number): void {
+    const applied = version ?? this.snapshot?.version;
+    if (applied === undefined || !Number.isSafeInteger(applied) || applied < 1) return;
+    // Applying the version it had rejected clears that rejection; an older one stays.
+    this.status = {
+      applied,
+      rejected: this.status.rejected === applied ? null : this.status.rejected,
+      reason: this.status.rejected === applied ? null : this.status.reason,
+    };
+  }
+
+  reportRejected(reason: string, version?: number): void {
+    const rejected = version ?? this.snapshot?.version;
+    if (rejected === undefined || !Number.isSafeInteger(rejected) || rejected < 1) return;
+    this.status = { ...this.status, rejected, reason };
+  }
+
+  /** A 200 whose snapshot failed verification or `validate`: reported as rejected, then failed. */
+  private rejectedBy(res: Response, error: ConfigClientError): Outcome {
+    const version = Number(res.headers.get("Config-Version"));
+    if (Number.isSafeInteger(version) && version >= 1) this.reportRejected(`${error.code}`, version);
+    return this.failed(error);
+  }
+
   private failed(error: ConfigClientError, retryAfter: number | null = null): Outcome {
     return { kind: "failed", error, retryAfter };
   }
@@ -222,7 +252,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       { key: this.options.key, minVersion: this.floorVersion() },
       this.keys,
     );
-    if (!result.ok) return this.failed(result.error);
+    if (!result.ok) return this.rejectedBy(res, result.error);
     const current = this.snapshot;
     if (current && result.snapshot.version === current.version) {
       if (!sameBytes(current.bytes, result.snapshot.body)) {
@@ -237,7 +267,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       return { kind: "ok", freshness };
     }
     const typed = toConfigSnapshot(result.snapshot, false, this.options.validate);
-    if (!typed.ok) return this.failed(typed.error);
+    if (!typed.ok) return this.rejectedBy(res, typed.error);
     this.adopt(typed.snapshot);
     this.persist(typed.snapshot);
     return { kind: "ok", freshness };

@@ -54,6 +54,17 @@ export interface ConfigClient<T> {
     listener: (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void,
   ): () => void;
   onError(listener: (error: ConfigClientError) => void): () => void;
+  /**
+   * Tells the origin (through `Config-Client-Status` on the next poll, DESIGN §8) that the
+   * application applied `version` (default: the current snapshot's). No request of its own.
+   */
+  reportApplied(version?: number): void;
+  /**
+   * Tells the origin the application refused or failed to apply `version` (default: the current
+   * snapshot's), with a short reason; a health-gated rollout aborts on enough of these. Snapshots
+   * that fail verification or `validate` are reported by the client itself.
+   */
+  reportRejected(reason: string, version?: number): void;
   /** Stops polling, aborts the request in flight and waits for a pending cache write. */
   close(): Promise<void>;
 }

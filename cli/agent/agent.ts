@@ -10,7 +10,12 @@
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { type ConfigClientOptions, type ConfigSnapshot, createConfigClient } from "../../client";
+import {
+  type ConfigClient,
+  type ConfigClientOptions,
+  type ConfigSnapshot,
+  createConfigClient,
+} from "../../client";
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { HookRunner, type LogFn } from "./hook";
 
@@ -77,7 +82,15 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   const hookEnv = Object.fromEntries(
     Object.entries(options.env).filter(([name]) => !WITHHELD_FROM_HOOK.includes(name)),
   );
-  const hook = options.exec ? new HookRunner(options.exec, log, hookEnv) : null;
+  // The hook's result reaches the origin as Config-Client-Status on the next poll (DESIGN §8):
+  // exit 0 → applied, non-zero → rejected, which a health-gated rollout aborts on.
+  let reportTo: ConfigClient<unknown> | null = null;
+  const hook = options.exec
+    ? new HookRunner(options.exec, log, hookEnv, (run, ok, detail) => {
+        if (ok) reportTo?.reportApplied(run.version);
+        else reportTo?.reportRejected(detail, run.version);
+      })
+    : null;
   const key = options.client.key;
   let writes = 0;
   let latest: ConfigSnapshot<unknown> | null = null;
@@ -91,6 +104,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
     if (existing?.equals(snapshot.bytes)) {
       log("info", "config.current", { ...fields, file: options.out });
+      if (!hook) reportTo?.reportApplied(snapshot.version);
       return;
     }
     try {
@@ -103,7 +117,9 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     }
     writes++;
     log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
-    hook?.trigger({ key, version: snapshot.version, file: options.out });
+    // Without a hook, a written file is an applied version.
+    if (hook) hook.trigger({ key, version: snapshot.version, file: options.out });
+    else reportTo?.reportApplied(snapshot.version);
   }
 
   function enqueue(snapshot: ConfigSnapshot<unknown>): void {
@@ -112,6 +128,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   }
 
   const client = createConfigClient({ ...options.client, cacheFile });
+  reportTo = client;
   client.onChange((snapshot) => enqueue(snapshot));
   client.onError((error) => {
     log(error.code === "cache_invalid" ? "warn" : "error", "client.error", {
