@@ -18,6 +18,7 @@ export type ConfigTarget =
   | { resource: "rollout"; key: ConfigKey }
   | { resource: "rollout-complete"; key: ConfigKey }
   | { resource: "rollout-abort"; key: ConfigKey }
+  | { resource: "rollout-alarm"; key: ConfigKey }
   | { resource: "diff"; key: ConfigKey };
 
 const GET_SUBRESOURCES = [
@@ -28,6 +29,8 @@ const POST_SUBRESOURCES = [
   [/^(.+)\/rollback$/, "rollback"],
   [/^(.+)\/rollout\/complete$/, "rollout-complete"],
   [/^(.+)\/rollout\/abort$/, "rollout-abort"],
+  // Only behind /-/ (DESIGN §4): a new route has no old spelling to keep.
+  [/^(.+)\/-\/rollout\/alarm$/, "rollout-alarm"],
 ] as const;
 
 /** The raw (still percent-encoded) path after the prefix: `%` is not a key character, so no decoding. */

@@ -16,7 +16,14 @@ import { unwrap } from "../http/store-call";
 import { requireScope } from "../middleware/admin-auth";
 import type { DeleteOutcome, StoredVersion, VersionRecord, WriteOutcome } from "../store/types";
 import { readDiff } from "./diff";
-import { finishRollout, readRollout, readRolloutHeader, rolloutDocument, updateRollout } from "./rollouts";
+import {
+  finishRollout,
+  raiseRolloutAlarm,
+  readRollout,
+  readRolloutHeader,
+  rolloutDocument,
+  updateRollout,
+} from "./rollouts";
 
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -71,6 +78,7 @@ async function readConfig(c: Context<OriginApp>): Promise<Response> {
     case "rollback":
     case "rollout-complete":
     case "rollout-abort":
+    case "rollout-alarm":
       throw new FleetconfError("method_not_allowed", "This is a POST.", { headers: { Allow: "POST" } });
   }
 }
@@ -82,6 +90,8 @@ async function postToConfig(c: Context<OriginApp>): Promise<Response> {
       return finishRollout(c, target.key, "complete");
     case "rollout-abort":
       return finishRollout(c, target.key, "abort");
+    case "rollout-alarm":
+      return raiseRolloutAlarm(c, target.key);
     default:
       return rollbackConfig(c);
   }

@@ -5,10 +5,18 @@
  * on stored state are made by the namespace's Durable Object (origin/store/rollouts.ts).
  */
 import type { Context } from "hono";
-import { annotate, type ConfigKey, FleetconfError, fullShareAt, parseRolloutHeader } from "../../core";
+import {
+  annotate,
+  type ConfigKey,
+  FleetconfError,
+  fullShareAt,
+  logLine,
+  parseRolloutHeader,
+} from "../../core";
 import type { OriginApp } from "../app-env";
 import { readControlObject } from "../http/body";
 import { readConfigMessage } from "../http/headers";
+import { fleetStore } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { requireScope } from "../middleware/admin-auth";
 import { rolloutHeadOf } from "../store/rollout-tables";
@@ -147,6 +155,88 @@ export async function finishRollout(
   }
   const outcome = unwrap(await store.abortRollout(input));
   annotate(c, { version: outcome.record.version });
+  c.header("Config-Version", String(outcome.record.version));
+  c.header("ETag", outcome.record.etag);
+  return rolloutResponse(c, outcome.view, outcome.distribution);
+}
+
+/** An alarm's name: what the monitoring system calls it (a CloudWatch alarm name, say). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const ALARM_NAME = /^[A-Za-z0-9._:/ -]{1,128}$/;
+
+/** The body of POST …/-/rollout/alarm: `{"name"?, "detail"?}`, both optional. */
+export function parseAlarm(body: Record<string, unknown>): { name: string; detail: string | null } {
+  const { name = "external", detail = null } = body;
+  if (typeof name !== "string" || !ALARM_NAME.test(name))
+    throw new FleetconfError(
+      "invalid_request",
+      "name must be 1–128 characters of A-Z a-z 0-9 . _ : / - and space.",
+    );
+  if (detail !== null && (typeof detail !== "string" || detail.length > 500 || CONTROL.test(detail)))
+    throw new FleetconfError(
+      "invalid_request",
+      "detail must be a string of at most 500 characters without control characters.",
+    );
+  return { name, detail };
+}
+
+/**
+ * POST …/-/rollout/alarm: a monitoring system stops the key's running rollout (as AppConfig's
+ * CloudWatch alarms roll a deployment back). Needs only `alarm:{namespace}` (or publish/admin).
+ * Aborts as a person would — the stable content as a new version — recording the alarm and the
+ * fleet's figures for the candidate at that moment in the rollout document and the audit.
+ */
+export async function raiseRolloutAlarm(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
+  requireScope(c, { action: "alarm", namespace: key.namespace });
+  // The body is optional: a bare POST is an alarm named "external".
+  const bare = c.req.header("Content-Type") === undefined && (c.req.header("Content-Length") ?? "0") === "0";
+  const alarm = parseAlarm(bare ? {} : await readControlObject(c.req.raw, ["name", "detail"]));
+  const store = c.get("services").store(key.namespace);
+  const view = unwrap(await store.rolloutStatus(key.key));
+  const running = view.rollout !== null && view.rollout.endedAt === null ? view.rollout : null;
+  if (running === null) {
+    throw new FleetconfError(
+      "conflict",
+      `No rollout is running for ${key.key}: there is nothing for the alarm to stop.`,
+    );
+  }
+  const figures = await fleetStore(c.env, key.namespace).gateFigures({
+    key: key.key,
+    candidate: running.candidateVersion,
+    startedAt: running.startedAt,
+    maxRejected: running.gates?.maxRejected ?? 0,
+    minClients: running.gates?.minClients ?? 0,
+  });
+  const at = Date.now();
+  const outcome = unwrap(
+    await store.abortForHealth({
+      namespace: key.namespace,
+      key: key.key,
+      candidate: running.candidateVersion,
+      autoAbort: {
+        trigger: "alarm",
+        at,
+        ...figures,
+        maxRejected: running.gates?.maxRejected ?? null,
+        minClients: running.gates?.maxRejected == null ? null : running.gates.minClients,
+        alarm,
+      },
+    }),
+  );
+  logLine({
+    part: "origin",
+    event: "rollout_auto_abort",
+    trigger: "alarm",
+    alarm: alarm.name,
+    key: key.key,
+    candidate: running.candidateVersion,
+    outcome: "aborted",
+    reporting: figures.reporting,
+    rejected: figures.rejected,
+    requestId: c.get("requestId"),
+  });
+  annotate(c, { version: outcome.record.version, alarm: alarm.name });
   c.header("Config-Version", String(outcome.record.version));
   c.header("ETag", outcome.record.etag);
   return rolloutResponse(c, outcome.view, outcome.distribution);

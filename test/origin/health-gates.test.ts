@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { FleetSighting } from "../../core";
 import { GATE_CHECK_MS } from "../../origin/store/fleet-store";
 import { worker } from "../support/workerd";
-import { call, freshNamespace, ORIGIN, originEnv, publish, publishOk } from "./support/origin";
+import { adminToken, call, freshNamespace, ORIGIN, originEnv, publish, publishOk } from "./support/origin";
 
 // The sub-resource paths (DESIGN §4); the old spelling until the declared routes land.
 const FLEET = "fleet";
@@ -221,5 +221,80 @@ describe("health-gated rollouts", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("Content-Type")).toContain("application/problem+json");
     expect((await call("GET", `/v1/configs/${key}`)).headers.get("Config-Version")).toBe("1");
+  });
+});
+
+describe("POST /v1/configs/{key}/-/rollout/alarm", () => {
+  it("stops the running rollout with only alarm:{namespace}, recording the alarm and the figures", async () => {
+    const { namespace, key } = await gatedRollout("30");
+    await sendBatch([
+      sighting(key, "h1", 2, { applied: 2 }),
+      sighting(key, "h2", 2, { previous: 1, rejected: 2 }),
+    ]);
+    const token = await adminToken(`alarm:${namespace}`, { sub: "cloudwatch" });
+    const res = await call("POST", `/v1/configs/${key}/-/rollout/alarm`, {
+      token,
+      json: { name: "p99-latency", detail: "p99 above 800 ms for 3 minutes" },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get("Config-Version")).toBe("3");
+    const body = (await res.json()) as { state: string; autoAbort: Record<string, unknown> };
+    expect(body.state).toBe("aborted");
+    expect(body.autoAbort).toMatchObject({
+      trigger: "alarm",
+      alarm: { name: "p99-latency", detail: "p99 above 800 ms for 3 minutes" },
+      reporting: 2,
+      rejected: 1,
+    });
+    expect(await (await call("GET", `/v1/configs/${key}`)).json()).toEqual({ mode: "stable" });
+  });
+
+  it("takes a bare POST as an alarm named external", async () => {
+    const { namespace, key } = await gatedRollout("30");
+    const token = await adminToken(`alarm:${namespace}`);
+    const res = await call("POST", `/v1/configs/${key}/-/rollout/alarm`, { token });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { autoAbort: { alarm: { name: string } } }).autoAbort.alarm.name).toBe(
+      "external",
+    );
+  });
+
+  it("answers 409 when no rollout is running, and changes nothing", async () => {
+    const key = `${freshNamespace()}/svc/flags`;
+    await publishOk(key, { v: 1 });
+    const res = await call("POST", `/v1/configs/${key}/-/rollout/alarm`);
+    expect(res.status).toBe(409);
+    expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+    expect((await call("GET", `/v1/configs/${key}`)).headers.get("Config-Version")).toBe("1");
+  });
+
+  it.each([
+    ["another namespace's alarm scope", (ns: string) => `alarm:${ns}x`],
+    ["a read scope", (ns: string) => `read:${ns}`],
+  ])("refuses %s (403) and leaves the rollout running", async (_what, scopeOf) => {
+    const { namespace, key } = await gatedRollout("30");
+    const res = await call("POST", `/v1/configs/${key}/-/rollout/alarm`, {
+      token: await adminToken(scopeOf(namespace)),
+    });
+    expect(res.status).toBe(403);
+    expect((await rolloutOf(key)).state).toBe("running");
+  });
+
+  it("gives an alarm token nothing else: publishing with it is 403", async () => {
+    const { namespace, key } = await gatedRollout("30");
+    const token = await adminToken(`alarm:${namespace}`);
+    expect((await publish(`${namespace}/svc/other`, { v: 1 }, { token })).status).toBe(403);
+    expect((await call("POST", `/v1/configs/${key}/rollout/abort`, { token })).status).toBe(403);
+  });
+
+  it.each([
+    ["a name with a newline", { name: "a\nb" }],
+    ["an unknown member", { severity: "high" }],
+    ["a long detail", { detail: "x".repeat(501) }],
+  ])("refuses a body with %s (400)", async (_what, json) => {
+    const { key } = await gatedRollout("30");
+    const res = await call("POST", `/v1/configs/${key}/-/rollout/alarm`, { json });
+    expect(res.status).toBe(400);
+    expect((await rolloutOf(key)).state).toBe("running");
   });
 });
