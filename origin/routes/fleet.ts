@@ -17,9 +17,9 @@ import {
 } from "../../core";
 import type { OriginApp } from "../app-env";
 import { rawConfigPath } from "../http/config-path";
-import { fleetStore } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { requireScope } from "../middleware/admin-auth";
+import { fleetViewAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
 
 export function fleetRoutes(): Hono<OriginApp> {
@@ -60,7 +60,7 @@ async function readFleet(c: Context<OriginApp>, next: Next): Promise<Response | 
       running && state.rollout && state.candidate ? rolloutHeadOf(state.rollout, state.candidate) : null,
   };
   const now = Date.now();
-  const view = await fleetStore(c.env, namespace).view(expectation, now - window * 1000, now);
+  const view = await fleetViewAcross(c.env, namespace, expectation, now - window * 1000, now);
   c.header("Cache-Control", "no-store");
   return c.json({
     key,

@@ -16,9 +16,9 @@ import {
 import type { OriginApp } from "../app-env";
 import { readControlObject } from "../http/body";
 import { readConfigMessage } from "../http/headers";
-import { fleetStore } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { requireScope } from "../middleware/admin-auth";
+import { gateFiguresAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
 import { shareOf } from "../store/rollouts";
 import type { Distribution, RolloutSpec, RolloutView, VersionRecord } from "../store/types";
@@ -201,7 +201,7 @@ export async function raiseRolloutAlarm(c: Context<OriginApp>, key: ConfigKey): 
       `No rollout is running for ${key.key}: there is nothing for the alarm to stop.`,
     );
   }
-  const figures = await fleetStore(c.env, key.namespace).gateFigures({
+  const figures = await gateFiguresAcross(c.env, key.namespace, {
     key: key.key,
     candidate: running.candidateVersion,
     startedAt: running.startedAt,

@@ -7,8 +7,9 @@
 import { type Context, Hono } from "hono";
 import { DEFAULT_FLEET_WINDOW_SECONDS, parseNamespace } from "../../core";
 import type { OriginApp } from "../app-env";
-import { fleetStore, namespaceRegistry } from "../http/ops-stores";
+import { namespaceRegistry } from "../http/ops-stores";
 import { requireScope } from "../middleware/admin-auth";
+import { activeClientsAcross } from "../store/fleet-shards";
 
 /** Namespaces described per answer; beyond this, ask per namespace. */
 export const MAX_STATUS_NAMESPACES = 200;
@@ -33,7 +34,7 @@ async function readStatus(c: Context<OriginApp>): Promise<Response> {
       const [status, settings, active] = await Promise.all([
         services.store(namespace).status(),
         services.store(namespace).settings(),
-        fleetStore(c.env, namespace).activeClients(since),
+        activeClientsAcross(c.env, namespace, since),
       ]);
       const clients = new Map(active.map((a) => [a.key, a.clients]));
       return {

@@ -26,11 +26,10 @@ import {
   type FleetGroup,
   type FleetReportGroup,
   type FleetSighting,
-  type FleetView,
-  fleetView,
   logLine,
   MAX_FLEET_WINDOW_SECONDS,
 } from "../../core";
+import { type FleetShardEnv, gateFiguresAcross } from "./fleet-shards";
 import { type Migration, runMigrations, startUp } from "./migrations";
 import type { NamespaceStore } from "./namespace-store";
 
@@ -119,7 +118,14 @@ export interface GateWatch {
   minClients: number;
 }
 
-/** The candidate's reports since the rollout started: what the gate decides on. */
+/** One shard's reports on the candidate since the rollout started. */
+export interface GateCounts {
+  reporting: number;
+  rejected: number;
+  reasons: { reason: string; clients: number }[];
+}
+
+/** The candidate's reports since the rollout started, over every shard: what the gate decides on. */
 export interface GateFigures {
   reporting: number;
   rejected: number;
@@ -140,7 +146,7 @@ type Row = {
   reason: string | null;
 };
 
-interface FleetEnv {
+interface FleetEnv extends FleetShardEnv {
   NAMESPACES?: DurableObjectNamespace<NamespaceStore>;
 }
 
@@ -250,8 +256,12 @@ export class FleetStore extends DurableObject<FleetEnv> {
     );
   }
 
-  /** The fleet view of one key over the clients seen since `sinceMs`, counted in SQL. */
-  view(expectation: FleetExpectation, sinceMs: number, nowMs: number): FleetView {
+  /** This shard's counts for the fleet view of one key since `sinceMs` (fleet-shards.ts folds them). */
+  viewGroups(
+    expectation: FleetExpectation,
+    sinceMs: number,
+    nowMs: number,
+  ): { groups: FleetGroup[]; reports: FleetReportGroup[] } {
     const bound = cohortBound(expectation.rollout, nowMs);
     const groups = this.sql
       .exec<{ version: number; colo: string | null; in_cohort: number; clients: number }>(
@@ -289,7 +299,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
             rejected: column === "rejected" ? g.clients : 0,
           }),
         );
-    return fleetView(groups, [...reports("applied"), ...reports("rejected")], expectation, nowMs);
+    return { groups, reports: [...reports("applied"), ...reports("rejected")] };
   }
 
   /** Per key: clients seen in the window (for the status page). */
@@ -325,10 +335,8 @@ export class FleetStore extends DurableObject<FleetEnv> {
     this.sql.exec("DELETE FROM gates WHERE key = ? AND candidate = ?", key, candidate);
   }
 
-  /** The figures a gate decides on: the candidate's reports since the rollout started. */
-  gateFigures(
-    gate: Pick<GateWatch, "key" | "candidate" | "startedAt" | "maxRejected" | "minClients">,
-  ): GateFigures {
+  /** This shard's part of a gate's figures: the candidate's reports since the rollout started. */
+  gateCounts(gate: Pick<GateWatch, "key" | "candidate" | "startedAt">): GateCounts {
     const row = this.sql
       .exec<{ reporting: number | null; rejected: number | null }>(
         `SELECT COUNT(*) AS reporting, SUM(rejected = ?1 AND (applied IS NULL OR applied != ?1)) AS rejected
@@ -349,14 +357,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
         gate.startedAt,
       )
       .toArray();
-    return {
-      reporting,
-      rejected,
-      rejectedPercent: reporting === 0 ? 0 : Math.round((rejected / reporting) * 10_000) / 100,
-      maxRejected: gate.maxRejected,
-      minClients: gate.minClients,
-      reasons,
-    };
+    return { reporting, rejected, reasons };
   }
 
   /** Checks every watched gate, aborting the rollouts that crossed theirs. */
@@ -380,7 +381,9 @@ export class FleetStore extends DurableObject<FleetEnv> {
         maxRejected: g.max_rejected,
         minClients: g.min_clients,
       };
-      const figures = this.gateFigures(gate);
+      this.namespace ??= (await this.ctx.storage.get<string>("namespace")) ?? null;
+      if (this.namespace === null) continue;
+      const figures = await gateFiguresAcross(this.env, this.namespace, gate);
       const tripped =
         figures.reporting >= figures.minClients && figures.rejectedPercent > figures.maxRejected;
       results.push({ key: g.key, tripped, figures });

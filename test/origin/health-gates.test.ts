@@ -135,7 +135,8 @@ describe("health-gated rollouts", () => {
   it("aborts by itself within 15 s once the candidate's rejected share crosses max-rejected", async () => {
     const { namespace, key } = await gatedRollout("30; max-rejected=10; min-clients=5");
     const crossedAt = Date.now();
-    // 10 candidate clients report: 4 rejected (40%), above 10% among ≥ 5 reporting.
+    // 10 candidate clients report: 4 rejected (40%), above 10% among ≥ 5 reporting. AMS and SJC
+    // land in different FleetStore shards: the gate sums them.
     await sendBatch(
       Array.from({ length: 10 }, (_, i) =>
         sighting(
@@ -143,6 +144,7 @@ describe("health-gated rollouts", () => {
           `host-${i}`,
           2,
           i < 4 ? { applied: 1, previous: 1, rejected: 2, reason: "hook exit 1" } : { applied: 2 },
+          i % 2 === 0 ? "AMS" : "SJC",
         ),
       ),
     );
