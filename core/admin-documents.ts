@@ -24,6 +24,25 @@ export interface RolloutStatus {
   endedAt?: string | null;
   endedBy?: string | null;
   resultVersion?: number | null;
+  /** Health gates from Config-Rollout (docs/rollouts.md, "Health gates"). */
+  gates?: {
+    maxRejected: number | null;
+    minClients: number | null;
+    bakeSeconds: number;
+    bakedAt: string | null;
+  } | null;
+  /** Why the origin aborted it by itself: the gate's figures, or the external alarm. */
+  autoAbort?: {
+    trigger: "health-gate" | "alarm";
+    at: string | null;
+    reporting: number;
+    rejected: number;
+    rejectedPercent: number;
+    maxRejected: number | null;
+    minClients: number | null;
+    reasons: { reason: string; clients: number }[];
+    alarm?: { name: string; detail: string | null };
+  } | null;
   distribution?: string;
 }
 
