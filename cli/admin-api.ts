@@ -3,59 +3,33 @@
  * shape the commands use; any non-2xx becomes a `CliError` carrying the problem+json `code`,
  * `status` and `detail` (RFC 9457), and an unreachable origin says how to point the CLI at one.
  */
+import type { z } from "@hono/zod-openapi";
+import {
+  DeleteResult,
+  HistoryPage,
+  NamespaceDocument as NamespaceSchema,
+  type SettingsPatchInput,
+  TokenDocument,
+  VersionDocument as VersionSchema,
+  WriteResult,
+} from "../origin/contract";
 import { CliError } from "./errors";
 
-export interface PublishResult {
-  key: string;
-  version: number;
-  etag: string;
-  digest: string;
-  publishedAt: string;
+/** A write's answer (origin/contract.ts WriteResult) and whether it made a version (201). */
+export type PublishResult = z.infer<typeof WriteResult> & {
   /** False when the bytes equalled the current version's (200, nothing new was made). */
   created: boolean;
-  distribution?: string;
-}
-
-export interface VersionItem {
-  version: number;
-  etag: string;
-  digest: string;
-  publishedAt: string;
-  author: string | null;
-  message: string | null;
-  size?: number;
-}
-
-export interface VersionPage {
-  versions: VersionItem[];
-  next: string | null;
-}
-
-export interface VersionDocument extends VersionItem {
-  key: string;
-  current?: boolean;
-  content: unknown;
-}
+};
+export type VersionPage = z.infer<typeof HistoryPage>;
+export type VersionItem = VersionPage["versions"][number];
+export type VersionDocument = z.infer<typeof VersionSchema>;
+export type NamespaceDocument = z.infer<typeof NamespaceSchema>;
+export type NamespacePatch = SettingsPatchInput;
 
 export interface CurrentConfig {
   version: number;
   etag: string;
   bytes: Uint8Array;
-}
-
-export interface NamespaceDocument {
-  namespace: string;
-  visibility: "public" | "private";
-  maxAge: number;
-  staleWhileRevalidate: number;
-  staleIfError: number;
-}
-
-export interface NamespacePatch {
-  visibility?: "public" | "private";
-  maxAge?: number;
-  staleWhileRevalidate?: number;
-  staleIfError?: number;
 }
 
 export interface Answer {
@@ -99,30 +73,22 @@ export class AdminApi {
     if (page.limit !== undefined) query.set("limit", String(page.limit));
     if (page.cursor) query.set("cursor", page.cursor);
     const suffix = query.size > 0 ? `?${query}` : "";
-    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/versions${suffix}`));
-    if (!Array.isArray(doc.versions)) throw badShape("versions");
+    const history = documentOf(HistoryPage, await this.call("GET", `/v1/configs/${key}/-/versions${suffix}`));
     return {
-      versions: doc.versions.map((item) => parseVersionItem(item)),
-      next: typeof doc.next === "string" && doc.next.length > 0 ? doc.next : null,
+      versions: history.versions,
+      next: history.next !== null && history.next.length > 0 ? history.next : null,
     };
   }
 
   async version(key: string, version: number): Promise<VersionDocument> {
-    const doc = jsonOf(await this.call("GET", `/v1/configs/${key}/versions/${version}`));
-    if (!("content" in doc)) throw badShape("content");
-    return {
-      ...parseVersionItem(doc),
-      key: typeof doc.key === "string" ? doc.key : key,
-      ...(typeof doc.current === "boolean" ? { current: doc.current } : {}),
-      content: doc.content,
-    };
+    return documentOf(VersionSchema, await this.call("GET", `/v1/configs/${key}/-/versions/${version}`));
   }
 
   async rollback(key: string, to: number, message?: string): Promise<PublishResult> {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (message) headers["Config-Message"] = headerText(message);
     const body = new TextEncoder().encode(JSON.stringify({ to }));
-    return parseWrite(await this.call("POST", `/v1/configs/${key}/rollback`, { body, headers }));
+    return parseWrite(await this.call("POST", `/v1/configs/${key}/-/rollback`, { body, headers }));
   }
 
   async remove(
@@ -131,16 +97,12 @@ export class AdminApi {
   ): Promise<{ key: string; version: number | null; deletedAt: string | null }> {
     const headers: Record<string, string> = {};
     if (message) headers["Config-Message"] = headerText(message);
-    const doc = jsonOf(await this.call("DELETE", `/v1/configs/${key}`, { headers }));
-    return {
-      key,
-      version: typeof doc.version === "number" ? doc.version : null,
-      deletedAt: typeof doc.deletedAt === "string" ? doc.deletedAt : null,
-    };
+    const doc = documentOf(DeleteResult, await this.call("DELETE", `/v1/configs/${key}`, { headers }));
+    return { key: doc.key, version: doc.version, deletedAt: doc.deletedAt };
   }
 
   async namespace(namespace: string): Promise<NamespaceDocument> {
-    return parseNamespaceDocument(jsonOf(await this.call("GET", `/v1/namespaces/${namespace}`)), namespace);
+    return documentOf(NamespaceSchema, await this.call("GET", `/v1/namespaces/${namespace}`));
   }
 
   async updateNamespace(namespace: string, patch: NamespacePatch): Promise<NamespaceDocument> {
@@ -149,7 +111,7 @@ export class AdminApi {
       body,
       headers: { "Content-Type": "application/json" },
     });
-    return parseNamespaceDocument(jsonOf(answer), namespace);
+    return documentOf(NamespaceSchema, answer);
   }
 
   async mintReadToken(
@@ -157,15 +119,10 @@ export class AdminApi {
     ttlSeconds: number,
   ): Promise<{ token: string; scope: string; expiresAt: string | null }> {
     const body = new TextEncoder().encode(JSON.stringify({ scope, ttl: ttlSeconds }));
-    const doc = jsonOf(
+    return documentOf(
+      TokenDocument,
       await this.call("POST", "/v1/tokens", { body, headers: { "Content-Type": "application/json" } }),
     );
-    if (typeof doc.token !== "string") throw badShape("token");
-    return {
-      token: doc.token,
-      scope: typeof doc.scope === "string" ? doc.scope : scope,
-      expiresAt: typeof doc.expiresAt === "string" ? doc.expiresAt : null,
-    };
   }
 
   /** One request with the admin token; 2xx answers come back, anything else throws a CliError. */
@@ -247,49 +204,25 @@ export function jsonOf(answer: Answer): Record<string, unknown> {
   throw new CliError("the origin's answer is not a JSON object", { code: "bad_response" });
 }
 
-function parseVersionItem(raw: unknown): VersionItem {
-  if (typeof raw !== "object" || raw === null) throw badShape("version entry");
-  const r = raw as Record<string, unknown>;
-  if (typeof r.version !== "number" || typeof r.etag !== "string") throw badShape("version entry");
-  return {
-    version: r.version,
-    etag: r.etag,
-    digest: typeof r.digest === "string" ? r.digest : "",
-    publishedAt:
-      typeof r.publishedAt === "string" || typeof r.publishedAt === "number" ? String(r.publishedAt) : "",
-    author: typeof r.author === "string" ? r.author : null,
-    message: typeof r.message === "string" ? r.message : null,
-    ...(typeof r.size === "number" ? { size: r.size } : {}),
-  };
-}
-
 export function parseWrite(answer: Answer): PublishResult {
-  const doc = jsonOf(answer);
-  if (typeof doc.version !== "number" || typeof doc.etag !== "string") throw badShape("version");
-  return {
-    key: typeof doc.key === "string" ? doc.key : "",
-    version: doc.version,
-    etag: doc.etag,
-    digest: typeof doc.digest === "string" ? doc.digest : "",
-    publishedAt: typeof doc.publishedAt === "string" ? doc.publishedAt : String(doc.publishedAt ?? ""),
-    created: answer.status === 201,
-    ...(typeof doc.distribution === "string" ? { distribution: doc.distribution } : {}),
-  };
+  return { ...documentOf(WriteResult, answer), created: answer.status === 201 };
 }
 
-function parseNamespaceDocument(doc: Record<string, unknown>, namespace: string): NamespaceDocument {
-  const visibility = doc.visibility;
-  if (visibility !== "public" && visibility !== "private") throw badShape("visibility");
-  const num = (name: string) => {
-    const value = doc[name];
-    if (typeof value !== "number") throw badShape(name);
-    return value;
-  };
-  return {
-    namespace: typeof doc.namespace === "string" ? doc.namespace : namespace,
-    visibility,
-    maxAge: num("maxAge"),
-    staleWhileRevalidate: num("staleWhileRevalidate"),
-    staleIfError: num("staleIfError"),
-  };
+/**
+ * An answer parsed by the origin's own response schema (origin/contract.ts): the CLI takes its
+ * types from the same definitions the routes declare, and a shape the schema refuses is a
+ * `bad_response` naming the member, never a cast.
+ */
+export function documentOf<T extends z.ZodType>(schema: T, answer: Answer): z.output<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(answer.bytes));
+  } catch {
+    throw new CliError("the origin's answer is not JSON", { code: "bad_response" });
+  }
+  const result = schema.safeParse(parsed);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const member = issue && issue.path.length > 0 ? issue.path.join(".") : "document";
+  throw badShape(member);
 }

@@ -4,8 +4,10 @@
  * `unsafeDirectSockets`, KV and Cache API persisted under the run's temp dir like `wrangler dev`.
  * Also a KV-only Miniflare used to seed a `--persist-to` dir before `wrangler dev` starts.
  */
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { buildSync } from "esbuild";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { ownWorkerdPids } from "./cpu";
@@ -85,7 +87,7 @@ export async function startMiniflare(
     durableObjectsPersist: join(persistDir, "do"),
     // Worker console output is read and dropped line by line (kept for the run log), as
     // `wrangler dev` reads it; the bench does not want it on the terminal.
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       for (const stream of [stdout, stderr]) {
         stream.setEncoding("utf8");
         stream.on("data", (chunk: string) => logSink(chunk));

@@ -115,7 +115,7 @@ export async function recordingSection(
     await sleep(2100);
     await probe(url, { "Config-Client-Id": `client-${i}` });
   }
-  const view = await admin.getJson<FleetView>(`/v1/configs/${KEY}/fleet?window=3600`);
+  const view = await admin.getJson<FleetView>(`/v1/configs/${KEY}/-/fleet?window=3600`);
   progress("recording", "fleet view", `${view.clients} clients seen`);
   const targets: Target[] = [];
   const rows: Cell[][] = [];

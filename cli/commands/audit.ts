@@ -1,8 +1,8 @@
 /** `fleetconf audit`: who changed what, when — the origin's audit log, oldest first. */
 import { isValidSegment } from "../../core/keys";
 import { flag, integerOption, stringOption } from "../args";
+import { type AuditEntry, auditPage } from "../change-control-api";
 import { type Command, type CommandContext, keyArg } from "../command";
-import { type AuditEntry, auditPage } from "../deploy-api";
 import { UsageError } from "../errors";
 import { formatTime, type Output, table } from "../output";
 

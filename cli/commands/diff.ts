@@ -2,8 +2,8 @@
 import { diffJson, type JsonChange, type JsonValue, toJsonPatch } from "../../core/json-diff";
 import type { AdminApi } from "../admin-api";
 import { parseVersionArg } from "../args";
+import { originDiff, rolloutStatus } from "../change-control-api";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
-import { originDiff, rolloutStatus } from "../deploy-api";
 import { renderChanges, summarise } from "../diff-render";
 import { CliError } from "../errors";
 

@@ -5,14 +5,14 @@
  */
 import { parseRolloutHeader } from "../../core/rollout";
 import { parseDuration, stringOption } from "../args";
-import { type Command, type CommandContext, keyArg, positional } from "../command";
 import {
   finishRollout,
   type RolloutStatus,
   rolloutStatus,
   setRolloutPercent,
   startRollout,
-} from "../deploy-api";
+} from "../change-control-api";
+import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { UsageError } from "../errors";
 import { formatTime, type Output, table } from "../output";
 import { readDocument } from "./publish";

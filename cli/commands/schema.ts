@@ -1,7 +1,7 @@
 /** `fleetconf schema set|get|delete KEY`: the JSON Schema (2020-12) a key's content must match. */
 import { stringOption } from "../args";
+import { deleteSchema, getSchema, putSchema } from "../change-control-api";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
-import { deleteSchema, getSchema, putSchema } from "../deploy-api";
 import { readDocument } from "./publish";
 
 export const schemaSetCommand: Command = {

@@ -6,17 +6,19 @@ export const MAX_MESSAGE_CHARS = 1000;
 
 /** If-Match / If-None-Match, syntax-checked (RFC 9110 §8.8.3); evaluated by the store under its lock. */
 export function readPreconditions(headers: Headers, options: { ifNoneMatch: boolean }): Preconditions {
-  const ifMatch = headers.get("If-Match");
-  const ifNoneMatch = options.ifNoneMatch ? headers.get("If-None-Match") : null;
-  for (const [name, value] of [
-    ["If-Match", ifMatch],
-    ["If-None-Match", ifNoneMatch],
-  ] as const) {
-    if (value !== null && !isEntityTagList(value)) {
-      throw new FleetconfError("invalid_request", `${name} must be * or a list of quoted entity tags.`);
-    }
+  return {
+    ifMatch: parseEntityTags("If-Match", headers.get("If-Match")),
+    ifNoneMatch: options.ifNoneMatch ? parseEntityTags("If-None-Match", headers.get("If-None-Match")) : null,
+  };
+}
+
+/** One If-Match / If-None-Match value: `*` or a list of quoted entity tags, or null when absent. */
+export function parseEntityTags(name: string, value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isEntityTagList(value)) {
+    throw new FleetconfError("invalid_request", `${name} must be * or a list of quoted entity tags.`);
   }
-  return { ifMatch, ifNoneMatch };
+  return value;
 }
 
 /**
@@ -28,8 +30,12 @@ export function readPreconditions(headers: Headers, options: { ifNoneMatch: bool
  * and control characters are refused, so a message cannot forge lines in logs or terminals.
  */
 export function readConfigMessage(headers: Headers): string | null {
-  const raw = headers.get("Config-Message");
-  if (raw === null) return null;
+  return parseConfigMessage(headers.get("Config-Message"));
+}
+
+/** A `Config-Message` value (readConfigMessage), or null when absent or blank. */
+export function parseConfigMessage(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
   const text = (bytesAsUtf8(raw) ?? raw).trim();
   if (text.includes("\uFFFD")) {
     throw new FleetconfError("invalid_request", "Config-Message must be UTF-8 text.");

@@ -5,7 +5,14 @@
  */
 import type { OriginEnv } from "../env";
 import type { FleetStore } from "../store/fleet-store";
-import { type NamespaceRegistry, REGISTRY_NAME } from "../store/namespace-registry";
+import type { NamespaceRegistry } from "../store/namespace-registry";
+
+/**
+ * The name of the one NamespaceRegistry object. Here, not beside the class: the routes need only
+ * the name, and importing the class module pulls in `cloudflare:workers`, which keeps the route
+ * modules (and the OpenAPI document built from them) from loading outside workerd.
+ */
+export const REGISTRY_NAME = "registry";
 
 export function fleetStore(env: OriginEnv, namespace: string): DurableObjectStub<FleetStore> {
   return env.FLEET.get(env.FLEET.idFromName(namespace));

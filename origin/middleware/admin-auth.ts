@@ -14,6 +14,8 @@ import {
   verifyAdminToken,
 } from "../../core";
 import type { OriginApp } from "../app-env";
+import { KeyParams } from "../http/config-params";
+import { refuseInvalid } from "../http/declared-routes";
 
 export function adminAuth(): MiddlewareHandler<OriginApp> {
   return async function adminAuth(c, next) {
@@ -37,4 +39,28 @@ export function requireScope(c: Context<OriginApp>, permission: Permission): voi
       "WWW-Authenticate": `Bearer realm="fleetconf", error="insufficient_scope", scope="${describe(permission)}"`,
     },
   });
+}
+
+/**
+ * The scope check of a `{key}` route, declared with the route (`middleware` of its createRoute):
+ * it runs before the route's validators and before any body is read, so a request the caller may
+ * not make is refused with 403 without its body or headers being looked at (docs/api.md, "Order
+ * of checks"). The key is parsed here by the route's own key schema (400 invalid_key, with the
+ * same `errors` member) because the check needs its namespace.
+ */
+export function keyScope(action: "read" | "publish" | "alarm"): MiddlewareHandler<OriginApp> {
+  return async function keyScope(c, next) {
+    const parsed = KeyParams.safeParse({ key: c.req.param("key") });
+    if (!parsed.success) refuseInvalid({ success: false, error: parsed.error, target: "param" });
+    else requireScope(c, { action, namespace: parsed.data.key.namespace });
+    await next();
+  };
+}
+
+/** As keyScope, for a route whose permission needs no key (`admin` for namespace settings). */
+export function routeScope(permission: Permission): MiddlewareHandler<OriginApp> {
+  return async function routeScope(c, next) {
+    requireScope(c, permission);
+    await next();
+  };
 }

@@ -4,22 +4,17 @@
  * `publish:{namespace}` (or admin); without a namespace or key, the log of changes that belong to
  * no one namespace (`read:*` tokens) needs admin.
  */
-import { type Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { FleetconfError, parseNamespace, requireKey } from "../../core";
-import type { OriginApp } from "../app-env";
+import { AuditPage } from "../contract";
 import { decodeCursor, encodeCursor, parseLimit } from "../http/cursor";
+import { declaredRoutes, optionalParsedBy, problems } from "../http/declared-routes";
 import { requireScope } from "../middleware/admin-auth";
 import type { AuditEntry } from "../store/types";
 import { GLOBAL_STORE } from "./tokens";
 
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 1000;
-
-export function auditRoutes(): Hono<OriginApp> {
-  const routes = new Hono<OriginApp>();
-  routes.get("/", readAudit);
-  return routes;
-}
 
 /** `since`: an RFC 3339 date-time or milliseconds since the epoch. */
 export function parseSince(raw: string | undefined): number | null {
@@ -33,30 +28,54 @@ export function parseSince(raw: string | undefined): number | null {
   return ms;
 }
 
-async function readAudit(c: Context<OriginApp>): Promise<Response> {
-  const rawKey = c.req.query("key");
-  const rawNamespace = c.req.query("namespace");
-  const key = rawKey === undefined ? null : requireKey(rawKey);
-  const namespace = rawNamespace === undefined ? (key?.namespace ?? null) : parseNamespace(rawNamespace);
-  if (key && namespace !== key.namespace) {
-    throw new FleetconfError("invalid_request", `The key ${key.key} is not in namespace ${namespace}.`);
-  }
-  requireScope(c, namespace === null ? { action: "admin" } : { action: "publish", namespace });
-  const limit = parseLimit(c.req.query("limit"), DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT);
-  const page = await c
-    .get("services")
-    .store(namespace ?? GLOBAL_STORE)
-    .audit({
-      key: key?.key ?? null,
-      since: parseSince(c.req.query("since")),
-      afterId: decodeCursor("after", c.req.query("cursor")),
-      limit,
-    });
-  c.header("Cache-Control", "no-store");
-  return c.json({
-    namespace,
-    entries: page.entries.map(auditDocument),
-    next: encodeCursor("after", page.nextAfter),
+const auditRoute = createRoute({
+  method: "get",
+  path: "/v1/audit",
+  summary: "The audit log, oldest first",
+  request: {
+    query: z.object({
+      namespace: optionalParsedBy((raw) => (raw === undefined ? null : parseNamespace(raw))).openapi({
+        description:
+          "A namespace's log (needs publish:{namespace}); without it and key, the global log (admin).",
+      }),
+      key: optionalParsedBy((raw) => (raw === undefined ? null : requireKey(raw))).openapi({
+        description: "Only this key's entries.",
+      }),
+      since: optionalParsedBy(parseSince).openapi({
+        description: "An RFC 3339 date-time or epoch milliseconds.",
+      }),
+      limit: optionalParsedBy((raw) => parseLimit(raw, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT)).openapi({
+        description: `Page size, 1 to ${MAX_AUDIT_LIMIT} (default ${DEFAULT_AUDIT_LIMIT}).`,
+      }),
+      cursor: optionalParsedBy((raw) => decodeCursor("after", raw)).openapi({
+        description: "The `next` of the page before.",
+      }),
+    }),
+  },
+  responses: {
+    200: { description: "One page of entries.", content: { "application/json": { schema: AuditPage } } },
+    ...problems(),
+  },
+});
+
+export function auditRoutes() {
+  return declaredRoutes().openapi(auditRoute, async (c) => {
+    const query = c.req.valid("query");
+    const key = query.key;
+    const namespace = query.namespace ?? key?.namespace ?? null;
+    if (key && namespace !== key.namespace) {
+      throw new FleetconfError("invalid_request", `The key ${key.key} is not in namespace ${namespace}.`);
+    }
+    requireScope(c, namespace === null ? { action: "admin" } : { action: "publish", namespace });
+    const page = await c
+      .get("services")
+      .store(namespace ?? GLOBAL_STORE)
+      .audit({ key: key?.key ?? null, since: query.since, afterId: query.cursor, limit: query.limit });
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      { namespace, entries: page.entries.map(auditDocument), next: encodeCursor("after", page.nextAfter) },
+      200,
+    );
   });
 }
 

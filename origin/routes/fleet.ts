@@ -1,32 +1,23 @@
 /**
- * `GET /v1/configs/{key}/fleet?window=300` (read scope): which versions the clients seen polling
+ * `GET /v1/configs/{key}/-/fleet?window=300` (read scope): which versions the clients seen polling
  * the key at the edge in the last `window` seconds hold, and the share that has converged on the
- * version meant for them (core/fleet.ts; during a rollout, per cohort). Mounted before the config
- * routes: like `…/versions`, `…/fleet` names the view when the path before it is a valid key, so
- * a key whose last segment is `fleet` is read through `?version=` or the edge (docs/operations.md).
+ * version meant for them (core/fleet.ts; during a rollout, per cohort).
  */
-import { type Context, Hono, type Next } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import {
   annotate,
   DEFAULT_FLEET_WINDOW_SECONDS,
   FleetconfError,
   type FleetExpectation,
   MAX_FLEET_WINDOW_SECONDS,
-  parseKey,
-  requireKey,
 } from "../../core";
-import type { OriginApp } from "../app-env";
-import { rawConfigPath } from "../http/config-path";
+import { FleetDocument } from "../contract";
+import { CONFIGS, KeyParams } from "../http/config-params";
+import { declaredRoutes, KEY, optionalParsedBy, problems } from "../http/declared-routes";
 import { unwrap } from "../http/store-call";
-import { requireScope } from "../middleware/admin-auth";
+import { keyScope } from "../middleware/admin-auth";
 import { fleetViewAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
-
-export function fleetRoutes(): Hono<OriginApp> {
-  const routes = new Hono<OriginApp>();
-  routes.get("/*", readFleet);
-  return routes;
-}
 
 /** `window`: whole seconds, 1 to 86400 (the sightings' retention). */
 export function parseWindow(raw: string | undefined): number {
@@ -41,36 +32,54 @@ export function parseWindow(raw: string | undefined): number {
   return seconds;
 }
 
-async function readFleet(c: Context<OriginApp>, next: Next): Promise<Response | undefined> {
-  const match = /^(.+)\/fleet$/.exec(rawConfigPath(c.req.url));
-  if (!match?.[1] || !parseKey(match[1]).ok) {
-    await next();
-    return undefined;
-  }
-  const { key, namespace } = requireKey(match[1]);
-  annotate(c, { key, view: "fleet" });
-  requireScope(c, { action: "read", namespace });
-  const window = parseWindow(c.req.query("window"));
-  const state = unwrap(await c.get("services").store(namespace).rolloutStatus(key));
-  const running = state.rollout !== null && state.rollout.endedAt === null && state.candidate !== null;
-  const expectation: FleetExpectation = {
-    key,
-    current: state.live.version,
-    rollout:
-      running && state.rollout && state.candidate ? rolloutHeadOf(state.rollout, state.candidate) : null,
-  };
-  const now = Date.now();
-  const view = await fleetViewAcross(c.env, namespace, expectation, now - window * 1000, now);
-  c.header("Cache-Control", "no-store");
-  return c.json({
-    key,
-    window,
-    clients: view.clients,
-    versions: view.versions,
-    current: expectation.current,
-    converged: view.converged,
-    rollout: view.rollout,
-    locations: view.locations,
-    at: new Date(now).toISOString(),
+const fleetRoute = createRoute({
+  method: "get",
+  path: `${CONFIGS}/${KEY}/-/fleet`,
+  summary: "Which versions the clients polling a key hold, and the share converged",
+  middleware: [keyScope("read")] as const,
+  request: {
+    params: KeyParams,
+    query: z.object({
+      window: optionalParsedBy(parseWindow).openapi({
+        description: `Seconds to look back, 1 to ${MAX_FLEET_WINDOW_SECONDS} (default ${DEFAULT_FLEET_WINDOW_SECONDS}).`,
+      }),
+    }),
+  },
+  responses: {
+    200: { description: "The fleet view.", content: { "application/json": { schema: FleetDocument } } },
+    ...problems(404),
+  },
+});
+
+export function fleetRoutes() {
+  return declaredRoutes().openapi(fleetRoute, async (c) => {
+    const { key, namespace } = c.req.valid("param").key;
+    annotate(c, { key, view: "fleet" });
+    const { window } = c.req.valid("query");
+    const state = unwrap(await c.get("services").store(namespace).rolloutStatus(key));
+    const running = state.rollout !== null && state.rollout.endedAt === null && state.candidate !== null;
+    const expectation: FleetExpectation = {
+      key,
+      current: state.live.version,
+      rollout:
+        running && state.rollout && state.candidate ? rolloutHeadOf(state.rollout, state.candidate) : null,
+    };
+    const now = Date.now();
+    const view = await fleetViewAcross(c.env, namespace, expectation, now - window * 1000, now);
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        key,
+        window,
+        clients: view.clients,
+        versions: view.versions,
+        current: expectation.current,
+        converged: view.converged,
+        rollout: view.rollout,
+        locations: view.locations,
+        at: new Date(now).toISOString(),
+      },
+      200,
+    );
   });
 }

@@ -3,23 +3,53 @@
  * (DESIGN §4). PUT is a partial update and needs the `admin` scope; GET needs read access. A
  * change is stored, audited, written to KV as `ns/{namespace}` and purged from the edge caches.
  */
-import { type Context, Hono } from "hono";
-import { annotate, FleetconfError, type NamespaceSettings, parseNamespace } from "../../core";
-import type { OriginApp } from "../app-env";
-import { optionalInteger, readControlObject } from "../http/body";
-import { requireScope } from "../middleware/admin-auth";
-import type { SettingsPatch } from "../store/types";
+import { createRoute, z } from "@hono/zod-openapi";
+import { annotate, type NamespaceSettings, parseNamespace } from "../../core";
+import { NamespaceDocument, SettingsPatch } from "../contract";
+import { strictJsonBody } from "../http/body";
+import { declaredRoutes, parsedBy, problems } from "../http/declared-routes";
+import { requireScope, routeScope } from "../middleware/admin-auth";
 
-/** One year: RFC 9111 §5.2 leaves max-age open; a cache lifetime beyond a year has no use here. */
-export const MAX_CACHE_SECONDS = 31_536_000;
-const FIELDS = ["visibility", "maxAge", "staleWhileRevalidate", "staleIfError"] as const;
+const NamespaceParams = z.object({
+  namespace: parsedBy(parseNamespace).openapi({
+    param: { name: "namespace", in: "path" },
+    description: "A namespace: one key segment, `[a-z0-9][a-z0-9._-]{0,63}`.",
+    example: "payments",
+  }),
+});
 
-export function namespaceRoutes(): Hono<OriginApp> {
-  const routes = new Hono<OriginApp>();
-  routes.get("/:namespace", readSettings);
-  routes.put("/:namespace", updateSettings);
-  return routes;
-}
+const readRoute = createRoute({
+  method: "get",
+  path: "/v1/namespaces/{namespace}",
+  summary: "A namespace's visibility and Cache-Control numbers",
+  request: { params: NamespaceParams },
+  responses: {
+    200: { description: "The settings.", content: { "application/json": { schema: NamespaceDocument } } },
+    ...problems(),
+  },
+});
+
+const updateRoute = createRoute({
+  method: "put",
+  path: "/v1/namespaces/{namespace}",
+  summary: "Update a namespace's settings (a partial update)",
+  middleware: [routeScope({ action: "admin" }), strictJsonBody()] as const,
+  request: {
+    params: NamespaceParams,
+    body: { required: true, content: { "application/json": { schema: SettingsPatch } } },
+  },
+  responses: {
+    200: {
+      description: "The settings after the update.",
+      content: {
+        "application/json": {
+          schema: NamespaceDocument.extend({ distribution: z.enum(["complete", "pending"]) }),
+        },
+      },
+    },
+    ...problems(413, 415),
+  },
+});
 
 function settingsDocument(namespace: string, settings: NamespaceSettings) {
   return {
@@ -31,40 +61,28 @@ function settingsDocument(namespace: string, settings: NamespaceSettings) {
   };
 }
 
-async function readSettings(c: Context<OriginApp>): Promise<Response> {
-  const namespace = parseNamespace(c.req.param("namespace") ?? "");
-  annotate(c, { namespace });
-  requireScope(c, { action: "read", namespace });
-  const settings = await c.get("services").store(namespace).settings();
-  c.header("Cache-Control", "no-store");
-  return c.json(settingsDocument(namespace, settings));
-}
-
-export function parseSettingsPatch(body: Record<string, unknown>): SettingsPatch {
-  const patch: SettingsPatch = {};
-  if (body.visibility !== undefined) {
-    if (body.visibility !== "public" && body.visibility !== "private") {
-      throw new FleetconfError("invalid_request", 'visibility must be "public" or "private".');
-    }
-    patch.visibility = body.visibility;
-  }
-  for (const field of ["maxAge", "staleWhileRevalidate", "staleIfError"] as const) {
-    const value = optionalInteger(body, field, 0, MAX_CACHE_SECONDS);
-    if (value !== undefined) patch[field] = value;
-  }
-  return patch;
-}
-
-async function updateSettings(c: Context<OriginApp>): Promise<Response> {
-  const namespace = parseNamespace(c.req.param("namespace") ?? "");
-  annotate(c, { namespace });
-  requireScope(c, { action: "admin" });
-  const patch = parseSettingsPatch(await readControlObject(c.req.raw, FIELDS));
-  const outcome = await c
-    .get("services")
-    .store(namespace)
-    .updateSettings(namespace, patch, c.get("caller").sub);
-  annotate(c, { changed: outcome.changed, distribution: outcome.distribution });
-  c.header("Cache-Control", "no-store");
-  return c.json({ ...settingsDocument(namespace, outcome.settings), distribution: outcome.distribution });
+export function namespaceRoutes() {
+  return declaredRoutes()
+    .openapi(readRoute, async (c) => {
+      const { namespace } = c.req.valid("param");
+      annotate(c, { namespace });
+      requireScope(c, { action: "read", namespace });
+      const settings = await c.get("services").store(namespace).settings();
+      c.header("Cache-Control", "no-store");
+      return c.json(settingsDocument(namespace, settings), 200);
+    })
+    .openapi(updateRoute, async (c) => {
+      const { namespace } = c.req.valid("param");
+      annotate(c, { namespace });
+      const outcome = await c
+        .get("services")
+        .store(namespace)
+        .updateSettings(namespace, c.req.valid("json"), c.get("caller").sub);
+      annotate(c, { changed: outcome.changed, distribution: outcome.distribution });
+      c.header("Cache-Control", "no-store");
+      return c.json(
+        { ...settingsDocument(namespace, outcome.settings), distribution: outcome.distribution },
+        200,
+      );
+    });
 }

@@ -1,23 +1,21 @@
 /**
  * Staged rollouts over HTTP (docs/rollouts.md): the `Config-Rollout` header of a publish, and
- * `/v1/configs/{key}/rollout` — GET (state and the share now), PATCH `{"percent": n}` (hold the
- * share at n, never lower than now), POST `…/complete` and POST `…/abort`. Decisions that depend
- * on stored state are made by the namespace's Durable Object (origin/store/rollouts.ts).
+ * `/v1/configs/{key}/-/rollout` — GET (state and the share now), PATCH `{"percent": n}` (hold the
+ * share at n, never lower than now), POST `…/-/rollout/complete` and POST `…/-/rollout/abort`.
+ * The old spellings without `/-/` of the PATCH and POSTs stay as deprecated aliases (keys take no
+ * PATCH or POST, so they shadow none); GET `…/rollout` is a key's content now. Decisions that
+ * depend on stored state are made by the namespace's Durable Object (origin/store/rollouts.ts).
  */
-import type { Context } from "hono";
-import {
-  annotate,
-  type ConfigKey,
-  FleetconfError,
-  fullShareAt,
-  logLine,
-  parseRolloutHeader,
-} from "../../core";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { annotate, FleetconfError, fullShareAt, logLine, parseRolloutHeader } from "../../core";
 import type { OriginApp } from "../app-env";
-import { readControlObject } from "../http/body";
-import { readConfigMessage } from "../http/headers";
+import { RolloutAlarm, RolloutPatch, RolloutStatus, type RolloutStatusDocument } from "../contract";
+import { strictJsonBody } from "../http/body";
+import { CONFIGS, KeyParams, WriteHeaders } from "../http/config-params";
+import { declaredRoutes, deprecatedAlias, KEY, problems } from "../http/declared-routes";
 import { unwrap } from "../http/store-call";
-import { requireScope } from "../middleware/admin-auth";
+import { keyScope } from "../middleware/admin-auth";
 import { gateFiguresAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
 import { shareOf } from "../store/rollouts";
@@ -26,32 +24,11 @@ import type { Distribution, RolloutSpec, RolloutView, VersionRecord } from "../s
 const NO_STORE = "no-store";
 
 /** `Config-Rollout: 30` or `linear; start=10; step=10; every=60` (core parseRolloutHeader), or null. */
-export function readRolloutHeader(headers: Headers): RolloutSpec | null {
-  const raw = headers.get("Config-Rollout");
-  if (raw === null) return null;
+export function parseRolloutValue(raw: string | undefined): RolloutSpec | null {
+  if (raw === undefined) return null;
   const parsed = parseRolloutHeader(raw);
   if (!parsed.ok) throw new FleetconfError("invalid_request", `Config-Rollout: ${parsed.reason}.`);
   return parsed.value;
-}
-
-/**
- * A PATCH percent: a number from 0 to 100 with at most two decimals, the precision of the cohort
- * buckets (10,000 of them, core/rollout.ts).
- */
-export function parsePercent(value: unknown): number {
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    value > 100 ||
-    Math.abs(value * 100 - Math.round(value * 100)) > 1e-9
-  ) {
-    throw new FleetconfError(
-      "invalid_request",
-      "percent must be a number from 0 to 100 with at most two decimals.",
-    );
-  }
-  return Math.round(value * 100) / 100;
 }
 
 function iso(ms: number | null): string | null {
@@ -63,14 +40,14 @@ function versionSummary(record: VersionRecord) {
 }
 
 /** The rollout resource: the running rollout with its share now, or the latest finished one. */
-export function rolloutDocument(view: RolloutView, nowMs: number) {
+export function rolloutDocument(view: RolloutView, nowMs: number): RolloutStatusDocument {
   const { rollout, candidate, live } = view;
   if (rollout === null || candidate === null)
     return { key: view.key, state: "none", live: versionSummary(live) };
   const running = rollout.endedAt === null;
   return {
     key: view.key,
-    state: running ? "running" : rollout.outcome,
+    state: running ? "running" : (rollout.outcome ?? "completed"),
     live: versionSummary(live),
     stable: { version: rollout.stableVersion },
     candidate: versionSummary(candidate),
@@ -102,53 +79,136 @@ export function rolloutDocument(view: RolloutView, nowMs: number) {
   };
 }
 
-function rolloutResponse(c: Context<OriginApp>, view: RolloutView, distribution?: Distribution): Response {
+const rolloutResponses = (statuses: number[]) => ({
+  200: { description: "The rollout resource.", content: { "application/json": { schema: RolloutStatus } } },
+  ...problems(404, ...statuses),
+});
+const headers = z.object({ "config-message": WriteHeaders.shape["config-message"] });
+
+const readRoute = createRoute({
+  method: "get",
+  path: `${CONFIGS}/${KEY}/-/rollout`,
+  summary: "A config's running rollout with its share now, or the last one",
+  middleware: [keyScope("read")] as const,
+  request: { params: KeyParams },
+  responses: rolloutResponses([]),
+});
+
+const patchRequest = {
+  params: KeyParams,
+  headers,
+  body: { required: true, content: { "application/json": { schema: RolloutPatch } } },
+};
+const patchRoute = createRoute({
+  method: "patch",
+  path: `${CONFIGS}/${KEY}/-/rollout`,
+  summary: "Hold a running rollout's share at `percent` (never lower than now)",
+  middleware: [keyScope("publish"), strictJsonBody()] as const,
+  request: patchRequest,
+  responses: rolloutResponses([409, 413, 415]),
+});
+const legacyPatchRoute = createRoute({
+  method: "patch",
+  path: `${CONFIGS}/${KEY}/rollout`,
+  summary: "Deprecated: PATCH /v1/configs/{key}/-/rollout",
+  deprecated: true,
+  middleware: [deprecatedAlias("/rollout", "/-/rollout"), keyScope("publish"), strictJsonBody()] as const,
+  request: patchRequest,
+  responses: rolloutResponses([409, 413, 415]),
+});
+
+function finishRoute(how: "complete" | "abort", legacy: boolean) {
+  const summary =
+    how === "complete"
+      ? "Complete a running rollout: the candidate for everyone"
+      : "Abort a running rollout: the stable content as a new version";
+  return createRoute({
+    method: "post",
+    path: legacy ? `${CONFIGS}/${KEY}/rollout/${how}` : `${CONFIGS}/${KEY}/-/rollout/${how}`,
+    summary: legacy ? `Deprecated: POST /v1/configs/{key}/-/rollout/${how}` : summary,
+    ...(legacy ? { deprecated: true } : {}),
+    middleware: legacy
+      ? [deprecatedAlias(`/rollout/${how}`, `/-/rollout/${how}`), keyScope("publish")]
+      : [keyScope("publish")],
+    request: { params: KeyParams, headers },
+    responses: rolloutResponses([409]),
+  });
+}
+
+/**
+ * POST …/-/rollout/alarm: a monitoring system stops the key's running rollout (as AppConfig's
+ * CloudWatch alarms roll a deployment back). Needs only `alarm:{namespace}` (or publish/admin);
+ * new, so it has no spelling without `/-/`.
+ */
+const alarmRoute = createRoute({
+  method: "post",
+  path: `${CONFIGS}/${KEY}/-/rollout/alarm`,
+  summary: "An external alarm stops a running rollout (scope alarm:{namespace})",
+  middleware: [keyScope("alarm"), optionalJsonBody()] as const,
+  request: {
+    params: KeyParams,
+    body: { required: false, content: { "application/json": { schema: RolloutAlarm } } },
+  },
+  responses: rolloutResponses([409, 413, 415]),
+});
+
+export function rolloutRoutes() {
+  return declaredRoutes()
+    .openapi(readRoute, async (c) => {
+      const { key, namespace } = c.req.valid("param").key;
+      annotate(c, { key });
+      const view = unwrap(await c.get("services").store(namespace).rolloutStatus(key));
+      return rolloutResponse(c, view);
+    })
+    .openapi(patchRoute, updateRollout)
+    .openapi(legacyPatchRoute, updateRollout)
+    .openapi(finishRoute("complete", false), (c) => finishRollout(c, "complete"))
+    .openapi(finishRoute("abort", false), (c) => finishRollout(c, "abort"))
+    .openapi(finishRoute("complete", true), (c) => finishRollout(c, "complete"))
+    .openapi(finishRoute("abort", true), (c) => finishRollout(c, "abort"))
+    .openapi(alarmRoute, raiseRolloutAlarm);
+}
+
+type KeyInput = { param: z.output<typeof KeyParams>; header: z.output<typeof headers> };
+
+function rolloutResponse(c: Context<OriginApp>, view: RolloutView, distribution?: Distribution) {
   const document = rolloutDocument(view, Date.now());
   annotate(c, { rollout: document.state, ...(distribution ? { distribution } : {}) });
   c.header("Cache-Control", NO_STORE);
-  return c.json(distribution ? { ...document, distribution } : document);
+  return c.json(distribution ? { ...document, distribution } : document, 200);
 }
 
-export async function readRollout(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
-  requireScope(c, { action: "read", namespace: key.namespace });
-  const view = unwrap(await c.get("services").store(key.namespace).rolloutStatus(key.key));
-  return rolloutResponse(c, view);
-}
-
-export async function updateRollout(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
-  requireScope(c, { action: "publish", namespace: key.namespace });
-  const message = readConfigMessage(c.req.raw.headers);
-  const body = await readControlObject(c.req.raw, ["percent"]);
-  const percent = parsePercent(body.percent);
+async function updateRollout(
+  c: Context<OriginApp, string, { out: KeyInput & { json: z.output<typeof RolloutPatch> } }>,
+) {
+  const { key, namespace } = c.req.valid("param").key;
+  annotate(c, { key });
   const change = unwrap(
     await c
       .get("services")
-      .store(key.namespace)
+      .store(namespace)
       .updateRollout({
-        namespace: key.namespace,
-        key: key.key,
+        namespace,
+        key,
         actor: c.get("caller").sub,
-        message,
-        percent,
+        message: c.req.valid("header")["config-message"],
+        percent: Math.round(c.req.valid("json").percent * 100) / 100,
       }),
   );
   return rolloutResponse(c, change.view, change.distribution);
 }
 
-/** POST …/rollout/complete or …/rollout/abort; no body is needed (`Config-Message` is honoured). */
-export async function finishRollout(
-  c: Context<OriginApp>,
-  key: ConfigKey,
-  how: "complete" | "abort",
-): Promise<Response> {
-  requireScope(c, { action: "publish", namespace: key.namespace });
+/** POST …/-/rollout/complete or …/-/rollout/abort; no body is needed (`Config-Message` is honoured). */
+async function finishRollout(c: Context<OriginApp, string, { out: KeyInput }>, how: "complete" | "abort") {
+  const { key, namespace } = c.req.valid("param").key;
+  annotate(c, { key });
   const input = {
-    namespace: key.namespace,
-    key: key.key,
+    namespace,
+    key,
     actor: c.get("caller").sub,
-    message: readConfigMessage(c.req.raw.headers),
+    message: c.req.valid("header")["config-message"],
   };
-  const store = c.get("services").store(key.namespace);
+  const store = c.get("services").store(namespace);
   if (how === "complete") {
     const change = unwrap(await store.completeRollout(input));
     return rolloutResponse(c, change.view, change.distribution);
@@ -160,83 +220,82 @@ export async function finishRollout(
   return rolloutResponse(c, outcome.view, outcome.distribution);
 }
 
-/** An alarm's name: what the monitoring system calls it (a CloudWatch alarm name, say). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const ALARM_NAME = /^[A-Za-z0-9._:/ -]{1,128}$/;
-
-/** The body of POST …/-/rollout/alarm: `{"name"?, "detail"?}`, both optional. */
-export function parseAlarm(body: Record<string, unknown>): { name: string; detail: string | null } {
-  const { name = "external", detail = null } = body;
-  if (typeof name !== "string" || !ALARM_NAME.test(name))
-    throw new FleetconfError(
-      "invalid_request",
-      "name must be 1–128 characters of A-Z a-z 0-9 . _ : / - and space.",
-    );
-  if (detail !== null && (typeof detail !== "string" || detail.length > 500 || CONTROL.test(detail)))
-    throw new FleetconfError(
-      "invalid_request",
-      "detail must be a string of at most 500 characters without control characters.",
-    );
-  return { name, detail };
+/** The body is optional: a bare POST (no Content-Type, no bytes) reads as `{}`; else strict JSON. */
+function optionalJsonBody(): MiddlewareHandler<OriginApp> {
+  const strict = strictJsonBody();
+  return async function optionalJsonBody(c, next) {
+    const bare =
+      c.req.header("Content-Type") === undefined && (c.req.header("Content-Length") ?? "0") === "0";
+    if (!bare) return strict(c, next);
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("Content-Type", "application/json");
+    c.req.raw = new Request(c.req.raw, { body: "{}", headers });
+    await next();
+  };
 }
 
 /**
- * POST …/-/rollout/alarm: a monitoring system stops the key's running rollout (as AppConfig's
- * CloudWatch alarms roll a deployment back). Needs only `alarm:{namespace}` (or publish/admin).
- * Aborts as a person would — the stable content as a new version — recording the alarm and the
- * fleet's figures for the candidate at that moment in the rollout document and the audit.
+ * Aborts as a person would — the stable content as a new version — by actor `fleetconf:alarm`,
+ * recording the alarm and the fleet's figures on the candidate at that moment (docs/rollouts.md).
  */
-export async function raiseRolloutAlarm(c: Context<OriginApp>, key: ConfigKey): Promise<Response> {
-  requireScope(c, { action: "alarm", namespace: key.namespace });
-  // The body is optional: a bare POST is an alarm named "external".
-  const bare = c.req.header("Content-Type") === undefined && (c.req.header("Content-Length") ?? "0") === "0";
-  const alarm = parseAlarm(bare ? {} : await readControlObject(c.req.raw, ["name", "detail"]));
-  const store = c.get("services").store(key.namespace);
-  const view = unwrap(await store.rolloutStatus(key.key));
+async function raiseRolloutAlarm(
+  c: Context<
+    OriginApp,
+    string,
+    { out: { param: z.output<typeof KeyParams>; json: z.output<typeof RolloutAlarm> } }
+  >,
+) {
+  const { key, namespace } = c.req.valid("param").key;
+  const body = c.req.valid("json");
+  const alarm = { name: body.name ?? "external", detail: body.detail ?? null };
+  annotate(c, { key, alarm: alarm.name });
+  const store = c.get("services").store(namespace);
+  const view = unwrap(await store.rolloutStatus(key));
   const running = view.rollout !== null && view.rollout.endedAt === null ? view.rollout : null;
   if (running === null) {
     throw new FleetconfError(
       "conflict",
-      `No rollout is running for ${key.key}: there is nothing for the alarm to stop.`,
+      `No rollout is running for ${key}: there is nothing for the alarm to stop.`,
     );
   }
-  const figures = await gateFiguresAcross(c.env, key.namespace, {
-    key: key.key,
+  const gates = running.gates ?? null;
+  const figures = await gateFiguresAcross(c.env, namespace, {
+    key,
     candidate: running.candidateVersion,
     startedAt: running.startedAt,
-    maxRejected: running.gates?.maxRejected ?? 0,
-    minClients: running.gates?.minClients ?? 0,
+    maxRejected: gates?.maxRejected ?? 0,
+    minClients: gates?.minClients ?? 0,
   });
-  const at = Date.now();
   const outcome = unwrap(
     await store.abortForHealth({
-      namespace: key.namespace,
-      key: key.key,
+      namespace,
+      key,
       candidate: running.candidateVersion,
       autoAbort: {
         trigger: "alarm",
-        at,
+        at: Date.now(),
         ...figures,
-        maxRejected: running.gates?.maxRejected ?? null,
-        minClients: running.gates?.maxRejected == null ? null : running.gates.minClients,
+        maxRejected: gates?.maxRejected ?? null,
+        minClients: gates === null || gates.maxRejected === null ? null : gates.minClients,
         alarm,
       },
     }),
   );
+  // The line to alert on, as for a health gate's abort (fleet-store.ts).
   logLine({
     part: "origin",
     event: "rollout_auto_abort",
     trigger: "alarm",
     alarm: alarm.name,
-    key: key.key,
+    key,
     candidate: running.candidateVersion,
     outcome: "aborted",
     reporting: figures.reporting,
     rejected: figures.rejected,
+    rejectedPercent: figures.rejectedPercent,
     requestId: c.get("requestId"),
   });
-  annotate(c, { version: outcome.record.version, alarm: alarm.name });
+  annotate(c, { version: outcome.record.version });
   c.header("Config-Version", String(outcome.record.version));
   c.header("ETag", outcome.record.etag);
   return rolloutResponse(c, outcome.view, outcome.distribution);

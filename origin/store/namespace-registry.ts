@@ -8,8 +8,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Migration, runMigrations, startUp } from "./migrations";
 
-export const REGISTRY_NAME = "registry";
-
 /** The registry's SQLite schema as numbered migrations (migrations.ts); append, never edit. */
 export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   {

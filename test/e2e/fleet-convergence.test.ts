@@ -105,7 +105,7 @@ describe("fleet convergence over wrangler dev", () => {
   let dir: string;
 
   const fleet = async () => {
-    const res = await admin.call("GET", `/v1/configs/${key}/fleet?window=60`);
+    const res = await admin.call("GET", `/v1/configs/${key}/-/fleet?window=60`);
     expect(res.status, res.text).toBe(200);
     return res.json as {
       clients: number;

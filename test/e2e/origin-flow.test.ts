@@ -117,26 +117,26 @@ describe("origin admin flow over wrangler dev", () => {
   });
 
   it("lists the history newest first, with the audit message, and pages with a cursor", async () => {
-    const all = await admin.call("GET", `/v1/configs/${key}/versions`);
+    const all = await admin.call("GET", `/v1/configs/${key}/-/versions`);
     expect(all.status, all.text).toBe(200);
     expect(versionsOf(all.json).map((v) => field(v, "version"))).toEqual([2, 1]);
     expect(field(versionsOf(all.json)[0], "message")).toBe("go dark");
     expect(field(all.json, "next")).toBeNull();
 
-    const first = await admin.call("GET", `/v1/configs/${key}/versions?limit=1`);
+    const first = await admin.call("GET", `/v1/configs/${key}/-/versions?limit=1`);
     expect(versionsOf(first.json).map((v) => field(v, "version"))).toEqual([2]);
     const cursor = field(first.json, "next");
     expect(typeof cursor).toBe("string");
     const second = await admin.call(
       "GET",
-      `/v1/configs/${key}/versions?limit=1&cursor=${encodeURIComponent(String(cursor))}`,
+      `/v1/configs/${key}/-/versions?limit=1&cursor=${encodeURIComponent(String(cursor))}`,
     );
     expect(versionsOf(second.json).map((v) => field(v, "version"))).toEqual([1]);
     expect(field(second.json, "next")).toBeNull();
   });
 
   it("returns one old version with its content", async () => {
-    const old = await admin.call("GET", `/v1/configs/${key}/versions/1`);
+    const old = await admin.call("GET", `/v1/configs/${key}/-/versions/1`);
     expect(old.status, old.text).toBe(200);
     // docs/api.md decides between a record with `content` and the raw bytes; accept either.
     const content = field(old.json, "content");
@@ -145,7 +145,7 @@ describe("origin admin flow over wrangler dev", () => {
   });
 
   it("rolls back by publishing version 1's content as version 3", async () => {
-    const rolled = await admin.call("POST", `/v1/configs/${key}/rollback`, JSON.stringify({ to: 1 }));
+    const rolled = await admin.call("POST", `/v1/configs/${key}/-/rollback`, JSON.stringify({ to: 1 }));
     expect(rolled.status, rolled.text).toBe(201);
     expect(field(rolled.json, "version")).toBe(3);
     const served = await edgeServes(stack.edgeUrl, key, 3);

@@ -93,7 +93,7 @@ describe("concurrent publishes over HTTP", () => {
       Array.from({ length: CONTENDERS }, (_, i) => i + 1),
     );
 
-    const history = await admin.call("GET", `/v1/configs/${key}/versions?limit=1000`);
+    const history = await admin.call("GET", `/v1/configs/${key}/-/versions?limit=1000`);
     const listed = (history.json as { versions: { version: number }[] }).versions.map((v) => v.version);
     expect(listed).toEqual(Array.from({ length: CONTENDERS }, (_, i) => CONTENDERS - i));
 

@@ -101,7 +101,7 @@ describe("a staged rollout over wrangler dev", () => {
   });
 
   it("keeps every earlier candidate client on the candidate at 60%", async () => {
-    const raised = await admin.call("PATCH", `/v1/configs/${key}/rollout`, JSON.stringify({ percent: 60 }));
+    const raised = await admin.call("PATCH", `/v1/configs/${key}/-/rollout`, JSON.stringify({ percent: 60 }));
     expect(raised.status, raised.text).toBe(200);
     await edgeAdopted(key, 60, 2);
     at60 = await survey(key);
@@ -110,12 +110,16 @@ describe("a staged rollout over wrangler dev", () => {
     expect(share).toBeGreaterThanOrEqual(0.56);
     expect(share).toBeLessThanOrEqual(0.64);
     // And lowering it is refused: it would move clients back.
-    const lowered = await admin.call("PATCH", `/v1/configs/${key}/rollout`, JSON.stringify({ percent: 30 }));
+    const lowered = await admin.call(
+      "PATCH",
+      `/v1/configs/${key}/-/rollout`,
+      JSON.stringify({ percent: 30 }),
+    );
     expect(lowered.status).toBe(409);
   });
 
   it("aborts: every client gets a version at least as high as it had, with the stable content", async () => {
-    const aborted = await admin.call("POST", `/v1/configs/${key}/rollout/abort`);
+    const aborted = await admin.call("POST", `/v1/configs/${key}/-/rollout/abort`);
     expect(aborted.status, aborted.text).toBe(200);
     await edgeServes(stack.edgeUrl, key, 3, { headers: { "Config-Client-Id": onVersion(at60, 2)[0] ?? "" } });
     const after = await survey(key);
@@ -165,7 +169,7 @@ describe("a linear rollout over wrangler dev", () => {
     // 0% → 25% → … → 100% over 20 s: it was seen below 100% before it reached everyone.
     expect(shares[0]).toBeLessThan(1);
     expect((await send(`${stack.edgeUrl}/v1/configs/${key}`)).headers.get("Config-Version")).toBe("2");
-    const completed = await admin.call("POST", `/v1/configs/${key}/rollout/complete`);
+    const completed = await admin.call("POST", `/v1/configs/${key}/-/rollout/complete`);
     expect(completed.status).toBe(200);
     expect(JSON.parse(completed.text)).toMatchObject({ state: "completed", resultVersion: 2 });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../core/admin-documents";
+import type { AuditEntryDocument as AuditEntry } from "../../origin/contract";
 import { adminToken, call, freshNamespace, publishOk } from "./support/origin";
 
 interface AuditBody {
@@ -21,7 +21,7 @@ describe("GET /v1/audit", () => {
     const v1 = await publishOk(key, { a: 1 }, { token: await adminToken("admin", { sub: "alice" }) });
     await publishOk(key, { a: 2 }, { headers: { "Config-Message": "bump" } });
     await publishOk(key, { a: 2 }); // identical: no entry
-    await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     await call("DELETE", `/v1/configs/${key}`);
     await call("PUT", `/v1/namespaces/${ns}`, { json: { visibility: "public" } });
     const minted = (await (await call("POST", "/v1/tokens", { json: { scope: `read:${ns}` } })).json()) as {

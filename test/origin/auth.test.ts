@@ -17,15 +17,52 @@ interface Route {
   path: string;
   json?: unknown;
   body?: string;
+  /** Needs publish (or admin): a read scope of the same namespace is 403. */
+  write?: boolean;
 }
 
 const routes: Route[] = [
-  { name: "publish", method: "PUT", path: `/v1/configs/${key}`, body: '{"x": 1}' },
+  { name: "publish", method: "PUT", path: `/v1/configs/${key}`, body: '{"x": 1}', write: true },
   { name: "read current", method: "GET", path: `/v1/configs/${key}` },
-  { name: "list versions", method: "GET", path: `/v1/configs/${key}/versions` },
-  { name: "read one version", method: "GET", path: `/v1/configs/${key}/versions/1` },
-  { name: "rollback", method: "POST", path: `/v1/configs/${key}/rollback`, json: { to: 1 } },
-  { name: "delete", method: "DELETE", path: `/v1/configs/${key}` },
+  { name: "list versions", method: "GET", path: `/v1/configs/${key}/-/versions` },
+  { name: "read one version", method: "GET", path: `/v1/configs/${key}/-/versions/1` },
+  { name: "rollback", method: "POST", path: `/v1/configs/${key}/-/rollback`, json: { to: 1 }, write: true },
+  {
+    name: "rollback (old spelling)",
+    method: "POST",
+    path: `/v1/configs/${key}/rollback`,
+    json: { to: 1 },
+    write: true,
+  },
+  { name: "delete", method: "DELETE", path: `/v1/configs/${key}`, write: true },
+  { name: "read rollout", method: "GET", path: `/v1/configs/${key}/-/rollout` },
+  {
+    name: "hold rollout",
+    method: "PATCH",
+    path: `/v1/configs/${key}/-/rollout`,
+    json: { percent: 50 },
+    write: true,
+  },
+  {
+    name: "hold rollout (old spelling)",
+    method: "PATCH",
+    path: `/v1/configs/${key}/rollout`,
+    json: { percent: 50 },
+    write: true,
+  },
+  { name: "complete rollout", method: "POST", path: `/v1/configs/${key}/-/rollout/complete`, write: true },
+  { name: "abort rollout", method: "POST", path: `/v1/configs/${key}/-/rollout/abort`, write: true },
+  {
+    name: "abort rollout (old spelling)",
+    method: "POST",
+    path: `/v1/configs/${key}/rollout/abort`,
+    write: true,
+  },
+  { name: "diff", method: "GET", path: `/v1/configs/${key}/-/diff?from=1&to=current` },
+  { name: "fleet view", method: "GET", path: `/v1/configs/${key}/-/fleet` },
+  { name: "read schema", method: "GET", path: `/v1/schemas/${key}` },
+  { name: "set schema", method: "PUT", path: `/v1/schemas/${key}`, body: '{"type": "object"}', write: true },
+  { name: "status of a namespace", method: "GET", path: `/v1/status?namespace=${ns}` },
   { name: "update namespace", method: "PUT", path: `/v1/namespaces/${ns}`, json: { visibility: "public" } },
   { name: "read namespace", method: "GET", path: `/v1/namespaces/${ns}` },
   { name: "mint token", method: "POST", path: "/v1/tokens", json: { scope: `read:${ns}` } },
@@ -92,6 +129,14 @@ describe.each(routes)("$name ($method $path)", (route) => {
 
   it("answers 403 for a valid token whose scope covers another namespace", async () => {
     const res = await send(route, await adminToken("read:elsewhere publish:elsewhere"));
+    expect(res.status).toBe(403);
+    expect((await problemOf(res)).code).toBe("forbidden");
+  });
+});
+
+describe.each(routes.filter((route) => route.write))("$name with only a read scope", (route) => {
+  it("answers 403 for read:{ns} on a write route", async () => {
+    const res = await send(route, await adminToken(`read:${ns}`));
     expect(res.status).toBe(403);
     expect((await problemOf(res)).code).toBe("forbidden");
   });

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/configs/{key}/diff?from=a&to=b`: an RFC 6902 JSON Patch (with `test` operations before
+ * `GET /v1/configs/{key}/-/diff?from=a&to=b`: an RFC 6902 JSON Patch (with `test` operations before
  * every remove/replace) that turns version a into version b.
  */
 import { describe, expect, it } from "vitest";
@@ -20,10 +20,10 @@ async function twoVersions() {
 }
 
 function diff(key: string, query: string, token?: string | null) {
-  return call("GET", `/v1/configs/${key}/diff?${query}`, token === undefined ? {} : { token });
+  return call("GET", `/v1/configs/${key}/-/diff?${query}`, token === undefined ? {} : { token });
 }
 
-describe("GET /v1/configs/{key}/diff", () => {
+describe("GET /v1/configs/{key}/-/diff", () => {
   it("answers an RFC 6902 patch that turns `from` into `to`", async () => {
     const { key } = await twoVersions();
     const res = await diff(key, "from=1&to=2");

@@ -1,6 +1,6 @@
 /**
  * The fleet view at the origin: `POST /internal/fleet` takes the edge's batches (authenticated by
- * the shared PURGE_SECRET) into the namespace's FleetStore, and `GET /v1/configs/{key}/fleet`
+ * the shared PURGE_SECRET) into the namespace's FleetStore, and `GET /v1/configs/{key}/-/fleet`
  * reports per-version counts and convergence over the window, per cohort during a rollout.
  */
 import { describe, expect, it } from "vitest";
@@ -23,7 +23,7 @@ function sendBatch(sightings: unknown[], secret: string | null = originEnv.PURGE
 }
 
 async function fleetOf(key: string, query = "", token?: string) {
-  const res = await call("GET", `/v1/configs/${key}/fleet${query}`, token === undefined ? {} : { token });
+  const res = await call("GET", `/v1/configs/${key}/-/fleet${query}`, token === undefined ? {} : { token });
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -120,7 +120,7 @@ describe("POST /internal/fleet", () => {
   });
 });
 
-describe("GET /v1/configs/{key}/fleet", () => {
+describe("GET /v1/configs/{key}/-/fleet", () => {
   it("counts each version's clients and the converged share on the current version", async () => {
     const key = `${freshNamespace()}/svc/flags`;
     await published(key, { v: 1 });
@@ -215,7 +215,7 @@ describe("GET /v1/configs/{key}/fleet", () => {
     const namespace = freshNamespace();
     const key = `${namespace}/svc/flags`;
     await published(key, { v: 1 });
-    expect((await call("GET", `/v1/configs/${key}/fleet`, { token: null })).status).toBe(401);
+    expect((await call("GET", `/v1/configs/${key}/-/fleet`, { token: null })).status).toBe(401);
     const other = await adminToken("read:someone-else");
     expect((await fleetOf(key, "", other)).res.status).toBe(403);
     const own = await adminToken(`read:${namespace}`);

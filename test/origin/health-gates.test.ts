@@ -13,9 +13,9 @@ import { GATE_CHECK_MS } from "../../origin/store/fleet-store";
 import { worker } from "../support/workerd";
 import { adminToken, call, freshNamespace, ORIGIN, originEnv, publish, publishOk } from "./support/origin";
 
-// The sub-resource paths (DESIGN §4); the old spelling until the declared routes land.
-const FLEET = "fleet";
-const ROLLOUT = "rollout";
+// The sub-resource paths (DESIGN §4).
+const FLEET = "-/fleet";
+const ROLLOUT = "-/rollout";
 
 type Report = Partial<Pick<FleetSighting, "applied" | "rejected" | "reason" | "previous" | "subject">>;
 

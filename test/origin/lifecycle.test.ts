@@ -18,11 +18,11 @@ describe("DELETE /v1/configs/{key}", () => {
     const head = (await originEnv.CONFIGS.get(kvKeys.head(key), "json")) as HeadRecord;
     expect(head).toMatchObject({ key, deleted: true, version: 2, etag: v2.etag, rollout: null });
 
-    const history = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+    const history = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
       versions: { version: number }[];
     };
     expect(history.versions.map((v) => v.version)).toEqual([2, 1]);
-    const old = JSON.parse(await (await call("GET", `/v1/configs/${key}/versions/1`)).text());
+    const old = JSON.parse(await (await call("GET", `/v1/configs/${key}/-/versions/1`)).text());
     expect(old).toMatchObject({ current: false, content: { a: 1 } });
   });
 
@@ -64,16 +64,16 @@ describe("DELETE /v1/configs/{key}", () => {
   });
 });
 
-describe("POST /v1/configs/{key}/rollback", () => {
+describe("POST /v1/configs/{key}/-/rollback", () => {
   it("publishes version n's content as a new version (201)", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, '{"good": true}');
     await publishOk(key, '{"good": false}');
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { version: number; etag: string };
     expect(body.version).toBe(3);
-    expect(res.headers.get("Location")).toBe(`/v1/configs/${key}/versions/3`);
+    expect(res.headers.get("Location")).toBe(`/v1/configs/${key}/-/versions/3`);
     const current = await call("GET", `/v1/configs/${key}`);
     expect(await current.text()).toBe('{"good": true}');
     expect(current.headers.get("Config-Version")).toBe("3");
@@ -88,7 +88,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 });
     await call("DELETE", `/v1/configs/${key}`);
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ version: 2 });
     expect((await call("GET", `/v1/configs/${key}`)).status).toBe(200);
@@ -97,7 +97,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
   it("answers 200 without a new version when version n equals the current content", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 });
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ version: 1 });
   });
@@ -105,7 +105,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
   it("answers 404 for a version that does not exist", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 });
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 9 } });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 9 } });
     expect(res.status).toBe(404);
   });
 
@@ -119,7 +119,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
   ])("answers 400 for %s", async (_, json) => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 });
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json });
     expect(res.status).toBe(400);
     expect((await problemOf(res)).code).toBe("invalid_request");
   });
@@ -127,7 +127,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
   it("answers 415 for a non-JSON body and 405 for POST on the config itself", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 });
-    const res = await call("POST", `/v1/configs/${key}/rollback`, {
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, {
       body: "to=1",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
     });
@@ -141,7 +141,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
     const key = `${freshNamespace()}/app`;
     const v1 = await publishOk(key, { a: 1 });
     await publishOk(key, { a: 2 });
-    const res = await call("POST", `/v1/configs/${key}/rollback`, {
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, {
       json: { to: 1 },
       headers: { "If-Match": v1.etag },
     });
@@ -152,7 +152,7 @@ describe("POST /v1/configs/{key}/rollback", () => {
     const ns = freshNamespace();
     await publishOk(`${ns}/app`, { a: 1 });
     await publishOk(`${ns}/app`, { a: 2 });
-    const res = await call("POST", `/v1/configs/${ns}/app/rollback`, {
+    const res = await call("POST", `/v1/configs/${ns}/app/-/rollback`, {
       json: { to: 1 },
       token: await adminToken("publish:someone-else"),
     });

@@ -14,7 +14,7 @@ describe("PUT /v1/configs/{key}", () => {
     expect(new Date(String(body.publishedAt)).toISOString()).toBe(body.publishedAt);
     expect(res.headers.get("ETag")).toBe(body.etag);
     expect(res.headers.get("Config-Version")).toBe("1");
-    expect(res.headers.get("Location")).toBe(`/v1/configs/${key}/versions/1`);
+    expect(res.headers.get("Location")).toBe(`/v1/configs/${key}/-/versions/1`);
   });
 
   it("numbers versions 1, 2, 3 with a distinct ETag each", async () => {
@@ -80,7 +80,7 @@ describe("PUT /v1/configs/{key}", () => {
     const key = `${freshNamespace()}/app`;
     const utf8AsBytes = String.fromCharCode(...new TextEncoder().encode("plus de débit ✓"));
     await publishOk(key, { a: 1 }, { headers: { "Config-Message": utf8AsBytes } });
-    const history = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+    const history = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
       versions: { message: string }[];
     };
     expect(history.versions[0]?.message).toBe("plus de débit ✓");
@@ -89,7 +89,7 @@ describe("PUT /v1/configs/{key}", () => {
   it("records Config-Message as the version's message", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, { a: 1 }, { headers: { "Config-Message": "raise limits for launch" } });
-    const history = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+    const history = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
       versions: { message: string; author: string }[];
     };
     expect(history.versions[0]).toMatchObject({ message: "raise limits for launch", author: "tester" });
@@ -278,13 +278,61 @@ describe("PUT /v1/configs/{key} security", () => {
     expect(res.status).toBe(201);
   });
 
-  it("checks the token before reading a body (401 even for an oversized upload)", async () => {
+  /**
+   * A body that records how much of it was read: 256 chunks of 4 KiB (a 1 MiB JSON document),
+   * pulled one at a time (highWaterMark 0) only as a reader asks for bytes. The runtime's request
+   * pipe may buffer a chunk or two ahead of any reader, so "not read" is "not drained": a reader of
+   * the body pulls every chunk, a request refused before its body is read pulls almost none.
+   */
+  const CHUNKS = 256;
+  function recordingBody(): { body: ReadableStream<Uint8Array>; pulls: () => number } {
+    const enc = new TextEncoder();
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulls++;
+          if (pulls === 1) controller.enqueue(enc.encode(`{"a": 1${" ".repeat(4096 - 7)}`));
+          else if (pulls < CHUNKS) controller.enqueue(enc.encode(" ".repeat(4096)));
+          else if (pulls === CHUNKS) controller.enqueue(enc.encode(`${" ".repeat(4095)}}`));
+          else controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { body, pulls: () => pulls };
+  }
+
+  it("checks the token before reading a body: a 401 leaves the upload undrained", async () => {
+    const upload = recordingBody();
     const res = await call("PUT", `/v1/configs/${freshNamespace()}/app`, {
       token: null,
-      body: "x".repeat(2 * 1024 * 1024),
-      headers: { "Content-Type": "text/plain" },
+      body: upload.body,
+      headers: { "Content-Type": "application/json" },
     });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toContain("Bearer");
+    expect(upload.pulls()).toBeLessThan(8);
+  });
+
+  it("checks the scope before reading a body: a 403 leaves the upload undrained", async () => {
+    const upload = recordingBody();
+    const res = await call("PUT", `/v1/configs/${freshNamespace()}/app`, {
+      token: await adminToken("publish:someone-else"),
+      body: upload.body,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(403);
+    expect(upload.pulls()).toBeLessThan(8);
+  });
+
+  it("does read the same recording body once the token and scope allow it (the probe sees reads)", async () => {
+    const upload = recordingBody();
+    const res = await call("PUT", `/v1/configs/${freshNamespace()}/app`, {
+      body: upload.body,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(201);
+    expect(upload.pulls()).toBeGreaterThanOrEqual(CHUNKS);
   });
 });

@@ -67,11 +67,11 @@ describe("GET /v1/configs/{key}", () => {
   });
 });
 
-describe("GET /v1/configs/{key}/versions", () => {
+describe("GET /v1/configs/{key}/-/versions", () => {
   it("lists versions newest first with their metadata", async () => {
     const key = `${freshNamespace()}/app`;
     for (const n of [1, 2, 3]) await publishOk(key, { n }, { headers: { "Config-Message": `change ${n}` } });
-    const res = await call("GET", `/v1/configs/${key}/versions`);
+    const res = await call("GET", `/v1/configs/${key}/-/versions`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as HistoryBody;
     expect(body.versions.map((v) => v.version)).toEqual([3, 2, 1]);
@@ -87,7 +87,7 @@ describe("GET /v1/configs/{key}/versions", () => {
     let pages = 0;
     do {
       const query: string = cursor ? `?limit=3&cursor=${cursor}` : "?limit=3";
-      const page = (await (await call("GET", `/v1/configs/${key}/versions${query}`)).json()) as HistoryBody;
+      const page = (await (await call("GET", `/v1/configs/${key}/-/versions${query}`)).json()) as HistoryBody;
       seen.push(...page.versions.map((v) => v.version));
       cursor = page.next;
       pages++;
@@ -99,7 +99,7 @@ describe("GET /v1/configs/{key}/versions", () => {
   it.each(["0", "1001", "abc", "-1"])("answers 400 for limit=%s", async (limit) => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, {});
-    const res = await call("GET", `/v1/configs/${key}/versions?limit=${limit}`);
+    const res = await call("GET", `/v1/configs/${key}/-/versions?limit=${limit}`);
     expect(res.status).toBe(400);
   });
 
@@ -107,7 +107,7 @@ describe("GET /v1/configs/{key}/versions", () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, {});
     for (const cursor of ["3", "bm9wZQ", "%%%"]) {
-      const res = await call("GET", `/v1/configs/${key}/versions?cursor=${cursor}`);
+      const res = await call("GET", `/v1/configs/${key}/-/versions?cursor=${cursor}`);
       expect(res.status).toBe(400);
       expect((await problemOf(res)).code).toBe("invalid_request");
     }
@@ -118,14 +118,14 @@ describe("GET /v1/configs/{key}/versions", () => {
   });
 });
 
-describe("GET /v1/configs/{key}/versions/{n}", () => {
+describe("GET /v1/configs/{key}/-/versions/{n}", () => {
   it("answers the version's record with its content spliced in byte for byte", async () => {
     const key = `${freshNamespace()}/app`;
     const v1 = await publishOk(key, '{"n": 1.0, "big": 12345678901234567890}', {
       headers: { "Config-Message": "first" },
     });
     await publishOk(key, { n: 2 });
-    const res = await call("GET", `/v1/configs/${key}/versions/1`);
+    const res = await call("GET", `/v1/configs/${key}/-/versions/1`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text.endsWith(',"content":{"n": 1.0, "big": 12345678901234567890}}')).toBe(true);
@@ -145,33 +145,9 @@ describe("GET /v1/configs/{key}/versions/{n}", () => {
   it("answers 404 for a version that does not exist and 400 for version 0", async () => {
     const key = `${freshNamespace()}/app`;
     await publishOk(key, {});
-    expect((await call("GET", `/v1/configs/${key}/versions/2`)).status).toBe(404);
-    const zero = await call("GET", `/v1/configs/${key}/versions/0`);
+    expect((await call("GET", `/v1/configs/${key}/-/versions/2`)).status).toBe(404);
+    const zero = await call("GET", `/v1/configs/${key}/-/versions/0`);
     expect(zero.status).toBe(400);
     expect((await problemOf(zero)).code).toBe("invalid_version");
-  });
-});
-
-describe("paths where a key segment is named versions", () => {
-  it("reads a key ending in /versions/x as that key, not as history", async () => {
-    const ns = freshNamespace();
-    await publishOk(`${ns}/versions/x`, { literal: true });
-    const res = await call("GET", `/v1/configs/${ns}/versions/x`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ literal: true });
-  });
-
-  it("treats GET {key}/versions as the history of {key} when {key} is a valid key", async () => {
-    const ns = freshNamespace();
-    await publishOk(`${ns}/app`, { a: 1 });
-    await publishOk(`${ns}/app/versions`, { shadowed: true });
-    const history = (await (await call("GET", `/v1/configs/${ns}/app/versions`)).json()) as HistoryBody;
-    expect(history.versions.map((v) => v.version)).toEqual([1]);
-    // The shadowed key stays reachable through its own history.
-    const own = await call("GET", `/v1/configs/${ns}/app/versions/versions/1`);
-    expect(JSON.parse(await own.text())).toMatchObject({
-      key: `${ns}/app/versions`,
-      content: { shadowed: true },
-    });
   });
 });

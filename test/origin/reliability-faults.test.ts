@@ -108,7 +108,7 @@ const OPERATIONS: Operation[] = [
   },
   {
     name: "a rollback",
-    run: (key) => call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } }),
+    run: (key) => call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } }),
     after: { version: 3, body: '{"v":1}' },
     status: 201,
     versions: 3,
@@ -347,7 +347,7 @@ describe("chaos: random faults on every KV write and purge", { timeout: 240_000 
         const to = 1 + Math.floor(random() * state.bodies.length);
         const body = state.bodies[to - 1] as string;
         const live = state.deleted ? null : state.bodies.at(-1);
-        res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to } });
+        res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to } });
         expect(res.status).toBe(live === body ? 200 : 201);
         if (res.status === 201) state.bodies.push(body);
         state.deleted = false;
@@ -384,7 +384,7 @@ describe("chaos: random faults on every KV write and purge", { timeout: 240_000 
         expect(await res.text()).toBe(state.bodies.at(-1));
       }
       for (const [i, body] of state.bodies.entries()) {
-        const old = await call("GET", `/v1/configs/${key}/versions/${i + 1}`);
+        const old = await call("GET", `/v1/configs/${key}/-/versions/${i + 1}`);
         expect(((await old.json()) as { content: unknown }).content).toEqual(JSON.parse(body));
       }
     }

@@ -15,7 +15,7 @@ interface VersionsBody {
 }
 
 async function history(key: string): Promise<VersionsBody["versions"]> {
-  const res = await call("GET", `/v1/configs/${key}/versions?limit=1000`);
+  const res = await call("GET", `/v1/configs/${key}/-/versions?limit=1000`);
   expect(res.status).toBe(200);
   return ((await res.json()) as VersionsBody).versions;
 }
@@ -128,7 +128,7 @@ describe("racing unconditional writes", { timeout: 90_000 }, () => {
     await publishOk(key, { base: true });
     const operations = Array.from({ length: 45 }, (_, i) => {
       if (i % 9 === 4) return call("DELETE", `/v1/configs/${key}`);
-      if (i % 5 === 2) return call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+      if (i % 5 === 2) return call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
       return publish(key, { op: i });
     });
     const responses = await Promise.all(operations);

@@ -1,6 +1,9 @@
 /** Helpers for the origin's rollout, schema, diff and audit tests (docs/rollouts.md). */
 import { type HeadRecord, kvKeys } from "../../core";
-import type { AuditEntry, RolloutStatus as RolloutDocument } from "../../core/admin-documents";
+import type {
+  AuditEntryDocument as AuditEntry,
+  RolloutStatusDocument as RolloutDocument,
+} from "../../origin/contract";
 import { call, originEnv, publish } from "./support/origin";
 
 export type { RolloutDocument };
@@ -20,13 +23,13 @@ export function startRollout(
 }
 
 export async function rolloutOf(key: string, token?: string): Promise<RolloutDocument> {
-  const res = await call("GET", `/v1/configs/${key}/rollout`, token === undefined ? {} : { token });
+  const res = await call("GET", `/v1/configs/${key}/-/rollout`, token === undefined ? {} : { token });
   if (res.status !== 200) throw new Error(`GET rollout answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as RolloutDocument;
 }
 
 export function patchRollout(key: string, body: unknown, token?: string) {
-  return call("PATCH", `/v1/configs/${key}/rollout`, {
+  return call("PATCH", `/v1/configs/${key}/-/rollout`, {
     json: body,
     ...(token === undefined ? {} : { token }),
   });
@@ -37,7 +40,7 @@ export function finish(
   how: "complete" | "abort",
   options: { token?: string; message?: string } = {},
 ) {
-  return call("POST", `/v1/configs/${key}/rollout/${how}`, {
+  return call("POST", `/v1/configs/${key}/-/rollout/${how}`, {
     ...(options.token === undefined ? {} : { token: options.token }),
     headers: options.message === undefined ? {} : { "Config-Message": options.message },
   });

@@ -103,7 +103,7 @@ describe("PUT /v1/configs/{key} with Config-Rollout", () => {
     expect(await problemOf(res)).toMatchObject({ code: "conflict" });
     expect((await problemOf(await publish(key, { v: 9 }))).detail).toContain("/rollout/abort");
     expect((await headOf(key))?.rollout?.candidate.version).toBe(2);
-    const versions = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+    const versions = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
       versions: unknown[];
     };
     expect(versions.versions).toHaveLength(2);
@@ -111,7 +111,7 @@ describe("PUT /v1/configs/{key} with Config-Rollout", () => {
 
   it("refuses a rollback and a delete during a rollout with 409", async () => {
     const { key } = await running();
-    const rollback = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const rollback = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(rollback.status).toBe(409);
     expect((await call("DELETE", `/v1/configs/${key}`)).status).toBe(409);
     expect((await headOf(key))?.deleted).toBe(false);
@@ -146,7 +146,7 @@ describe("PUT /v1/configs/{key} with Config-Rollout", () => {
   );
 });
 
-describe("GET /v1/configs/{key}/rollout", () => {
+describe("GET /v1/configs/{key}/-/rollout", () => {
   it("answers state none for a key that never had a rollout", async () => {
     const key = `${freshNamespace("ro")}/svc/plain`;
     const v1 = await publishOk(key, { v: 1 });
@@ -159,14 +159,14 @@ describe("GET /v1/configs/{key}/rollout", () => {
 
   it("answers 404 for a key never published, and is readable with a read scope", async () => {
     const ns = freshNamespace("ro");
-    expect((await call("GET", `/v1/configs/${ns}/nothing/rollout`)).status).toBe(404);
+    expect((await call("GET", `/v1/configs/${ns}/nothing/-/rollout`)).status).toBe(404);
     const key = `${ns}/svc/flags`;
     await publishOk(key, { v: 1 });
     expect((await rolloutOf(key, await adminToken(`read:${ns}`))).state).toBe("none");
   });
 });
 
-describe("PATCH /v1/configs/{key}/rollout", () => {
+describe("PATCH /v1/configs/{key}/-/rollout", () => {
   it("raises the share, switching to a fixed share, and the edge follows at once", async () => {
     const { key } = await running({ v: 2 }, "10");
     const res = await patchRollout(key, { percent: 60 });
@@ -216,7 +216,7 @@ describe("PATCH /v1/configs/{key}/rollout", () => {
   });
 });
 
-describe("POST /v1/configs/{key}/rollout/complete", () => {
+describe("POST /v1/configs/{key}/-/rollout/complete", () => {
   it("makes the candidate the live version for everyone and ends the rollout", async () => {
     const { key, candidate } = await running();
     const res = await finish(key, "complete");
@@ -243,7 +243,7 @@ describe("POST /v1/configs/{key}/rollout/complete", () => {
   });
 });
 
-describe("POST /v1/configs/{key}/rollout/abort", () => {
+describe("POST /v1/configs/{key}/-/rollout/abort", () => {
   it("publishes the stable content as a new version above the candidate", async () => {
     const { key } = await running('{"v":2}');
     const res = await finish(key, "abort", { message: "bad latency" });
@@ -253,7 +253,7 @@ describe("POST /v1/configs/{key}/rollout/abort", () => {
     expect(await headOf(key)).toMatchObject({ version: 3, rollout: null });
     const current = await call("GET", `/v1/configs/${key}`);
     expect(await current.text()).toBe('{"v":1}');
-    const history = (await (await call("GET", `/v1/configs/${key}/versions`)).json()) as {
+    const history = (await (await call("GET", `/v1/configs/${key}/-/versions`)).json()) as {
       versions: { version: number; message: string | null }[];
     };
     expect(history.versions[0]).toMatchObject({ version: 3, message: "bad latency" });
@@ -265,7 +265,7 @@ describe("POST /v1/configs/{key}/rollout/abort", () => {
   it("describes the restoring version in history when no message is given", async () => {
     const { key } = await running();
     await finish(key, "abort");
-    const one = (await (await call("GET", `/v1/configs/${key}/versions/3`)).json()) as { message: string };
+    const one = (await (await call("GET", `/v1/configs/${key}/-/versions/3`)).json()) as { message: string };
     expect(one.message).toBe("rollout of v2 aborted: restores v1");
   });
 
@@ -282,15 +282,15 @@ describe("who may run rollouts", () => {
     [
       "raise",
       (key: string, token: string | null) =>
-        call("PATCH", `/v1/configs/${key}/rollout`, { token, json: { percent: 90 } }),
+        call("PATCH", `/v1/configs/${key}/-/rollout`, { token, json: { percent: 90 } }),
     ],
     [
       "complete",
-      (key: string, token: string | null) => call("POST", `/v1/configs/${key}/rollout/complete`, { token }),
+      (key: string, token: string | null) => call("POST", `/v1/configs/${key}/-/rollout/complete`, { token }),
     ],
     [
       "abort",
-      (key: string, token: string | null) => call("POST", `/v1/configs/${key}/rollout/abort`, { token }),
+      (key: string, token: string | null) => call("POST", `/v1/configs/${key}/-/rollout/abort`, { token }),
     ],
   ])("refuses to %s without a token (401) or with only a read scope (403)", async (_, send) => {
     const { ns, key } = await running();

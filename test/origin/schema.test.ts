@@ -176,7 +176,7 @@ describe("publishing against a schema", () => {
     await publishOk(key, { old: true });
     await publishOk(key, { rps: 3 });
     expect((await putSchema(key, SCHEMA)).status).toBe(201);
-    const res = await call("POST", `/v1/configs/${key}/rollback`, { json: { to: 1 } });
+    const res = await call("POST", `/v1/configs/${key}/-/rollback`, { json: { to: 1 } });
     expect(res.status).toBe(422);
     expect((await problemOf(res)).detail).toContain("Version 1");
     expect((await headOf(key))?.version).toBe(2);

@@ -46,7 +46,7 @@ describe("fleet recording", () => {
     for (const id of ["a", "b", "c", "d"]) expect((await poll(e, key, id)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await poll(e, key, "e");
-    const view = await (await admin("GET", `/v1/configs/${key}/fleet`)).json();
+    const view = await (await admin("GET", `/v1/configs/${key}/-/fleet`)).json();
     expect(view).toMatchObject({ key, current: 1, converged: 1 });
     expect((view as { clients: number }).clients).toBeGreaterThanOrEqual(4);
   });

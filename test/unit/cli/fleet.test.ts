@@ -40,6 +40,7 @@ describe("publish --wait target", () => {
 
 const view = {
   key: "payments/prod/flags",
+  at: "2026-12-01T00:00:00.000Z",
   window: 300,
   clients: 200,
   versions: [

@@ -1,10 +1,11 @@
 /** The origin's pure request-parsing helpers: paths, bodies, headers, cursors, preconditions. */
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { FleetconfError } from "../../../core";
 import { retryDelayMs } from "../../../origin/distribution/scheduler";
 import { readBodyWithin, requireJsonMediaType } from "../../../origin/http/body";
-import { parseConfigTarget } from "../../../origin/http/config-path";
 import { decodeCursor, encodeCursor, parseLimit } from "../../../origin/http/cursor";
+import { KEY_PATTERN } from "../../../origin/http/declared-routes";
 import { readConfigMessage, readPreconditions } from "../../../origin/http/headers";
 import { AsyncMutex } from "../../../origin/store/mutex";
 import { preconditionFailure } from "../../../origin/store/preconditions";
@@ -19,27 +20,40 @@ function codeOf(run: () => unknown): string | undefined {
   return undefined;
 }
 
-describe("parseConfigTarget", () => {
+describe("the {key} path parameter (KEY_PATTERN)", () => {
+  // The same path patterns the declared routes register, on a bare router.
+  const router = new Hono();
+  router.get(`/v1/configs/:key{${KEY_PATTERN}}`, (c) => c.json({ route: "config", key: c.req.param("key") }));
+  router.get(`/v1/configs/:key{${KEY_PATTERN}}/-/versions`, (c) =>
+    c.json({ route: "versions", key: c.req.param("key") }),
+  );
+  router.get(`/v1/configs/:key{${KEY_PATTERN}}/-/versions/:n`, (c) =>
+    c.json({ route: "version", key: c.req.param("key"), n: c.req.param("n") }),
+  );
+  const routeOf = async (path: string) => {
+    const res = await router.request(path);
+    return res.status === 200 ? ((await res.json()) as Record<string, string>) : res.status;
+  };
+
   it.each([
-    ["GET", "a/b", { resource: "config", key: "a/b" }],
-    ["GET", "a/b/versions", { resource: "versions", key: "a/b" }],
-    ["GET", "a/b/versions/7", { resource: "version", key: "a/b", version: 7 }],
-    ["GET", "a/versions", { resource: "config", key: "a/versions" }],
-    ["GET", "a/versions/x", { resource: "config", key: "a/versions/x" }],
-    ["GET", "a/b/c/d/versions", { resource: "versions", key: "a/b/c/d" }],
-    ["PUT", "a/b/versions", { resource: "config", key: "a/b/versions" }],
-    ["DELETE", "a/b/versions/3", { resource: "config", key: "a/b/versions/3" }],
-    ["POST", "a/b/rollback", { resource: "rollback", key: "a/b" }],
-  ])("%s %s", (method, path, expected) => {
-    const target = parseConfigTarget(method, path);
-    expect({ ...target, key: target.key.key }).toEqual(expected);
+    ["a/b", { route: "config", key: "a/b" }],
+    ["payments/prod/versions", { route: "config", key: "payments/prod/versions" }],
+    ["payments/prod/rollout", { route: "config", key: "payments/prod/rollout" }],
+    ["a/versions/7", { route: "config", key: "a/versions/7" }],
+    ["a/b/-/versions", { route: "versions", key: "a/b" }],
+    ["a/b/c/versions/-/versions", { route: "versions", key: "a/b/c/versions" }],
+    ["a/b/-/versions/7", { route: "version", key: "a/b", n: "7" }],
+    // Malformed keys still reach a route, so their validator answers 400 (not the router 404).
+    ["a//b", { route: "config", key: "a//b" }],
+    ["a/b/", { route: "config", key: "a/b/" }],
+    ["a/-x", { route: "config", key: "a/-x" }],
+  ])("routes %s", async (path, expected) => {
+    expect(await routeOf(`/v1/configs/${path}`)).toEqual(expected);
   });
 
-  it("refuses version 0, POST without /rollback, and invalid keys", () => {
-    expect(codeOf(() => parseConfigTarget("GET", "a/b/versions/0"))).toBe("invalid_version");
-    expect(codeOf(() => parseConfigTarget("POST", "a/b"))).toBe("method_not_allowed");
-    expect(codeOf(() => parseConfigTarget("PUT", "A/b"))).toBe("invalid_key");
-    expect(codeOf(() => parseConfigTarget("GET", ""))).toBe("invalid_key");
+  it("never lets a key contain the /-/ separator", async () => {
+    expect(await routeOf("/v1/configs/a/-/b")).toBe(404);
+    expect(await routeOf("/v1/configs/a/b/-/versions/7/x")).toBe(404);
   });
 });
 

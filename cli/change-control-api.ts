@@ -1,49 +1,32 @@
 /**
- * The origin's safe-deployment routes as typed calls for the CLI: staged rollouts
- * (`Config-Rollout`, `/v1/configs/{key}/rollout…`), schemas (`/v1/schemas/{key}`), the audit log
- * (`/v1/audit`) and diffs (`/v1/configs/{key}/diff`). Answers are parsed once, here.
+ * The origin's change-control calls as typed functions for the CLI: staged rollouts
+ * (`Config-Rollout`, `/v1/configs/{key}/-/rollout…`), schemas (`/v1/schemas/{key}`), the audit
+ * log (`/v1/audit`) and diffs (`/v1/configs/{key}/-/diff`). Answers are parsed once, here, by the
+ * origin's own response schemas (origin/contract.ts).
  */
-import type { AuditEntry, RolloutStatus } from "../core/admin-documents";
+import type { z } from "@hono/zod-openapi";
 import type { JsonChange } from "../core/json-diff";
 import { changesOf, parsePatch } from "../core/json-patch";
-import { type AdminApi, type Answer, headerText, jsonOf, type PublishResult, parseWrite } from "./admin-api";
+import {
+  type AuditEntryDocument,
+  AuditPage as AuditPageSchema,
+  PublishResult as PublishResultSchema,
+  RolloutStatus as RolloutStatusSchema,
+  SchemaSummary as SchemaSummarySchema,
+} from "../origin/contract";
+import { type AdminApi, type Answer, documentOf, headerText, type PublishResult } from "./admin-api";
 import { CliError } from "./errors";
 
-export type { AuditEntry, RolloutStatus } from "../core/admin-documents";
-
-export interface SchemaSummary {
-  key: string;
-  digest: string;
-  size: number;
-  updatedAt: string;
-  updatedBy: string;
-  changed?: boolean;
-  created?: boolean;
-}
-
-export interface AuditPage {
-  namespace: string | null;
-  entries: AuditEntry[];
-  next: string | null;
-}
+export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
+export type AuditEntry = AuditEntryDocument;
+export type AuditPage = z.infer<typeof AuditPageSchema>;
+export type SchemaSummary = z.infer<typeof SchemaSummarySchema> & { created?: boolean };
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const JSON_BODY = { "Content-Type": "application/json" };
 
 function badShape(member: string): CliError {
   return new CliError(`the origin's answer has no valid ${member}`, { code: "bad_response" });
-}
-
-function parseRollout(doc: Record<string, unknown>): RolloutStatus {
-  const state = doc.state;
-  const live = doc.live as RolloutStatus["live"] | undefined;
-  if (
-    (state !== "none" && state !== "running" && state !== "completed" && state !== "aborted") ||
-    typeof live?.version !== "number"
-  ) {
-    throw badShape("rollout");
-  }
-  return doc as unknown as RolloutStatus;
 }
 
 export async function startRollout(
@@ -57,16 +40,12 @@ export async function startRollout(
   if (options.ifMatch) headers["If-Match"] = options.ifMatch;
   if (options.message) headers["Config-Message"] = headerText(options.message);
   const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers });
-  const doc = jsonOf(answer);
-  const started = typeof doc.rollout === "object" && doc.rollout !== null;
-  return {
-    write: parseWrite(answer),
-    rollout: started ? parseRollout(doc.rollout as Record<string, unknown>) : null,
-  };
+  const { rollout: started, ...write } = documentOf(PublishResultSchema, answer);
+  return { write: { ...write, created: answer.status === 201 }, rollout: started ?? null };
 }
 
 export async function rolloutStatus(api: AdminApi, key: string): Promise<RolloutStatus> {
-  return parseRollout(jsonOf(await api.call("GET", `/v1/configs/${key}/rollout`)));
+  return documentOf(RolloutStatusSchema, await api.call("GET", `/v1/configs/${key}/-/rollout`));
 }
 
 export async function setRolloutPercent(
@@ -77,8 +56,11 @@ export async function setRolloutPercent(
 ): Promise<RolloutStatus> {
   const headers: Record<string, string> = { ...JSON_BODY };
   if (message) headers["Config-Message"] = headerText(message);
-  const answer = await api.call("PATCH", `/v1/configs/${key}/rollout`, { body: bytes({ percent }), headers });
-  return parseRollout(jsonOf(answer));
+  const answer = await api.call("PATCH", `/v1/configs/${key}/-/rollout`, {
+    body: bytes({ percent }),
+    headers,
+  });
+  return documentOf(RolloutStatusSchema, answer);
 }
 
 export async function finishRollout(
@@ -88,7 +70,10 @@ export async function finishRollout(
   message?: string,
 ): Promise<RolloutStatus> {
   const headers: Record<string, string> = message ? { "Config-Message": headerText(message) } : {};
-  return parseRollout(jsonOf(await api.call("POST", `/v1/configs/${key}/rollout/${how}`, { headers })));
+  return documentOf(
+    RolloutStatusSchema,
+    await api.call("POST", `/v1/configs/${key}/-/rollout/${how}`, { headers }),
+  );
 }
 
 export async function putSchema(
@@ -100,9 +85,7 @@ export async function putSchema(
   const headers: Record<string, string> = { "Content-Type": "application/schema+json" };
   if (message) headers["Config-Message"] = headerText(message);
   const answer = await api.call("PUT", `/v1/schemas/${key}`, { body, headers });
-  const doc = jsonOf(answer);
-  if (typeof doc.digest !== "string") throw badShape("digest");
-  return { ...(doc as unknown as SchemaSummary), created: answer.status === 201 };
+  return { ...documentOf(SchemaSummarySchema, answer), created: answer.status === 201 };
 }
 
 export async function getSchema(api: AdminApi, key: string): Promise<Uint8Array> {
@@ -111,7 +94,7 @@ export async function getSchema(api: AdminApi, key: string): Promise<Uint8Array>
 
 export async function deleteSchema(api: AdminApi, key: string, message?: string): Promise<SchemaSummary> {
   const headers: Record<string, string> = message ? { "Config-Message": headerText(message) } : {};
-  return jsonOf(await api.call("DELETE", `/v1/schemas/${key}`, { headers })) as unknown as SchemaSummary;
+  return documentOf(SchemaSummarySchema, await api.call("DELETE", `/v1/schemas/${key}`, { headers }));
 }
 
 export async function auditPage(
@@ -120,13 +103,11 @@ export async function auditPage(
 ): Promise<AuditPage> {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
-  const doc = jsonOf(await api.call("GET", `/v1/audit${params.size > 0 ? `?${params}` : ""}`));
-  if (!Array.isArray(doc.entries)) throw badShape("entries");
-  return {
-    namespace: typeof doc.namespace === "string" ? doc.namespace : null,
-    entries: doc.entries as AuditEntry[],
-    next: typeof doc.next === "string" && doc.next.length > 0 ? doc.next : null,
-  };
+  const page = documentOf(
+    AuditPageSchema,
+    await api.call("GET", `/v1/audit${params.size > 0 ? `?${params}` : ""}`),
+  );
+  return { ...page, next: page.next !== null && page.next.length > 0 ? page.next : null };
 }
 
 /**
@@ -142,7 +123,7 @@ export async function originDiff(
   let answer: Answer;
   try {
     const query = new URLSearchParams({ from, to });
-    answer = await api.call("GET", `/v1/configs/${key}/diff?${query}`);
+    answer = await api.call("GET", `/v1/configs/${key}/-/diff?${query}`);
   } catch (error) {
     if (error instanceof CliError && (error.status === 400 || error.status === 404)) return null;
     throw error;
