@@ -14,6 +14,7 @@ import {
 import { FleetDocument } from "../contract";
 import { CONFIGS, KeyParams } from "../http/config-params";
 import { declaredRoutes, KEY, optionalParsedBy, problems } from "../http/declared-routes";
+import { fleetShards } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { keyScope } from "../middleware/admin-auth";
 import { fleetViewAcross } from "../store/fleet-shards";
@@ -65,7 +66,7 @@ export function fleetRoutes() {
         running && state.rollout && state.candidate ? rolloutHeadOf(state.rollout, state.candidate) : null,
     };
     const now = Date.now();
-    const view = await fleetViewAcross(c.env, namespace, expectation, now - window * 1000, now);
+    const view = await fleetViewAcross(fleetShards(c.env, namespace), expectation, now - window * 1000, now);
     c.header("Cache-Control", "no-store");
     return c.json(
       {

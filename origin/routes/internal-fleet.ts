@@ -15,7 +15,8 @@ import {
 } from "../../core";
 import type { OriginApp } from "../app-env";
 import { readBodyWithin } from "../http/body";
-import { fleetShard, shardCount, shardOfColo } from "../store/fleet-shards";
+import { fleetShard } from "../http/ops-stores";
+import { shardCount, shardOfColo } from "../store/fleet-shards";
 
 export const INTERNAL_SECRET_HEADER = "Fleetconf-Purge-Secret";
 const MAX_FLEET_BODY_BYTES = 1024 * 1024;

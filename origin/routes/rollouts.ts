@@ -14,6 +14,7 @@ import { RolloutAlarm, RolloutPatch, RolloutStatus, type RolloutStatusDocument }
 import { strictJsonBody } from "../http/body";
 import { CONFIGS, KeyParams, WriteHeaders } from "../http/config-params";
 import { declaredRoutes, deprecatedAlias, KEY, problems } from "../http/declared-routes";
+import { fleetShards } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { keyScope } from "../middleware/admin-auth";
 import { gateFiguresAcross } from "../store/fleet-shards";
@@ -259,7 +260,7 @@ async function raiseRolloutAlarm(
     );
   }
   const gates = running.gates ?? null;
-  const figures = await gateFiguresAcross(c.env, namespace, {
+  const figures = await gateFiguresAcross(fleetShards(c.env, namespace), {
     key,
     candidate: running.candidateVersion,
     startedAt: running.startedAt,

@@ -8,7 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_FLEET_WINDOW_SECONDS, parseNamespace } from "../../core";
 import { StatusDocument } from "../contract";
 import { declaredRoutes, optionalParsedBy, problems } from "../http/declared-routes";
-import { namespaceRegistry } from "../http/ops-stores";
+import { fleetShards, namespaceRegistry } from "../http/ops-stores";
 import { requireScope } from "../middleware/admin-auth";
 import { activeClientsAcross } from "../store/fleet-shards";
 
@@ -47,7 +47,7 @@ export function statusRoutes() {
         const [status, settings, active] = await Promise.all([
           services.store(namespace).status(),
           services.store(namespace).settings(),
-          activeClientsAcross(c.env, namespace, since),
+          activeClientsAcross(fleetShards(c.env, namespace), since),
         ]);
         const clients = new Map(active.map((a) => [a.key, a.clients]));
         return {

@@ -13,10 +13,9 @@ import {
   type FleetView,
   fleetView,
 } from "../../core";
-import type { FleetStore, GateFigures, GateWatch } from "./fleet-store";
+import type { FleetShardReader, GateFigures, GateWatch } from "./fleet-types";
 
-export interface FleetShardEnv {
-  FLEET?: DurableObjectNamespace<FleetStore>;
+export interface FleetShardVars {
   /** How many FleetStore objects per namespace (1–64; default DEFAULT_FLEET_SHARDS). */
   FLEET_SHARDS?: string;
 }
@@ -25,7 +24,7 @@ export interface FleetShardEnv {
 export const DEFAULT_FLEET_SHARDS = 8;
 export const MAX_FLEET_SHARDS = 64;
 
-export function shardCount(env: FleetShardEnv): number {
+export function shardCount(env: FleetShardVars): number {
   const n = Number(env.FLEET_SHARDS ?? DEFAULT_FLEET_SHARDS);
   return Number.isSafeInteger(n) && n >= 1 && n <= MAX_FLEET_SHARDS ? n : DEFAULT_FLEET_SHARDS;
 }
@@ -41,31 +40,19 @@ export function shardOfColo(colo: string | null, shards: number): number {
   return hash % shards;
 }
 
-export function fleetShard(
-  env: FleetShardEnv,
-  namespace: string,
-  shard: number,
-): DurableObjectStub<FleetStore> {
-  const fleet = env.FLEET;
-  if (!fleet) throw new Error("the FLEET Durable Object binding is missing");
-  return fleet.get(fleet.idFromName(shard === 0 ? namespace : `${namespace}#${shard}`));
-}
-
-export function allFleetShards(env: FleetShardEnv, namespace: string): DurableObjectStub<FleetStore>[] {
-  return Array.from({ length: shardCount(env) }, (_, i) => fleetShard(env, namespace, i));
+/** The object name of a namespace's shard: shard 0 keeps the unsharded name. */
+export function shardName(namespace: string, shard: number): string {
+  return shard === 0 ? namespace : `${namespace}#${shard}`;
 }
 
 /** The fleet view of one key across the namespace's shards. */
 export async function fleetViewAcross(
-  env: FleetShardEnv,
-  namespace: string,
+  shards: readonly FleetShardReader[],
   expectation: FleetExpectation,
   sinceMs: number,
   nowMs: number,
 ): Promise<FleetView> {
-  const parts = await Promise.all(
-    allFleetShards(env, namespace).map((s) => s.viewGroups(expectation, sinceMs, nowMs)),
-  );
+  const parts = await Promise.all(shards.map((s) => s.viewGroups(expectation, sinceMs, nowMs)));
   const groups: FleetGroup[] = parts.flatMap((p) => p.groups);
   const reports: FleetReportGroup[] = parts.flatMap((p) => p.reports);
   return fleetView(groups, reports, expectation, nowMs);
@@ -73,11 +60,10 @@ export async function fleetViewAcross(
 
 /** Per key: clients seen since `sinceMs`, summed over the shards. */
 export async function activeClientsAcross(
-  env: FleetShardEnv,
-  namespace: string,
+  shards: readonly FleetShardReader[],
   sinceMs: number,
 ): Promise<{ key: string; clients: number }[]> {
-  const parts = await Promise.all(allFleetShards(env, namespace).map((s) => s.activeClients(sinceMs)));
+  const parts = await Promise.all(shards.map((s) => s.activeClients(sinceMs)));
   const sums = new Map<string, number>();
   for (const row of parts.flat()) sums.set(row.key, (sums.get(row.key) ?? 0) + row.clients);
   return [...sums.entries()]
@@ -87,11 +73,10 @@ export async function activeClientsAcross(
 
 /** A gate's figures across the shards: the candidate's reports since the rollout started. */
 export async function gateFiguresAcross(
-  env: FleetShardEnv,
-  namespace: string,
+  shards: readonly FleetShardReader[],
   gate: Pick<GateWatch, "key" | "candidate" | "startedAt" | "maxRejected" | "minClients">,
 ): Promise<GateFigures> {
-  const parts = await Promise.all(allFleetShards(env, namespace).map((s) => s.gateCounts(gate)));
+  const parts = await Promise.all(shards.map((s) => s.gateCounts(gate)));
   const reporting = parts.reduce((n, p) => n + p.reporting, 0);
   const rejected = parts.reduce((n, p) => n + p.rejected, 0);
   const reasons = new Map<string, number>();

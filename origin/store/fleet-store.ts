@@ -29,9 +29,12 @@ import {
   logLine,
   MAX_FLEET_WINDOW_SECONDS,
 } from "../../core";
-import { type FleetShardEnv, gateFiguresAcross } from "./fleet-shards";
+import { type FleetShardVars, gateFiguresAcross, shardCount, shardName } from "./fleet-shards";
+
+export type { GateFigures, GateWatch } from "./fleet-types";
+
+import type { FleetShardReader, GateCounts, GateFigures, GateWatch, HealthAborter } from "./fleet-types";
 import { type Migration, runMigrations, startUp } from "./migrations";
-import type { NamespaceStore } from "./namespace-store";
 
 /** How often expired sightings are swept. */
 export const FLEET_SWEEP_MS = 15 * 60 * 1000;
@@ -106,36 +109,6 @@ export interface FleetRecordOutcome {
   foreign: number;
 }
 
-/** A rollout's health gate as FleetStore watches it (docs/rollouts.md). */
-export interface GateWatch {
-  namespace: string;
-  key: string;
-  candidate: number;
-  stable: number;
-  startedAt: number;
-  /** Percent (0–100) of reporting clients that may reject the candidate. */
-  maxRejected: number;
-  minClients: number;
-}
-
-/** One shard's reports on the candidate since the rollout started. */
-export interface GateCounts {
-  reporting: number;
-  rejected: number;
-  reasons: { reason: string; clients: number }[];
-}
-
-/** The candidate's reports since the rollout started, over every shard: what the gate decides on. */
-export interface GateFigures {
-  reporting: number;
-  rejected: number;
-  /** rejected / reporting in percent, two decimals (0 when none report). */
-  rejectedPercent: number;
-  maxRejected: number;
-  minClients: number;
-  reasons: { reason: string; clients: number }[];
-}
-
 type Row = {
   version: number;
   previous: number | null;
@@ -146,8 +119,9 @@ type Row = {
   reason: string | null;
 };
 
-interface FleetEnv extends FleetShardEnv {
-  NAMESPACES?: DurableObjectNamespace<NamespaceStore>;
+interface FleetEnv extends FleetShardVars {
+  FLEET?: DurableObjectNamespace<FleetStore>;
+  NAMESPACES?: DurableObjectNamespace<HealthAborter>;
 }
 
 export class FleetStore extends DurableObject<FleetEnv> {
@@ -360,6 +334,24 @@ export class FleetStore extends DurableObject<FleetEnv> {
     return { reporting, rejected, reasons };
   }
 
+  /** The namespace's shards (this one included) as the gate check reads them. */
+  private shards(namespace: string): FleetShardReader[] {
+    const fleet = this.env.FLEET;
+    if (!fleet) return [this.asReader()];
+    return Array.from({ length: shardCount(this.env) }, (_, i) =>
+      fleet.get(fleet.idFromName(shardName(namespace, i))),
+    );
+  }
+
+  /** This object's own counts, when there is no binding to reach the others (single-shard tests). */
+  private asReader(): FleetShardReader {
+    return {
+      viewGroups: async (e, s, n) => this.viewGroups(e, s, n),
+      activeClients: async (s) => this.activeClients(s),
+      gateCounts: async (g) => this.gateCounts(g),
+    };
+  }
+
   /** Checks every watched gate, aborting the rollouts that crossed theirs. */
   async checkGates(nowMs: number): Promise<{ key: string; tripped: boolean; figures: GateFigures }[]> {
     const gates = this.sql
@@ -383,7 +375,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
       };
       this.namespace ??= (await this.ctx.storage.get<string>("namespace")) ?? null;
       if (this.namespace === null) continue;
-      const figures = await gateFiguresAcross(this.env, this.namespace, gate);
+      const figures = await gateFiguresAcross(this.shards(this.namespace), gate);
       const tripped =
         figures.reporting >= figures.minClients && figures.rejectedPercent > figures.maxRejected;
       results.push({ key: g.key, tripped, figures });

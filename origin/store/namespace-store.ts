@@ -34,6 +34,7 @@ import type {
   DeleteInput,
   DeleteOutcome,
   Distribution,
+  HealthAbortInput,
   HistoryPage,
   PublishInput,
   RollbackInput,
@@ -224,9 +225,7 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   }
 
   /** An automatic abort (FleetStore's health gate, or the external alarm route). */
-  abortForHealth(
-    input: rollouts.HealthAbortInput,
-  ): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+  abortForHealth(input: HealthAbortInput): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
     return rollouts.abortForHealth(this.core, input);
   }
 

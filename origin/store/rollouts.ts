@@ -22,6 +22,7 @@ import type {
   AuditDetail,
   AutoAbort,
   ChangeMeta,
+  HealthAbortInput,
   RolloutChange,
   RolloutRecord,
   RolloutSpec,
@@ -246,14 +247,6 @@ async function changed(core: StoreCore, key: string): Promise<StoreResult<Rollou
   const distribution = await core.distribute(key);
   const view = rolloutView(core.sql, key);
   return view.ok ? success({ view: view.value, distribution }) : view;
-}
-
-/** What FleetStore's gate check (or the external alarm route) found: why the origin aborts. */
-export interface HealthAbortInput {
-  namespace: string;
-  key: string;
-  candidate: number;
-  autoAbort: AutoAbort;
 }
 
 /** The actor of an automatic abort in the audit log and the rollout document. */

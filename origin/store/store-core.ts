@@ -5,7 +5,7 @@
  */
 
 import type { OriginVars } from "../env-vars";
-import type { FleetStore } from "./fleet-store";
+import type { GateWatcher } from "./fleet-types";
 import type { AuditAction, AuditDetail, ChangeMeta, Distribution, RolloutSpec, VersionRecord } from "./types";
 
 export interface CommitOptions {
@@ -35,5 +35,5 @@ export interface StoreCore {
 export interface StoreEnv extends OriginVars {
   CONFIGS: KVNamespace;
   /** The namespace's FleetStore, which watches health-gated rollouts (fleet-store.ts). */
-  FLEET?: DurableObjectNamespace<FleetStore>;
+  FLEET?: DurableObjectNamespace<GateWatcher>;
 }

@@ -56,6 +56,14 @@ export interface AutoAbort {
   alarm?: { name: string; detail: string | null };
 }
 
+/** What FleetStore's gate check (or the external alarm route) found: why the origin aborts. */
+export interface HealthAbortInput {
+  namespace: string;
+  key: string;
+  candidate: number;
+  autoAbort: AutoAbort;
+}
+
 export type RolloutOutcome = "completed" | "aborted";
 
 /** One rollout of a key, running (`endedAt` null) or finished. */
