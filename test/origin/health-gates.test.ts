@@ -9,7 +9,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FleetSighting } from "../../core";
-import { GATE_CHECK_MS } from "../../origin/store/fleet-store";
+import { GATE_CHECK_MS, MAX_CLIENTS_PER_KEY } from "../../origin/store/fleet-store";
 import { worker } from "../support/workerd";
 import { adminToken, call, freshNamespace, ORIGIN, originEnv, publish, publishOk } from "./support/origin";
 
@@ -129,6 +129,40 @@ describe("client status in the fleet view", () => {
     expect(view.rollout?.cohorts.candidate).toMatchObject({ clients: 2, applied: 1, rejected: 1 });
     expect(view.rollout?.cohorts.stable).toMatchObject({ clients: 0 });
   });
+});
+
+describe("FleetStore bounds", () => {
+  it("caps rows per key: a new client past MAX_CLIENTS_PER_KEY is refused unless an idle row makes room", async () => {
+    const namespace = freshNamespace();
+    const key = `${namespace}/svc/flags`;
+    await publishOk(key, { v: 1 });
+    const now = Date.now();
+    // Fill the key to the cap in SQL (shard 0, where colo AMS lands), one row idle for 10 minutes.
+    await runInDurableObject(fleetStub(namespace), (_, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO last_seen (key, client_id, version, seen_at, colo, bucket)
+         SELECT ?, 'filler-' || i, 1, CASE WHEN i = 1 THEN ? ELSE ? END, 'AMS', 0 FROM n`,
+        MAX_CLIENTS_PER_KEY,
+        key,
+        now - 10 * 60_000,
+        now,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO key_clients (key, clients) VALUES (?, ?)",
+        key,
+        MAX_CLIENTS_PER_KEY,
+      );
+    });
+    const outcome = (sightings: unknown[]) =>
+      runInDurableObject(fleetStub(namespace), (store) => store.record(sightings as FleetSighting[]));
+    // The idle row makes room for one newcomer; the next is refused; a known client still updates.
+    expect(await outcome([sighting(key, "new-1", 1)])).toMatchObject({ stored: 1, refused: 0 });
+    expect(await outcome([sighting(key, "new-2", 1)])).toMatchObject({ stored: 0, refused: 1 });
+    expect(await outcome([sighting(key, "filler-2", 1)])).toMatchObject({ stored: 1, refused: 0 });
+    const view = await fleetOf(key);
+    expect(view.clients).toBe(MAX_CLIENTS_PER_KEY);
+  }, 30_000);
 });
 
 describe("health-gated rollouts", () => {
