@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hot,breakdown,recording,size,cold,origin,propagation,fleet,memory] [--tool wrk|autocannon]`
+ * `npm run bench [-- --quick] [--only hot,breakdown,recording,size,cold,origin,propagation,fleet,memory,locations] [--tool wrk|autocannon] [--lag-max <s>]`
  * (or `-- --render bench/results/<stamp>.json` to rewrite BENCHMARKS.md from a finished run).
  * Starts every server it measures (on 127.0.0.1, ports 19000–19199), runs each section, prints a
  * progress line per run and a table per section, then writes bench/results/<stamp>.json and the
@@ -27,6 +27,7 @@ import { breakdownSection } from "./scenarios/breakdown";
 import { coldSection } from "./scenarios/cold";
 import { fleetSection } from "./scenarios/fleet";
 import { type HotRow, hotOnMiniflare, hotOnNginx, hotOnWrangler, hotSection } from "./scenarios/hot";
+import { locationsParams, locationsSection } from "./scenarios/locations";
 import { memorySection } from "./scenarios/memory";
 import { originSection } from "./scenarios/origin";
 import { propagationSection } from "./scenarios/propagation";
@@ -43,11 +44,21 @@ const ALL = [
   "propagation",
   "fleet",
   "memory",
+  "locations",
 ] as const;
 type SectionId = (typeof ALL)[number];
 
-function parseArgs(argv: string[]): { quick: boolean; only: Set<SectionId>; tool: LoadTool } {
+interface Args {
+  quick: boolean;
+  only: Set<SectionId>;
+  tool: LoadTool;
+  /** `--lag-max <s>`: the production model's KV lag bound (default 60 s, quick 10 s). */
+  lagMaxS?: number;
+}
+
+function parseArgs(argv: string[]): Args {
   let quick = false;
+  let lagMaxS: number | undefined;
   let only = new Set<SectionId>(ALL);
   let tool: LoadTool = wrkAvailable() ? "wrk" : "autocannon";
   for (let i = 0; i < argv.length; i++) {
@@ -65,9 +76,14 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<SectionId>; tool
       const t = value();
       if (t !== "wrk" && t !== "autocannon") throw new Error("--tool is wrk or autocannon");
       tool = t;
+    } else if (arg.startsWith("--lag-max")) {
+      const seconds = Number(value());
+      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600)
+        throw new Error("--lag-max is 0–600 seconds");
+      lagMaxS = seconds;
     } else throw new Error(`unknown argument ${arg}`);
   }
-  return { quick, only, tool };
+  return { quick, only, tool, ...(lagMaxS !== undefined ? { lagMaxS } : {}) };
 }
 
 /** Runs one section; a failure becomes a skipped section with its reason, and the run goes on. */
@@ -207,6 +223,15 @@ async function main(): Promise<void> {
         done(await attempt("fleet", "6. Fleet", () => fleetSection(ctx, stack)));
       await stack.stop();
     }
+    // The production model starts its own origin and one Miniflare per location, after the rest.
+    if (want("locations"))
+      done(
+        await attempt("locations", "9. Production model", () => {
+          const params = locationsParams(ctx);
+          if (args.lagMaxS !== undefined) params.lagMaxMs = args.lagMaxS * 1000;
+          return locationsSection(ctx, params);
+        }),
+      );
   } finally {
     // Each stop is idempotent: it signals only the process groups this run started.
     await Promise.allSettled([mf?.dispose(), pair?.stop(), full?.stop(), mfFull?.stop()]);

@@ -1,14 +1,16 @@
 /**
  * Flags shared by the commands that read from the edge (`agent`, `watch`): where the edge is,
- * which JWKS to trust, how often to poll, who to say we are, and the read token.
+ * which JWKS to trust, how long to long-poll or how often to poll, who to say we are, and the
+ * read token.
  */
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { ConfigClientOptions } from "../client";
+import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from "../client/client";
 import { parseJwks } from "../client/jwks";
 import { parseKey } from "../core/keys";
-import { type OptionSpec, type OptionValues, stringOption } from "./args";
+import { flag, integerOption, type OptionSpec, type OptionValues, stringOption } from "./args";
 import { CliError, UsageError } from "./errors";
 import type { Io } from "./output";
 import { edgeUrl, readToken } from "./settings";
@@ -17,6 +19,8 @@ export const EDGE_CLIENT_OPTIONS = {
   key: { type: "string" },
   jwks: { type: "string" },
   interval: { type: "string" },
+  wait: { type: "string" },
+  "no-long-poll": { type: "boolean" },
   "client-id": { type: "string" },
   cache: { type: "string" },
 } as const satisfies OptionSpec;
@@ -25,7 +29,12 @@ export const EDGE_CLIENT_HELP = `  --edge URL          the edge (env FLEETCONF_E
   --jwks FILE|URL     the JWKS to verify signatures with: a file pins it (recommended); a URL is
                       fetched once and again only for an unknown kid (default: the edge's
                       /.well-known/jwks.json, trusted on first use)
-  --interval SECONDS  poll at most this often (default 5; the edge's max-age can only lengthen it)
+  --wait SECONDS      long-poll: the edge may hold each conditional request this long, answering
+                      as soon as the key changes (Prefer: wait, 1-60, default ${DEFAULT_WAIT_SECONDS}); where
+                      the edge (or a proxy) does not hold requests, --interval paces them
+  --no-long-poll      never ask the edge to hold; poll every --interval instead
+  --interval SECONDS  poll at most this often when not long-polling (default 5; the edge's max-age
+                      can only lengthen it)
   --token TOKEN       read token for private namespaces (env FLEETCONF_READ_TOKEN; for local dev,
                       minted from .dev.vars' TOKEN_KEYS when present)
   --client-id ID      Config-Client-Id sent to the edge (default: this host's name)`;
@@ -61,6 +70,11 @@ export async function edgeClientOptions(
     }
     intervalMs = Math.round(seconds * 1000);
   }
+  const waitSeconds = integerOption(values, "wait", { min: 1, max: MAX_WAIT_SECONDS }, command);
+  const longPoll = !flag(values, "no-long-poll");
+  if (!longPoll && waitSeconds !== undefined) {
+    throw new UsageError("--wait and --no-long-poll exclude each other", command);
+  }
   const clientId = stringOption(values, "client-id") ?? defaultClientId();
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(clientId)) {
     throw new UsageError("--client-id must be 1-128 characters of [A-Za-z0-9._:-]", command);
@@ -71,6 +85,8 @@ export async function edgeClientOptions(
     edge,
     key,
     intervalMs,
+    longPoll,
+    ...(waitSeconds === undefined ? {} : { waitSeconds }),
     clientId,
     fetch: fetcher,
     ...(token === undefined ? {} : { token }),

@@ -1,8 +1,11 @@
 /**
  * `createConfigClient`: keeps one config key current by polling the edge with conditional GETs
  * (If-None-Match → 304, RFC 9110 §13.1.2), accepting a new snapshot only when it verifies
- * (client/verify.ts), and otherwise keeping the last good one. Runs in Node, Workers and browsers;
- * only the optional cache file touches Node APIs (client/cache-file.ts).
+ * (client/verify.ts), and otherwise keeping the last good one. Each conditional GET asks the edge
+ * to hold it until the key changes (`Prefer: wait`, RFC 7240; DESIGN §8); while the edge says it
+ * did (`Preference-Applied`) the next request follows at once, otherwise the interval paces them.
+ * Runs in Node, Workers and browsers; only the optional cache file touches Node APIs
+ * (client/cache-file.ts).
  */
 import { CLIENT_STATUS_HEADER, type ClientStatus, formatClientStatus } from "../core/client-status";
 import type { Jwks } from "../core/jws";
@@ -10,13 +13,14 @@ import { parseKey } from "../core/keys";
 import { readWithin } from "../core/streams";
 import { cacheRecordOf, cacheRecordParts, readCacheFile, writeCacheFile } from "./cache-file";
 import { ConfigClientError, errorForStatus } from "./errors";
-import { freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
+import { appliedWaitSeconds, freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
 import { DEFAULT_JWKS_REFETCH_MIN_MS, type KeySource, pinnedKeySource, remoteKeySource } from "./jwks";
 import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_BACKOFF_MS,
   delayAfterFailure,
   delayAfterSuccess,
+  pollAgainAtOnce,
   type SchedulePolicy,
 } from "./schedule";
 import type { ConfigClient, ConfigClientOptions, ConfigSnapshot } from "./types";
@@ -24,6 +28,9 @@ import { toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_WAIT_SECONDS = 30;
+/** The edge clamps `Prefer: wait` to 1-60 s (DESIGN §8); asking for more would only mislead our timeout. */
+export const MAX_WAIT_SECONDS = 60;
 /** No config is larger than a KV value (DESIGN §2); a longer body is refused while it streams in. */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
@@ -32,8 +39,15 @@ export function createConfigClient<T = unknown>(options: ConfigClientOptions<T>)
 }
 
 type Outcome =
-  | { kind: "ok"; freshness: number | null }
+  | { kind: "ok"; freshness: number | null; changed: boolean }
   | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
+
+/** What a request asked for and how long it took, for the long-poll decision. */
+interface Exchange {
+  asked: boolean;
+  appliedWaitSeconds: number | null;
+  elapsedMs: number;
+}
 
 class PollingConfigClient<T> implements ConfigClient<T> {
   /** What the application (and verification) reported, sent as `Config-Client-Status` on each poll. */
@@ -44,6 +58,8 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private readonly fetcher: typeof fetch;
   private readonly clientId: string;
   private readonly timeoutMs: number;
+  /** Seconds to ask the edge to hold a conditional request, or null with long-poll off. */
+  private readonly waitSeconds: number | null;
   private snapshot: ConfigSnapshot<T> | undefined;
   /** Verified snapshot from the cache file, used if the edge cannot be reached or confirms it. */
   private cached: ConfigSnapshot<T> | undefined;
@@ -77,6 +93,11 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.clientId = options.clientId ?? crypto.randomUUID();
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const wait = options.waitSeconds ?? DEFAULT_WAIT_SECONDS;
+    if (!Number.isInteger(wait) || wait < 1 || wait > MAX_WAIT_SECONDS) {
+      throw new TypeError(`fleetconf: waitSeconds must be an integer from 1 to ${MAX_WAIT_SECONDS}`);
+    }
+    this.waitSeconds = options.longPoll === false ? null : wait;
     this.policy = {
       intervalMs: Math.max(1, options.intervalMs ?? DEFAULT_INTERVAL_MS),
       maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
@@ -132,12 +153,18 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   }
 
   private async pollAndSchedule(): Promise<void> {
-    const outcome = await this.poll();
+    const exchange: Exchange = { asked: false, appliedWaitSeconds: null, elapsedMs: 0 };
+    const outcome = await this.poll(exchange);
     if (this.closed) return;
     let delay: number;
     if (outcome.kind === "ok") {
       this.failures = 0;
-      delay = delayAfterSuccess(this.policy, outcome.freshness);
+      const atOnce = pollAgainAtOnce({
+        enabled: this.waitSeconds !== null,
+        changed: outcome.changed,
+        ...exchange,
+      });
+      delay = atOnce ? 0 : delayAfterSuccess(this.policy, outcome.freshness);
     } else {
       this.failures++;
       // The edge is unreachable or misbehaving and nothing fresh was ever accepted: serve the
@@ -151,20 +178,29 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     }, delay);
   }
 
-  private async poll(): Promise<Outcome> {
+  private async poll(exchange: Exchange): Promise<Outcome> {
     const controller = new AbortController();
     this.inFlight = controller;
-    const timeout = setTimeout(() => controller.abort(), this.timeoutMs);
+    const known = this.snapshot ?? this.cached;
+    // Only a conditional request can be held (DESIGN §8), so only it asks, and only once the
+    // edge confirmed what the client holds: the request confirming a snapshot from the cache file
+    // (at start, or served stale while the edge was down) must not wait out a hold. Its timeout
+    // allows for the whole wait on top of the usual margin.
+    const wait = this.snapshot && !this.snapshot.stale ? this.waitSeconds : null;
+    const timeoutMs = this.timeoutMs + (wait ?? 0) * 1000;
+    const timeout = setTimeout(() => controller.abort(), timeoutMs);
+    const started = Date.now();
     try {
       const headers: Record<string, string> = {
         Accept: "application/json",
         "Config-Client-Id": this.clientId,
       };
-      const known = this.snapshot ?? this.cached;
       if (known) headers["If-None-Match"] = known.etag;
       // Rides on every poll (the edge records the latest with the sighting): no extra request.
       const status = formatClientStatus(this.status);
       if (status !== null) headers[CLIENT_STATUS_HEADER] = status;
+      if (wait !== null) headers.Prefer = `wait=${wait}`;
+      exchange.asked = wait !== null;
       const token =
         typeof this.options.token === "function" ? await this.options.token() : this.options.token;
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -176,11 +212,14 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       } catch (error) {
         if (error instanceof ConfigClientError) return this.failed(error);
         const reason =
-          controller.signal.aborted && !this.closed ? `timed out after ${this.timeoutMs} ms` : String(error);
+          controller.signal.aborted && !this.closed ? `timed out after ${timeoutMs} ms` : String(error);
         return this.failed(
           new ConfigClientError("network_error", `cannot reach ${this.url}: ${reason}`, { cause: error }),
         );
       }
+      exchange.elapsedMs = Date.now() - started;
+      if (wait !== null)
+        exchange.appliedWaitSeconds = appliedWaitSeconds(res.headers.get("Preference-Applied"));
       const freshness = freshnessSeconds(res.headers.get("Cache-Control"));
       if (res.status === 304) return this.notModified(freshness);
       if (res.status === 200) return await this.received(res, body, freshness);
@@ -230,12 +269,12 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private notModified(freshness: number | null): Outcome {
     if (this.snapshot) {
       if (this.snapshot.stale) this.snapshot = Object.freeze({ ...this.snapshot, stale: false });
-      return { kind: "ok", freshness };
+      return { kind: "ok", freshness, changed: false };
     }
     if (this.cached) {
       // The edge confirmed the cached ETag: the cached snapshot is current.
       this.adopt({ ...this.cached, stale: false });
-      return { kind: "ok", freshness };
+      return { kind: "ok", freshness, changed: false };
     }
     return this.failed(new ConfigClientError("malformed_response", "304 without a conditional request"));
   }
@@ -264,13 +303,13 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         );
       }
       if (current.stale) this.snapshot = Object.freeze({ ...current, stale: false });
-      return { kind: "ok", freshness };
+      return { kind: "ok", freshness, changed: false };
     }
     const typed = toConfigSnapshot(result.snapshot, false, this.options.validate);
     if (!typed.ok) return this.rejectedBy(res, typed.error);
     this.adopt(typed.snapshot);
     this.persist(typed.snapshot);
-    return { kind: "ok", freshness };
+    return { kind: "ok", freshness, changed: true };
   }
 
   /** Versions below this are refused: the newest of what is served and what the cache holds. */

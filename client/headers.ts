@@ -70,3 +70,17 @@ export function problemDetail(contentType: string | null, body: Uint8Array): str
   }
   return undefined;
 }
+
+/**
+ * The wait the server honoured, from `Preference-Applied` (RFC 7240 §3): a list of preferences,
+ * e.g. `wait=30` or `respond-async, wait=30`. Null when the field is absent or names no wait:
+ * the server (or a proxy in front of it) did not hold the request.
+ */
+export function appliedWaitSeconds(value: string | null): number | null {
+  if (value === null) return null;
+  for (const preference of value.split(",")) {
+    const match = /^\s*wait\s*=\s*"?([0-9]{1,5})"?\s*(?:;.*)?$/i.exec(preference);
+    if (match?.[1]) return Number(match[1]);
+  }
+  return null;
+}

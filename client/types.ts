@@ -13,8 +13,14 @@ export interface ConfigClientOptions<T> {
   jwks?: Jwks;
   /** …a URL to fetch it from once (refetched only on an unknown kid). */
   jwksUrl?: string;
-  /** Minimum time between polls; default 5000. The edge's max-age can only lengthen it. */
+  /** Minimum time between polls; default 5000. The edge's max-age can only lengthen it. While the
+   *  edge honours long-polls it only paces the fallback (an edge or proxy that does not hold). */
   intervalMs?: number;
+  /** Long-poll (RFC 7240 `Prefer: wait`, DESIGN §8) when the edge honours it; default true. With
+   *  `false` the client polls every `intervalMs` and never sends `Prefer`. */
+  longPoll?: boolean;
+  /** Seconds the edge may hold a conditional request (`Prefer: wait=<s>`): 1-60, default 30. */
+  waitSeconds?: number;
   /** Sent as `Config-Client-Id` (≤128 of `[A-Za-z0-9._:-]`); default a random id per client. */
   clientId?: string;
   /** Node only: where to keep the last good snapshot across restarts. */
@@ -23,6 +29,7 @@ export interface ConfigClientOptions<T> {
   /** Parses the JSON value into the caller's type; throwing refuses the snapshot (`invalid_config`). */
   validate?: (value: unknown) => T;
   maxBackoffMs?: number;
+  /** Default 10000. A long-poll may take `waitSeconds` longer: its timeout is the sum of both. */
   requestTimeoutMs?: number;
   jwksRefetchMinMs?: number;
   /** For tests: the jitter source (default Math.random). */
@@ -65,6 +72,7 @@ export interface ConfigClient<T> {
    * that fail verification or `validate` are reported by the client itself.
    */
   reportRejected(reason: string, version?: number): void;
-  /** Stops polling, aborts the request in flight and waits for a pending cache write. */
+  /** Stops polling, aborts the request in flight (a held long-poll too) and waits for a pending
+   *  cache write. */
   close(): Promise<void>;
 }

@@ -26,8 +26,11 @@ export function versionCacheControl(settings: NamespaceSettings): string {
 /** The edge's cache name in Cache-Status (RFC 9211 §2): one cache, the tier goes in `detail`. */
 export const EDGE_CACHE_NAME = "fleetconf-edge";
 
-/** Which tier answered: isolate memory, the location's Cache API, or KV. */
-export type CacheTier = "memory" | "cache" | "kv";
+/**
+ * Which tier answered: isolate memory, the location's Cache API, KV, or (for a head) the origin's
+ * Durable Object read through the edge's service binding (docs/delivery.md).
+ */
+export type CacheTier = "memory" | "cache" | "kv" | "origin";
 
 /**
  * Builds the edge's Cache-Status member (RFC 9211), e.g.
@@ -45,7 +48,7 @@ export function cacheStatus(
   options: { stale?: boolean; error?: string; ttl?: number } = {},
 ): string {
   let value = EDGE_CACHE_NAME;
-  value += tier === "kv" ? "; fwd=miss" : options.stale ? "; hit; fwd=stale" : "; hit";
+  value += tier === "kv" || tier === "origin" ? "; fwd=miss" : options.stale ? "; hit; fwd=stale" : "; hit";
   if (options.ttl !== undefined) value += `; ttl=${Math.floor(options.ttl)}`;
   value += `; detail=${tier}`;
   if (options.error) value += `/${options.error}`;

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
   upstream_unavailable: { status: 503, title: "Upstream unavailable" },
+  too_many_waiters: { status: 503, title: "Too many long-poll requests waiting here" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

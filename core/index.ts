@@ -11,6 +11,7 @@ export * from "./internal-secret";
 export * from "./json";
 export * from "./jws";
 export * from "./keys";
+export * from "./prefer";
 export * from "./public-jwks";
 export * from "./rollout";
 export * from "./scopes";

@@ -1,7 +1,7 @@
 /**
  * The shared secret on the workers' internal routes: the edge's `POST /internal/purge` (called by
- * the origin) and the origin's `POST /internal/fleet` (called by the edge). Both carry PURGE_SECRET
- * in one header, checked the same way on both sides.
+ * the origin) and the origin's `POST /internal/fleet` and `GET /internal/heads/{key}` (called by
+ * the edge). All carry PURGE_SECRET in one header, checked the same way on both sides.
  */
 import { timingSafeEqualStrings } from "./encoding";
 

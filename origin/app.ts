@@ -25,6 +25,7 @@ import { diffRoutes } from "./routes/diff";
 import { fleetRoutes } from "./routes/fleet";
 import { healthRoutes } from "./routes/health";
 import { internalFleetRoutes } from "./routes/internal-fleet";
+import { internalHeadRoutes } from "./routes/internal-heads";
 import { namespaceRoutes } from "./routes/namespaces";
 import { openapiRoutes } from "./routes/openapi";
 import { rolloutRoutes } from "./routes/rollouts";
@@ -57,6 +58,7 @@ export function newApp(): OpenAPIHono<OriginApp> {
   app.use("*", init());
   app.route("/", healthRoutes());
   app.route("/", internalFleetRoutes());
+  app.route("/", internalHeadRoutes());
   const admin = adminRoutes();
   app.route("/", openapiRoutes(admin));
   // The web console calls this same app in-process with the signed-in token (console/api.ts).

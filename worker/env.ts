@@ -8,7 +8,9 @@
 import { type IntegerRule, parseIntegerSetting } from "../core";
 import { DEFAULT_KV_READ_TIMEOUT_MS } from "./cache/kv-reader";
 import { DEFAULT_MEMORY_CACHE_BYTES } from "./cache/memory-lru";
+import { DEFAULT_HEAD_REVALIDATE_MS, DEFAULT_ORIGIN_HEAD_TIMEOUT_MS } from "./cache/origin-heads";
 import { DEFAULT_FLEET_OPTIONS } from "./fleet/recorder";
+import { DEFAULT_MAX_WAITERS } from "./longpoll/waiters";
 import { DEFAULT_METRICS_INTERVAL_MS } from "./metrics/counters";
 
 export interface EdgeEnv {
@@ -27,8 +29,19 @@ export interface EdgeEnv {
   PUBLIC_JWKS: string;
   /** Shared with the origin: authenticates the internal purge route. */
   PURGE_SECRET: string;
-  /** Service binding to the origin: fleet sightings go to its `/internal/fleet` (docs/operations.md). */
+  /**
+   * Service binding to the origin: fleet sightings go to its `/internal/fleet` (docs/operations.md)
+   * and, with HEAD_SOURCE=origin, heads are read from its `/internal/heads/{key}` (docs/delivery.md).
+   */
   ORIGIN?: Fetcher;
+  /** "origin" (default): heads from the origin's Durable Object, KV as fallback; "kv": KV only. */
+  HEAD_SOURCE?: string;
+  /** Milliseconds between comparisons of a memory head with the Cache API. Default 250. */
+  HEAD_REVALIDATE_MS?: string;
+  /** Milliseconds an origin head read may take before the edge falls back to KV. Default 1000. */
+  ORIGIN_HEAD_TIMEOUT_MS?: string;
+  /** Long-poll requests one isolate may hold at once; past it `503` + Retry-After. Default 10000. */
+  MAX_WAITERS?: string;
   /** "off" stops recording fleet sightings (the bench's A/B); anything else, or unset, records. */
   FLEET_RECORDING?: string;
   /** Milliseconds between fleet flushes per isolate. Default 2000. */
@@ -53,6 +66,10 @@ export const EDGE_INTEGER_RULES = {
   METRICS_INTERVAL_MS: { default: DEFAULT_METRICS_INTERVAL_MS, min: 1, max: 86_400_000 },
   // Kept beside worker/app.ts's DEFAULT_LOG_HIT_SAMPLE (100), which imports this module.
   LOG_HIT_SAMPLE: { default: 100, min: 1, max: 9_999_999 },
+  // At least 10 ms: it is also the long-poll's tick, which must never spin.
+  HEAD_REVALIDATE_MS: { default: DEFAULT_HEAD_REVALIDATE_MS, min: 10, max: 60_000 },
+  ORIGIN_HEAD_TIMEOUT_MS: { default: DEFAULT_ORIGIN_HEAD_TIMEOUT_MS, min: 1, max: 60_000 },
+  MAX_WAITERS: { default: DEFAULT_MAX_WAITERS, min: 1, max: 10_000_000 },
 } as const satisfies Record<string, IntegerRule>;
 
 export type EdgeIntegerName = keyof typeof EDGE_INTEGER_RULES;

@@ -1,6 +1,9 @@
 /**
- * A/B comparisons: every variant runs once per round, in the same order (A, B, A, B …), so slow
- * drift on a shared machine hits all variants alike; the report uses medians over rounds.
+ * A/B comparisons: every variant runs once per round, the order reversed every other round
+ * (A B C, C B A, A B C …: ABBA counterbalancing), so neither slow drift on a shared machine nor
+ * "runs right after X" (a warm CPU cache, a GC owed by the previous run) favours one variant; the
+ * report uses medians over rounds. With an even number of rounds every variant holds each position
+ * equally often; with one round (quick mode) nothing is counterbalanced.
  */
 import { cpuSecondsOf } from "./cpu";
 import { type LoadResult, type LoadTool, runLoad } from "./load";
@@ -57,7 +60,8 @@ export async function compareVariants(
   }
   const runs = new Map<string, LoadResult[]>(variants.map((v) => [v.label, []]));
   for (let round = 1; round <= options.rounds; round++) {
-    for (const variant of variants) {
+    const order = round % 2 === 1 ? variants : [...variants].reverse();
+    for (const variant of order) {
       const pids = variant.cpuPids?.() ?? [];
       const cpuBefore = cpuSecondsOf(pids);
       const loaded = await runLoad({

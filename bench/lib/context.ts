@@ -35,6 +35,10 @@ export interface RunSizes {
   fleetSizes: number[];
   fleetIntervalMs: number;
   fleetWindowS: number;
+  /** Long-polling fleet (issue 13): clients, publishes measured while they wait, wait asked. */
+  longPollClients: number;
+  longPollPublishes: number;
+  longPollWaitS: number;
   memoryKeys: number;
   memoryBudgetBytes: number;
   memoryPasses: number;
@@ -56,6 +60,9 @@ export const FULL: RunSizes = {
   fleetSizes: [500, 1000, 2000],
   fleetIntervalMs: 1000,
   fleetWindowS: 5,
+  longPollClients: 2000,
+  longPollPublishes: 10,
+  longPollWaitS: 30,
   memoryKeys: 1000,
   memoryBudgetBytes: 32 * 1024 * 1024,
   memoryPasses: 2,
@@ -77,6 +84,9 @@ export const QUICK: RunSizes = {
   fleetSizes: [200],
   fleetIntervalMs: 1000,
   fleetWindowS: 2,
+  longPollClients: 200,
+  longPollPublishes: 3,
+  longPollWaitS: 10,
   memoryKeys: 100,
   memoryBudgetBytes: 2 * 1024 * 1024,
   memoryPasses: 2,

@@ -48,6 +48,8 @@ export interface EdgeMiniflare extends MiniflareStack {
   readonly edgeMemoryBench: string;
   /** The edge with fleet recording on, its ORIGIN binding a sink that stores nothing (§1c). */
   readonly edgeRecording: string;
+  /** The sink edgeRecording's batches go to (bench/fleet-sink, `GET /count`). */
+  readonly fleetSink: string;
   /** Log lines the workers printed (counted, not kept). */
   logLines(): number;
 }
@@ -119,6 +121,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
     edgeNoMemory: "edge-nomem",
     edgeMemoryBench: "edge-membench",
     edgeRecording: "edge-rec",
+    fleetSink: "fleet-sink",
     logLines: () => lines,
   };
 }
@@ -127,7 +130,7 @@ export async function startEdgeMiniflare(ctx: BenchContext): Promise<EdgeMinifla
  * Keeps the workers' warnings and errors (lines with a `level`, uncaught exceptions) in the run's
  * workers.log; request lines are only counted, since writing them all would load the machine.
  */
-function keepWarnings(logFile: string, chunk: string): void {
+export function keepWarnings(logFile: string, chunk: string): void {
   const kept = chunk
     .split("\n")
     .filter((line) => line.includes('"level":') || /exception|Error/.test(line))
@@ -239,6 +242,13 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
       (e): e is [string, string] => typeof e[1] === "string",
     ),
   );
+  // The edge's [vars] from wrangler.toml too (HEAD_SOURCE, HEAD_REVALIDATE_MS, MAX_WAITERS, …), so
+  // this stack runs the edge as `npm run dev` does rather than on the code's defaults.
+  const edgeVars = Object.fromEntries(
+    Object.entries(
+      unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml")).workerOptions.bindings ?? {},
+    ).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
   const stack = await startMiniflare(
     [
       {
@@ -246,6 +256,7 @@ export async function startMiniflareFullStack(ctx: BenchContext): Promise<FullSt
         scriptPath: edgeScript,
         kv: true,
         bindings: {
+          ...edgeVars,
           PUBLIC_JWKS: ctx.secrets.PUBLIC_JWKS,
           PURGE_SECRET: ctx.secrets.PURGE_SECRET,
           BUILD_VERSION: "bench",

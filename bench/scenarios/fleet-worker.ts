@@ -9,7 +9,18 @@ import { createConfigClient } from "../../client";
 import type { Jwks } from "../../core/jws";
 
 export type ToWorker =
-  | { type: "start"; edge: string; key: string; jwks: Jwks; count: number; intervalMs: number; id: string }
+  | {
+      type: "start";
+      edge: string;
+      key: string;
+      jwks: Jwks;
+      count: number;
+      intervalMs: number;
+      id: string;
+      /** Long-poll (the SDK's `longPoll`, default on once the SDK has it) or plain interval polling. */
+      longPoll: boolean;
+      waitSeconds: number;
+    }
   | { type: "mark" }
   | { type: "counters" }
   | { type: "expect"; version: number; waitMs: number }
@@ -28,6 +39,9 @@ export interface Counters {
   sinceMs: number;
   /** What failed, by answer status (`503`) or error message: the failed polls explained. */
   failures: Record<string, number>;
+  /** Requests that sent `Prefer: wait`, and answers that said `Preference-Applied` (held by the edge). */
+  preferSent: number;
+  honoured: number;
 }
 
 export type FromWorker =
@@ -52,13 +66,17 @@ function fresh(): Counters {
     latencyMs: 0,
     sinceMs: Date.now(),
     failures: {},
+    preferSent: 0,
+    honoured: 0,
   };
 }
 
 const countingFetch: typeof fetch = async (input, init) => {
   const started = performance.now();
+  if (new Headers(init?.headers).has("Prefer")) counters.preferSent++;
   try {
     const res = await fetch(input, init);
+    if (res.headers.get("Preference-Applied")?.includes("wait")) counters.honoured++;
     counters.latencyMs += performance.now() - started;
     counters.requests++;
     if (res.status === 200) counters.ok++;
@@ -90,17 +108,20 @@ function start(message: Extract<ToWorker, { type: "start" }>): void {
     // Clients start spread over one interval, as a fleet that was not restarted all at once.
     const delay = Math.floor((i / message.count) * message.intervalMs);
     setTimeout(() => {
-      clients.push(
-        createConfigClient({
-          edge: message.edge,
-          key: message.key,
-          jwks: message.jwks,
-          intervalMs: message.intervalMs,
-          clientId: `${message.id}-${i}`,
-          fetch: countingFetch,
-          requestTimeoutMs: 10_000,
-        }),
-      );
+      // A variable, not a literal: `longPoll`/`waitSeconds` are the SDK's long-poll options (DESIGN
+      // §8); an SDK without them ignores them and polls, which the counters then show (no Prefer sent).
+      const options = {
+        edge: message.edge,
+        key: message.key,
+        jwks: message.jwks,
+        intervalMs: message.intervalMs,
+        clientId: `${message.id}-${i}`,
+        fetch: countingFetch,
+        requestTimeoutMs: 10_000,
+        longPoll: message.longPoll,
+        waitSeconds: message.waitSeconds,
+      };
+      clients.push(createConfigClient(options));
     }, delay);
   }
   const started = Date.now();

@@ -40,6 +40,22 @@ async function conditionalHeaders(endpoint: Endpoint, key: string): Promise<Reco
   return { "If-None-Match": first.etag };
 }
 
+/**
+ * Fails the scenario unless the edge answers the key from isolate memory (`Cache-Status: …;
+ * detail=memory`, RFC 9211): otherwise a "hot path" figure could silently be a Cache API or KV
+ * figure. Servers without a Cache-Status (nginx) are not edges and are not checked.
+ */
+async function assertMemoryTier(edge: Endpoint, key: string, section: string, when: string): Promise<void> {
+  const seen = await probe(`${edge.base}${configPath(key)}`);
+  progress(section, `${edge.label} Cache-Status ${when}`, seen.cacheStatus ?? "(none)");
+  if (edge.label === "nginx") return;
+  if (seen.status !== 200 || !seen.cacheStatus?.includes("detail=memory")) {
+    throw new Error(
+      `${edge.label}: ${configPath(key)} ${when} answered ${seen.status} with Cache-Status ${seen.cacheStatus ?? "(none)"}, not from memory`,
+    );
+  }
+}
+
 /** Runs 200 and 304 for the edge and its bare twin; returns one row per condition. */
 export async function hotPair(
   ctx: BenchContext,
@@ -56,8 +72,7 @@ export async function hotPair(
   const endpoints = bare && contract ? [edge, bare, contract] : [edge];
   const conditional = new Map<string, Record<string, string>>();
   for (const endpoint of endpoints) conditional.set(endpoint.label, await conditionalHeaders(endpoint, key));
-  const tier = (await probe(`${edge.base}${configPath(key)}`)).cacheStatus;
-  progress(section, `edge Cache-Status`, tier ?? "(none)");
+  await assertMemoryTier(edge, key, section, "before");
   const rows: HotRow[] = [];
   for (const condition of ["200", "304"] as const) {
     const variants: Variant[] = endpoints.map(
@@ -76,6 +91,8 @@ export async function hotPair(
       tool: ctx.tool,
       warmupS: ctx.sizes.warmupS,
     });
+    // A figure is a memory-tier figure only if the key was still in memory when the runs ended.
+    await assertMemoryTier(edge, key, section, `after the ${condition} runs`);
     const edgeSummary = summaries.get(`${edge.label} ${condition}`);
     if (!edgeSummary) throw new Error("missing edge summary");
     rows.push({
@@ -125,7 +142,7 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       bare?.p99 ?? null,
       bare?.cpuUs ?? null,
       bare ? ratio(edge.rps, bare.rps) : null,
-      bare ? ratio(edge.p99, bare.p99) : null,
+      bare ? ratio(edge.p50, bare.p50) : null,
       bare && edge.cpuUs && bare.cpuUs ? ratio(bare.cpuUs, edge.cpuUs) : null,
       contract?.rps ?? null,
       contract?.cpuUs ?? null,
@@ -133,16 +150,20 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
     ]);
     if (bare) {
       const rpsRatio = ratio(edge.rps, bare.rps);
-      const p99Ratio = ratio(edge.p99, bare.p99);
+      const p50Ratio = ratio(edge.p50, bare.p50);
       targets.push({
         name: `${row.runtime} ${row.condition}: req/s ≥ 0.9× bare`,
         met: rpsRatio >= 0.9,
         detail: `${rpsRatio}× (${Math.round(edge.rps)} vs ${Math.round(bare.rps)} req/s)`,
       });
+      // Was "p99 ≤ 1.5× bare": the bare worker's p99 is tail noise here (150–320 ms against a p50
+      // of 1–2 ms under Miniflare, bench/results/2026-11-30T1914/1935), so that target could not
+      // fail. The median is stable across rounds (±15 %) and, in a closed loop, tracks the time
+      // each request takes; 1.25× leaves that noise room and still fails on a real regression.
       targets.push({
-        name: `${row.runtime} ${row.condition}: p99 ≤ 1.5× bare`,
-        met: p99Ratio <= 1.5,
-        detail: `${p99Ratio}× (${edge.p99} vs ${bare.p99} ms)`,
+        name: `${row.runtime} ${row.condition}: p50 ≤ 1.25× bare's p50`,
+        met: p50Ratio <= 1.25,
+        detail: `${p50Ratio}× (${edge.p50} vs ${bare.p50} ms; p99 ${edge.p99} vs ${bare.p99} ms, for information)`,
       });
       if (edge.cpuUs && bare.cpuUs) {
         const cpuRatio = ratio(bare.cpuUs, edge.cpuUs);
@@ -159,14 +180,18 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
     title: "1. Hot path: 4 KiB config from isolate memory, edge vs bare worker",
     method:
       `${ctx.tool} closed loop, ${ctx.sizes.connections} connections, ${ctx.sizes.durationS} s per run, ` +
-      `${ctx.sizes.rounds} A/B rounds after a ${ctx.sizes.warmupS} s warm-up each; medians over rounds. "edge" is the real ` +
+      `${ctx.sizes.rounds} rounds after a ${ctx.sizes.warmupS} s warm-up each, the order reversed every other round ` +
+      `(edge, bare, bare+hdrs, then bare+hdrs, bare, edge: ABBA); medians over rounds. Before the runs and after each ` +
+      `status's runs the edge must answer from isolate memory (Cache-Status detail=memory) or the section fails. "edge" is the real ` +
       'edge (KV seeded in the contract\'s layout, key served from isolate memory); "bare" ' +
       '(bench/bare-worker) returns the same bytes from memory with an ETag and nothing else; "bare+hdrs" is the bare ' +
       "worker sending the header fields the wire contract requires of the edge (same names, values of the same " +
       "lengths: 11 on a 200, 7 on a 304), so edge / bare+hdrs is what fleetconf's code costs beyond its headers. " +
       "nginx (one worker process, etag on, access log off) serves the same bytes as a static file. " +
       "CPU µs/req: CPU time (/proc utime+stime) of the server's processes during the run ÷ requests — for " +
-      "`wrangler dev` its Node process and both workerd processes, for Miniflare the one workerd process. It moves far " +
+      "`wrangler dev` its process group (its Node process and its workerd processes), for Miniflare every workerd " +
+      "process this bench run started (bench/lib/cpu.ts ownWorkerdPids), which includes the idle full-stack Miniflare " +
+      "started beside it, not only the one hosting edge and bare. It moves far " +
       "less than req/s when other work shares the CPUs, so bare/edge CPU is the steadier estimate of the edge's " +
       "req/s as a fraction of bare's on a dedicated core.",
     columns: [
@@ -180,7 +205,7 @@ export function hotSection(rows: readonly HotRow[], ctx: BenchContext): Section 
       "bare p99 ms",
       "bare CPU µs/req",
       "req/s ratio",
-      "p99 ratio",
+      "p50 ratio",
       "CPU bare/edge",
       "bare+hdrs req/s",
       "bare+hdrs CPU µs/req",

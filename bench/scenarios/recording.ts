@@ -75,9 +75,10 @@ const IDS = `${CLIENT_IDS.toLocaleString("en")} client ids`;
  * recording (no ORIGIN binding: nowhere to send sightings, so nothing is recorded), B the same
  * build recording, its ORIGIN a sink that stores nothing. B − A is what recording costs the hot path.
  */
-export async function recordingOnEdge(ctx: BenchContext, mf: EdgeMiniflare): Promise<Pair> {
+export async function recordingOnEdge(ctx: BenchContext, mf: EdgeMiniflare): Promise<EdgePair> {
   const url = (worker: string) => `${mf.urls[worker]}${configPath(HOT_KEY)}`;
-  return measure(
+  const before = await sinkCount(mf);
+  const pair = await measure(
     ctx,
     "recording/edge",
     [
@@ -86,6 +87,31 @@ export async function recordingOnEdge(ctx: BenchContext, mf: EdgeMiniflare): Pro
     ],
     mf.pids,
   );
+  // The last batch leaves on a request after FLEET_FLUSH_MS (flushes piggyback on requests).
+  await sleep(2100);
+  await probe(url(mf.edgeRecording), { "Config-Client-Id": "recording-flush" });
+  await sleep(200);
+  const after = await sinkCount(mf);
+  const sink = { batches: after.batches - before.batches, sightings: after.sightings - before.sightings };
+  progress("recording", "edge-only sink", `${sink.batches} batches, ${sink.sightings} sightings received`);
+  return { ...pair, sink };
+}
+
+interface SinkCount {
+  batches: number;
+  sightings: number;
+}
+
+/** What bench/fleet-sink has received so far (its `GET /count`). */
+async function sinkCount(mf: EdgeMiniflare): Promise<SinkCount> {
+  const res = await fetch(`${mf.urls[mf.fleetSink]}/count`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`fleet sink /count answered ${res.status}`);
+  return (await res.json()) as SinkCount;
+}
+
+export interface EdgePair extends Pair {
+  /** Batches and sightings the sink received during the pair's runs: proof the "on" side recorded. */
+  sink: SinkCount;
 }
 
 /**
@@ -95,7 +121,7 @@ export async function recordingOnEdge(ctx: BenchContext, mf: EdgeMiniflare): Pro
 export async function recordingSection(
   ctx: BenchContext,
   stack: FullStack,
-  edgeOnly: Pair | null,
+  edgeOnly: EdgePair | null,
 ): Promise<Section> {
   const admin = await OriginAdmin.create(stack.origin.url, ctx.secrets.ADMIN_JWT_SECRET);
   await admin.setNamespace("benchrec", { visibility: "public", maxAge: 60 });
@@ -139,7 +165,15 @@ export async function recordingSection(
       });
     }
   };
-  if (edgeOnly) add("edge alone", edgeOnly, true);
+  if (edgeOnly) {
+    add("edge alone", edgeOnly, true);
+    // Without a flushed batch the "recording on" side measured nothing worth comparing.
+    targets.push({
+      name: "edge alone: the recording side flushed batches to the sink",
+      met: edgeOnly.sink.batches > 0 && edgeOnly.sink.sightings > 0,
+      detail: `${edgeOnly.sink.batches} batches, ${edgeOnly.sink.sightings.toLocaleString("en")} sightings received by bench/fleet-sink`,
+    });
+  }
   add("edge + origin storing", whole, edgeOnly === null);
   const wholeRatio = ratio(whole.recorded.rps, whole.plain.rps);
   return {
@@ -152,7 +186,10 @@ export async function recordingSection(
       'sightings) every 2 s. "edge (origin = sink)": the edge alone, its ORIGIN binding a worker that reads each ' +
       'batch and stores nothing (bench/fleet-sink) — the hot path\'s cost, the target. "edge + origin storing": ' +
       "the full Miniflare stack, the origin's FleetStore upserting every sighting into SQLite on the same 2 CPUs. " +
-      "CPU µs/req counts the one workerd process hosting the workers.",
+      "CPU µs/req counts every workerd process this bench run started (bench/lib/cpu.ts ownWorkerdPids: the " +
+      "edge-only Miniflare hosting both edges and the sink, and the full-stack Miniflare, idle or not, when both are up), " +
+      "so the sink's own work is billed to the recording side. The sink counts the batches and sightings it received " +
+      "(`GET /count`), shown below.",
     columns: ["edge / variant", "req/s", "p50 ms", "p99 ms", "CPU µs/req"],
     rows,
     targets,

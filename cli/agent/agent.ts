@@ -17,6 +17,7 @@ import {
   createConfigClient,
 } from "../../client";
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
+import { DEFAULT_WAIT_SECONDS } from "../../client/client";
 import { HookRunner, type LogFn } from "./hook";
 
 export const SIDECAR_SUFFIX = ".fleetconf.json";
@@ -144,6 +145,10 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     file: options.out,
     cache: cacheFile,
     intervalMs: options.client.intervalMs,
+    longPoll: options.client.longPoll !== false,
+    ...(options.client.longPoll === false
+      ? {}
+      : { waitSeconds: options.client.waitSeconds ?? DEFAULT_WAIT_SECONDS }),
     hook: options.exec !== undefined,
   });
 

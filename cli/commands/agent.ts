@@ -11,11 +11,14 @@ const NAME = "agent";
 export const agentCommand: Command = {
   name: NAME,
   summary: "Keep a file equal to a key's verified config; run a hook after each change",
-  usage: "agent --key KEY --out FILE [--exec CMD] [--interval SECONDS] [--jwks FILE|URL] [--cache FILE]",
-  help: `Polls the edge with conditional requests and replaces FILE atomically (temp file + rename)
-with every new version that verifies (digest, signature, key, version never going back). Then it
-runs CMD once through the shell with FLEETCONF_KEY, FLEETCONF_VERSION and FLEETCONF_FILE set;
-changes arriving while CMD runs are coalesced into one more run for the newest version.
+  usage:
+    "agent --key KEY --out FILE [--exec CMD] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL] [--cache FILE]",
+  help: `Long-polls the edge with conditional requests (each held until the key changes, up to
+--wait seconds; polling every --interval when the edge does not hold them) and replaces FILE
+atomically (temp file + rename) with every new version that verifies (digest, signature, key,
+version never going back). Then it runs CMD once through the shell with FLEETCONF_KEY,
+FLEETCONF_VERSION and FLEETCONF_FILE set; changes arriving while CMD runs are coalesced into one
+more run for the newest version.
 
 Logs are JSON lines on stdout (one per event: agent.start, config.written, config.current,
 hook.start, hook.output, hook.done, hook.failed, client.error, agent.stop). Outages are retried

@@ -11,8 +11,8 @@ const NAME = "watch";
 export const watchCommand: Command = {
   name: NAME,
   summary: "Print each new verified version of a key as the edge serves it",
-  usage: "watch KEY [--once] [--interval SECONDS] [--jwks FILE|URL]",
-  help: `Uses the SDK exactly as a service would: conditional polling, digest and signature checks,
+  usage: "watch KEY [--once] [--wait SECONDS | --no-long-poll] [--interval SECONDS] [--jwks FILE|URL]",
+  help: `Uses the SDK exactly as a service would: conditional long-polls, digest and signature checks,
 no going back in versions. Prints a line per version and its content; refused answers are
 reported on stderr and the last good version stays. Ctrl-C stops it.
 

@@ -58,6 +58,9 @@ beforeAll(async () => {
       join(dir, "jwks.json"),
       "--interval",
       "0.2",
+      // Long-polls of 1 s: "however many polls happen" needs several within the test's bounds.
+      "--wait",
+      "1",
       "--exec",
       `echo "$FLEETCONF_KEY $FLEETCONF_VERSION $FLEETCONF_FILE" >> "${hookLog()}"`,
     ],

@@ -1,9 +1,12 @@
 /**
- * The edge behind a customer's shared cache (nginx `proxy_cache`): its Cache-Control lets nginx
- * answer hits itself, its strong validators turn expiry into a cheap `304` revalidation upstream
- * (RFC 9111 §4.3), a publish shows up within max-age, and private configs are never stored.
+ * The edge behind a customer's shared cache (nginx `proxy_cache`, configured as
+ * docs/shared-caches.md says): its Cache-Control lets nginx answer hits itself, its strong
+ * validators turn expiry into a cheap `304` revalidation upstream (RFC 9111 §4.3), a publish shows
+ * up within max-age, private configs are never stored, and a long-poll passes through uncached
+ * with its If-None-Match, held by the edge and answered 304 or 200 as without nginx.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Jwks } from "../../client";
 import { sleep } from "../../scripts/lib/processes";
 import {
   adminTokenFor,
@@ -15,6 +18,7 @@ import {
   send,
   uniqueNamespace,
 } from "./support/http";
+import { parkedClient } from "./support/long-poll";
 import { type CachingProxy, findNginx, startCachingProxy } from "./support/nginx";
 
 const stack = inject("stack");
@@ -125,5 +129,40 @@ describe.skipIf(!nginx)("nginx proxy_cache in front of the edge", () => {
     // And nothing stored answers a request without the token.
     const anonymous = await send(`${proxy.url}/v1/configs/${privateKey}`);
     expect(anonymous.status).toBe(401);
+  });
+
+  it("passes a long-poll to the edge with its If-None-Match and waits for the held answer (304)", async () => {
+    const fresh = await send(`${proxy.url}/v1/configs/${key}`);
+    const etag = fresh.headers.get("ETag") ?? "";
+    const started = performance.now();
+    const held = await send(`${proxy.url}/v1/configs/${key}`, {
+      headers: { "If-None-Match": etag, Prefer: "wait=2" },
+    });
+    const elapsed = performance.now() - started;
+    expect(held.status).toBe(304);
+    expect(held.headers.get("Preference-Applied")).toBe("wait=2");
+    expect(held.headers.get("ETag")).toBe(etag);
+    // Held by the edge, not answered from nginx's cache (which would be at once, without the header).
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(held.headers.get("X-Cache-Status")).toBeNull();
+    expect(held.headers.get("X-Upstream-Status")).toBe("304");
+  });
+
+  it("delivers a publish to an SDK client long-polling through nginx within 2 s", async () => {
+    const liveKey = `${namespace}/cdn/live`;
+    expect((await admin.publish(liveKey, '{"n":1}')).status).toBe(201);
+    await edgeServes(stack.edgeUrl, liveKey, 1);
+    const parked = await parkedClient(proxy.url, liveKey, JSON.parse(stack.secrets.PUBLIC_JWKS) as Jwks);
+    try {
+      const elapsed = await parked.timeDelivery(2, async () => {
+        expect((await admin.publish(liveKey, '{"n":2}')).status).toBe(201);
+      });
+      console.log(`nginx: long-polled publish delivered ${elapsed.toFixed(0)} ms after the publish answered`);
+      expect(elapsed).toBeLessThan(2000);
+      expect(parked.client.current()?.value).toEqual({ n: 2 });
+      expect(parked.applied.at(-1)).toMatch(/^wait=\d+$/);
+    } finally {
+      await parked.client.close();
+    }
   });
 });

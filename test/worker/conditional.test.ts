@@ -23,7 +23,8 @@ async function expectNotModified(res: Response, etag: string): Promise<void> {
     "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400",
   );
   expect(res.headers.get("Cache-Status")).toMatch(/^fleetconf-edge; /);
-  expect(res.headers.get("Vary")).toBe("Config-Client-Id");
+  // Public and outside a rollout: one representation for every client (DESIGN §3).
+  expect(res.headers.get("Vary")).toBeNull();
   expect(res.headers.get("Content-Digest")).toBeNull();
   expect(res.headers.get("Config-Signature")).toBeNull();
   expect(await res.text()).toBe("");

@@ -66,7 +66,11 @@ export function edge(
   options: Omit<EdgeAppOptions, "now" | "kv"> & { clock?: TestClock; vars?: Partial<EdgeEnv> } = {},
 ): Edge {
   const clock = options.clock ?? new TestClock();
-  const appEnv = options.vars ? { ...env, ...options.vars } : env;
+  // Fixtures write KV directly, as the origin's drain does, without the origin's Durable Object
+  // knowing of them; so by default the edge reads heads from KV (HEAD_SOURCE=kv, the KV-only
+  // design). Tests of the origin head path publish through the real origin and pass
+  // `vars: { HEAD_SOURCE: "origin" }` (test/worker/heads.test.ts).
+  const appEnv: EdgeEnv & FixtureEnv = { ...env, HEAD_SOURCE: "kv", ...options.vars };
   const kv = new FlakyKv(env.CONFIGS);
   const app = newApp({
     kvTimeoutMs: 100,

@@ -47,7 +47,18 @@ export class EdgeCache {
   }
 
   async getHead(key: string): Promise<HeadEntry | undefined> {
-    const res = await this.#match(this.headUrl(key));
+    const found = await this.probeHead(key);
+    return found === "failed" ? undefined : found;
+  }
+
+  /**
+   * Like getHead, but tells a failed or slow Cache API read (`"failed"`) from a miss: memory
+   * revalidation treats a miss as a purge and reads upstream, and must not do so every interval
+   * while the Cache API itself is failing.
+   */
+  async probeHead(key: string): Promise<HeadEntry | undefined | "failed"> {
+    const res = await this.#matchOrFailed(this.headUrl(key));
+    if (res === "failed") return "failed";
     if (res === undefined) return undefined;
     const fetchedAt = fetchedAtOf(res);
     if (fetchedAt === undefined) return undefined;
@@ -104,11 +115,16 @@ export class EdgeCache {
   }
 
   async #match(url: string): Promise<Response | undefined> {
+    const res = await this.#matchOrFailed(url);
+    return res === "failed" ? undefined : res;
+  }
+
+  async #matchOrFailed(url: string): Promise<Response | undefined | "failed"> {
     try {
       return await withTimeout(this.#cache.match(url), this.#timeoutMs, url);
     } catch (error) {
       logCacheFailure("match", url, error);
-      return undefined;
+      return "failed";
     }
   }
 

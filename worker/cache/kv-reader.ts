@@ -18,7 +18,13 @@ export interface KvReader {
 }
 
 /** Why an upstream read could not be used; shown in Cache-Status `detail` and in logs. */
-export type UpstreamReason = "kv-timeout" | "kv-error" | "snapshot-missing" | "corrupt-record";
+export type UpstreamReason =
+  | "kv-timeout"
+  | "kv-error"
+  | "origin-timeout"
+  | "origin-error"
+  | "snapshot-missing"
+  | "corrupt-record";
 
 export class UpstreamError extends Error {
   readonly reason: UpstreamReason;

@@ -32,7 +32,7 @@ function emptyCounts(): IntervalCounts {
   return {
     requests: 0,
     byStatus: {},
-    tiers: { memory: 0, cache: 0, kv: 0 },
+    tiers: { memory: 0, cache: 0, kv: 0, origin: 0 },
     stale: 0,
     kvErrors: 0,
     purges: 0,
@@ -121,6 +121,6 @@ export class EdgeMetrics {
 
 /** Share of config answers from the location (memory or Cache API) rather than KV. */
 function hitRatio(tiers: Record<CacheTier, number>): number {
-  const total = tiers.memory + tiers.cache + tiers.kv;
+  const total = tiers.memory + tiers.cache + tiers.kv + tiers.origin;
   return total === 0 ? 1 : Math.round(((tiers.memory + tiers.cache) / total) * 1e4) / 1e4;
 }

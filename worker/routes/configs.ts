@@ -3,6 +3,8 @@
  * prebuilt identity headers, Cache-Control from the namespace, Cache-Status (RFC 9211) naming the
  * deepest tier used, and conditional requests answered with 304 (RFC 9110 §13.1.2, §13.1.3).
  * HEAD is GET without the body (Hono dispatches HEAD to the GET handler and drops the body).
+ * Long-poll (DESIGN §8, RFC 7240 `Prefer: wait`): a GET of the current version whose
+ * If-None-Match still matches is held until the key changes or the wait ends (docs/edge.md).
  */
 import { type Context, Hono } from "hono";
 import {
@@ -12,18 +14,29 @@ import {
   FleetconfError,
   ifNoneMatchHits,
   notModifiedSince,
+  preferredWait,
 } from "../../core";
-import type { EdgeHonoEnv } from "../app-env";
+import type { ConfigTarget, EdgeHonoEnv } from "../app-env";
 import { authorizeRead } from "../auth/read-auth";
-import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
+import type { HeadEntry, SettingsEntry } from "../cache/entries";
+import { type UpstreamReason, upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
-import type { SnapshotLookup } from "../cache/tiered-store";
+import type { Lookup, SnapshotLookup } from "../cache/tiered-store";
 import { parseConfigTarget } from "../http/config-target";
 import { isKnownVersion, type Selection, selectVersion } from "../select-version";
 
-const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2 };
-const VARY_PUBLIC = "Config-Client-Id";
-const VARY_PRIVATE = "Authorization, Config-Client-Id";
+const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2, origin: 3 };
+/**
+ * `Vary` names only what an answer depends on (DESIGN §3, RFC 9110 §12.5.5). Outside a rollout a
+ * public key's answer is one representation for every client, so it carries no Vary and a shared
+ * cache keeps one entry; during a rollout the current version depends on Config-Client-Id (and
+ * is `private`); a private namespace's answers depend on the token.
+ */
+const VARY_ROLLOUT_PUBLIC = "Config-Client-Id";
+const VARY_PRIVATE = "Authorization";
+const VARY_ROLLOUT_PRIVATE = "Authorization, Config-Client-Id";
+/** Seconds a long-poll turned away by MAX_WAITERS should wait before trying again. */
+const WAITERS_RETRY_AFTER_SECONDS = 1;
 
 export function configRoutes(): Hono<EdgeHonoEnv> {
   const routes = new Hono<EdgeHonoEnv>();
@@ -36,88 +49,240 @@ export function configRoutes(): Hono<EdgeHonoEnv> {
   return routes;
 }
 
+/** What a read would answer now: the snapshot served and everything its headers depend on. */
+interface Answer {
+  snapshot: PreparedSnapshot;
+  version: number;
+  selection: Selection | null;
+  tier: CacheTier;
+  stale: boolean;
+  upstreamError: UpstreamReason | undefined;
+  cacheStatus: string;
+  /** Whether the request's validators match it (a 304). */
+  notModified: boolean;
+}
+
 /**
  * One handler, not a chain of middlewares: the hot path (everything fresh in isolate memory) runs
- * without awaiting anything; each tier is awaited only when memory cannot answer.
+ * without awaiting anything; each tier is awaited only when memory cannot answer. A long-poll
+ * (`If-None-Match` that matches + `Prefer: wait`) is parked only after the token was checked and
+ * the answer computed, and answers as a plain read would when it ends (DESIGN §8).
  */
 async function serveConfig(c: Context<EdgeHonoEnv>): Promise<Response> {
   const target = parseConfigTarget(c);
   c.set("target", target);
-  const { store, now } = c.get("services");
-  const { key, namespace } = target.key;
-  const ctx = c.executionCtx;
+  const { store } = c.get("services");
+  const { namespace } = target.key;
 
   // The namespace's settings decide who may read and the Cache-Control the answer carries.
-  const settings = store.memorySettings(namespace) ?? (await store.settings(namespace, ctx));
+  const settings = store.memorySettings(namespace) ?? (await store.settings(namespace, c.executionCtx));
   c.set("namespaceSettings", settings);
   if (settings.entry.settings.visibility !== "public") await authorizeRead(c, namespace);
 
-  const head =
-    store.memoryHead(key, settings.entry.settings) ??
-    (await store.head(key, namespace, settings.entry.settings, ctx));
+  const evaluated = evaluate(c, target, settings.entry);
+  const answer = evaluated instanceof Promise ? await evaluated : evaluated;
+  const wait = answer.notModified ? longPollWait(c, target) : null;
+  if (wait === null) return respond(c, target, settings.entry, answer, null);
+  return hold(c, target, settings.entry, answer, wait);
+}
+
+/** The wait a read asks for and may have: GET of the current version with If-None-Match. */
+function longPollWait(c: Context<EdgeHonoEnv>, target: ConfigTarget): number | null {
+  // `?version=N` never changes and HEAD carries no body to wait for: both are answered at once.
+  if (target.version !== null || c.req.method !== "GET") return null;
+  if (c.req.header("If-None-Match") === undefined) return null;
+  return preferredWait(c.req.header("Prefer"));
+}
+
+/**
+ * Holds a long-poll until the key's answer for this client changes, the wait ends or the client
+ * disconnects. Whatever happens upstream meanwhile, the request never gets an error it would not
+ * have got without waiting: at its deadline it gets the answer now, or else the last good one.
+ */
+async function hold(
+  c: Context<EdgeHonoEnv>,
+  target: ConfigTarget,
+  settings: SettingsEntry,
+  first: Answer,
+  waitSeconds: number,
+): Promise<Response> {
+  const { store, waiters } = c.get("services");
+  if (!waiters.hasRoom()) {
+    throw new FleetconfError(
+      "too_many_waiters",
+      "This edge holds as many long-poll requests as it may; retry shortly, or poll without Prefer: wait.",
+      { headers: { "Retry-After": String(WAITERS_RETRY_AFTER_SECONDS) } },
+    );
+  }
+  const { key, namespace } = target.key;
+  const ctx = c.executionCtx;
+  const deadline = Date.now() + waitSeconds * 1000;
+  const applied = `wait=${waitSeconds}`;
+  let last = first;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    const outcome =
+      remaining > 0
+        ? await waiters.park({
+            key,
+            waitMs: remaining,
+            signal: c.req.raw.signal,
+            check: () => store.revalidate(key, namespace, settings.settings, ctx),
+          })
+        : "deadline";
+    if (outcome === "aborted") {
+      // Nobody reads this answer; its slot was freed when the client went away.
+      annotate(c, { longPoll: "abandoned" });
+      return respond(c, target, settings, last, applied);
+    }
+    let next: Answer;
+    try {
+      next = await settled(evaluate(c, target, settings));
+    } catch (error) {
+      // A key deleted meanwhile is news (a plain read would say 404 now); an unreachable upstream
+      // is not: keep waiting, and answer the last good state at the deadline.
+      if (error instanceof FleetconfError && error.status === 404) throw error;
+      if (outcome === "deadline") {
+        annotate(c, { longPoll: "deadline-last-good" });
+        return respond(c, target, settings, last, applied);
+      }
+      continue;
+    }
+    if (!next.notModified || outcome === "deadline") {
+      annotate(c, { longPoll: next.notModified ? "deadline" : "changed" });
+      return respond(c, target, settings, next, applied);
+    }
+    last = next;
+  }
+}
+
+/**
+ * The answer a read gets now (head → version → snapshot), without building the response. Not
+ * async: when isolate memory holds everything it returns the answer itself, so the hot path
+ * awaits nothing (BENCHMARKS.md §1b); a promise only when a tier below memory is read.
+ */
+function evaluate(
+  c: Context<EdgeHonoEnv>,
+  target: ConfigTarget,
+  settings: SettingsEntry,
+): Answer | Promise<Answer> {
+  const { store } = c.get("services");
+  const { key, namespace } = target.key;
+  const ctx = c.executionCtx;
+  const hot = store.memoryHead(key, settings.settings);
+  if (hot === undefined) {
+    return store.head(key, namespace, settings.settings, ctx).then((head) => fromHead(c, target, head));
+  }
+  // Off the request: compares this memory head with the location's Cache API when due.
+  store.revalidateIfDue(key, namespace, settings.settings, ctx);
+  return fromHead(c, target, hot);
+}
+
+async function settled(answer: Answer | Promise<Answer>): Promise<Answer> {
+  return answer;
+}
+
+function fromHead(
+  c: Context<EdgeHonoEnv>,
+  target: ConfigTarget,
+  head: Lookup<HeadEntry>,
+): Answer | Promise<Answer> {
+  const { store, now } = c.get("services");
+  const { key, namespace } = target.key;
   // Cache-Status describes the config served (its head and bytes); the namespace settings only
   // shape Cache-Control, and a failure reading them shows up in the log line.
-  let tier = head.tier;
   const { stale, upstreamError } = head;
-  const status = () => cacheStatus(tier, { stale, ttl: head.ttlMs / 1000, error: upstreamError });
+  const status = (tier: CacheTier) =>
+    cacheStatus(tier, { stale, ttl: head.ttlMs / 1000, error: upstreamError });
 
   const record = head.entry.head;
   if (record === null || record.deleted) {
-    annotate(c, { key, tier, outcome: record === null ? "absent" : "deleted" });
+    annotate(c, { key, tier: head.tier, outcome: record === null ? "absent" : "deleted" });
     throw new FleetconfError("not_found", `No config is published at ${key}.`, {
-      headers: { "Cache-Status": status() },
+      headers: { "Cache-Status": status(head.tier) },
     });
   }
   const selection: Selection | null =
     target.version === null ? selectVersion(record, target.clientId, now()) : null;
   const version = target.version ?? selection?.version ?? record.version;
   if (target.version !== null && !isKnownVersion(record, version))
-    throw versionNotFound(key, version, status());
+    throw versionNotFound(key, version, status(head.tier));
 
-  let found: SnapshotLookup | null | undefined = store.memorySnapshot(key, version);
-  try {
-    found ??= await store.snapshot(key, namespace, version, ctx);
-  } catch (error) {
+  const answerWith = (found: SnapshotLookup | null): Answer => {
+    if (found === null) {
+      // The current version's snapshot was checked when its head was adopted, so only an
+      // explicitly requested old version can be missing.
+      if (target.version !== null) throw versionNotFound(key, version, status(head.tier));
+      throw upstreamUnavailable("snapshot-missing");
+    }
+    const tier = deeper(head.tier, found.tier);
+    const { snapshot } = found;
+    return {
+      snapshot,
+      version,
+      selection,
+      tier,
+      stale,
+      upstreamError,
+      cacheStatus: status(tier),
+      notModified: isNotModified(c, snapshot),
+    };
+  };
+  const hot = store.memorySnapshot(key, version);
+  if (hot !== undefined) return answerWith(hot);
+  return store.snapshot(key, namespace, version, c.executionCtx).then(answerWith, (error: unknown) => {
     throw upstreamUnavailable(upstreamReasonOf(error));
-  }
-  if (found === null) {
-    // The current version's snapshot was checked when its head was adopted, so only an
-    // explicitly requested old version can be missing.
-    if (target.version !== null) throw versionNotFound(key, version, status());
-    throw upstreamUnavailable("snapshot-missing");
-  }
-  tier = deeper(tier, found.tier);
+  });
+}
 
-  const { snapshot } = found;
+function respond(
+  c: Context<EdgeHonoEnv>,
+  target: ConfigTarget,
+  settings: SettingsEntry,
+  answer: Answer,
+  preferenceApplied: string | null,
+): Response {
+  const { key } = target.key;
+  const { snapshot, selection, version, tier, stale, upstreamError } = answer;
+  const rollout = selection?.rollout ?? null;
   // `?version=N` is one immutable representation for everyone; the current version during a
   // rollout depends on Config-Client-Id, so no shared cache may keep it (docs/rollouts.md).
   const cacheControl =
     target.version !== null
-      ? settings.entry.versionCacheControl
-      : selection?.rollout
-        ? settings.entry.rolloutCacheControl
-        : settings.entry.headCacheControl;
-  const vary = settings.entry.settings.visibility === "public" ? VARY_PUBLIC : VARY_PRIVATE;
+      ? settings.versionCacheControl
+      : rollout
+        ? settings.rolloutCacheControl
+        : settings.headCacheControl;
+  const isPublic = settings.settings.visibility === "public";
+  const vary = rollout
+    ? isPublic
+      ? VARY_ROLLOUT_PUBLIC
+      : VARY_ROLLOUT_PRIVATE
+    : isPublic
+      ? null
+      : VARY_PRIVATE;
   annotate(c, {
     key,
     version,
-    ...(selection?.rollout ? { rollout: selection.rollout.role, share: selection.rollout.share } : {}),
+    ...(rollout ? { rollout: rollout.role, share: rollout.share } : {}),
     tier,
     stale,
     ...(upstreamError ? { upstreamError } : {}),
-    ...(settings.upstreamError ? { settingsUpstreamError: settings.upstreamError } : {}),
+    ...(preferenceApplied ? { waited: preferenceApplied } : {}),
   });
+  const namespaceSettings = c.get("namespaceSettings");
+  if (namespaceSettings.upstreamError)
+    annotate(c, { settingsUpstreamError: namespaceSettings.upstreamError });
   c.set("served", { key, version, tier, stale, ...(upstreamError ? { upstreamError } : {}) });
   const perRequest: [string, string][] = [
     ["Cache-Control", cacheControl],
-    ["Cache-Status", status()],
-    ["Vary", vary],
+    ["Cache-Status", answer.cacheStatus],
     ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
   ];
-  if (selection?.rollout) {
-    perRequest.push(["Config-Rollout", `${selection.rollout.role}; share=${selection.rollout.share}`]);
-  }
-  if (isNotModified(c, snapshot)) {
+  if (vary !== null) perRequest.push(["Vary", vary]);
+  if (rollout) perRequest.push(["Config-Rollout", `${rollout.role}; share=${rollout.share}`]);
+  if (preferenceApplied !== null) perRequest.push(["Preference-Applied", preferenceApplied]);
+  if (answer.notModified) {
     return new Response(null, { status: 304, headers: headersOf(snapshot.notModifiedHeaders, perRequest) });
   }
   const headers = headersOf(snapshot.headers, perRequest);

@@ -14,6 +14,7 @@ import {
   timingSafeEqualStrings,
 } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
+import { ALL_PURGE_TIERS, type PurgeTier } from "../cache/tiered-store";
 
 export const PURGE_SECRET_HEADER = "Fleetconf-Purge-Secret";
 export const MAX_PURGE_ITEMS = 1000;
@@ -22,6 +23,8 @@ const MAX_PURGE_BODY_BYTES = 256 * 1024;
 export interface PurgeRequest {
   keys: string[];
   namespaces: string[];
+  /** Which tiers to clear (default both); `["cache"]` is exactly what a zone purge by tag reaches. */
+  tiers: readonly PurgeTier[];
 }
 
 export function purgeRoutes(): Hono<EdgeHonoEnv> {
@@ -34,8 +37,12 @@ export function purgeRoutes(): Hono<EdgeHonoEnv> {
       throw new FleetconfError("unauthorized", `A valid ${PURGE_SECRET_HEADER} header is required.`);
     }
     const request = parsePurgeRequest(await readBody(c));
-    await store.purge(request.keys, request.namespaces);
-    annotate(c, { purgedKeys: request.keys.length, purgedNamespaces: request.namespaces.length });
+    await store.purge(request.keys, request.namespaces, request.tiers);
+    annotate(c, {
+      purgedKeys: request.keys.length,
+      purgedNamespaces: request.namespaces.length,
+      tiers: request.tiers.join(","),
+    });
     return c.json({ purged: { keys: request.keys.length, namespaces: request.namespaces.length } });
   });
   routes.all("/internal/purge", () => {
@@ -79,7 +86,11 @@ function tooLarge(): FleetconfError {
   return new FleetconfError("payload_too_large", `A purge body is at most ${MAX_PURGE_BODY_BYTES} bytes.`);
 }
 
-/** `{"keys": [...], "namespaces": [...]}`, either optional; entries deduplicated. */
+/**
+ * `{"keys": [...], "namespaces": [...], "tiers": ["memory", "cache"]}`, each optional; entries
+ * deduplicated. `tiers` lets a model of production purge only the Cache API, as a zone purge by
+ * tag does (it never reaches isolate memory); an empty or unknown tier is refused.
+ */
 export function parsePurgeRequest(text: string): PurgeRequest {
   let body: unknown;
   try {
@@ -90,13 +101,20 @@ export function parsePurgeRequest(text: string): PurgeRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw invalid("The body must be an object.");
   // An unknown member (a typo such as "key") must not turn into a purge of nothing that succeeds.
-  if (Object.keys(body).some((name) => name !== "keys" && name !== "namespaces")) {
-    throw invalid('The body may only hold "keys" and "namespaces".');
+  if (Object.keys(body).some((name) => name !== "keys" && name !== "namespaces" && name !== "tiers")) {
+    throw invalid('The body may only hold "keys", "namespaces" and "tiers".');
   }
-  const { keys = [], namespaces = [] } = body as { keys?: unknown; namespaces?: unknown };
+  const {
+    keys = [],
+    namespaces = [],
+    tiers = ALL_PURGE_TIERS,
+  } = body as { keys?: unknown; namespaces?: unknown; tiers?: unknown };
+  const tierList = listOf(tiers, "tiers", isPurgeTier) as PurgeTier[];
+  if (tierList.length === 0) throw invalid('tiers must name at least one of "memory" and "cache".');
   return {
     keys: listOf(keys, "keys", (key) => parseKey(key).ok),
     namespaces: listOf(namespaces, "namespaces", isValidSegment),
+    tiers: tierList,
   };
 }
 
@@ -107,6 +125,10 @@ function listOf(value: unknown, field: string, valid: (item: string) => boolean)
     if (typeof item !== "string" || !valid(item)) throw invalid(`${field} holds an invalid entry.`);
   }
   return [...new Set(value as string[])];
+}
+
+function isPurgeTier(value: string): value is PurgeTier {
+  return value === "memory" || value === "cache";
 }
 
 function invalid(detail: string): FleetconfError {

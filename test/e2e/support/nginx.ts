@@ -1,7 +1,8 @@
 /**
  * A throwaway nginx caching reverse proxy in front of the edge: its own prefix dir, config and
  * free port, run in the foreground in its own process group and stopped with the test. Shows what
- * a customer's shared cache does with the edge's Cache-Control and validators (RFC 9111).
+ * a customer's shared cache does with the edge's Cache-Control and validators (RFC 9111) and with
+ * long-polls. The cache's configuration is the one docs/shared-caches.md recommends, read from it.
  */
 import {
   appendFileSync,
@@ -22,6 +23,7 @@ import {
   sleep,
   startProcess,
 } from "../../../scripts/lib/processes";
+import { documentedConfig } from "./documented-config";
 
 /** The nginx binary, or undefined when it is not installed (PATH, then Debian's /usr/sbin). */
 export function findNginx(): string | undefined {
@@ -44,36 +46,28 @@ export async function startCachingProxy(nginx: string, upstream: string): Promis
   const accessLog = join(prefix, "logs", "access.log");
   // As root, nginx would hand its workers to `nobody`, who cannot write this private temp dir.
   const user = process.getuid?.() === 0 ? "user root root;" : "";
+  const documented = documentedConfig("nginx", [
+    ["/var/cache/nginx/fleetconf", `${prefix}/cache`],
+    ["listen 80;", `listen 127.0.0.1:${port};`],
+    ["http://127.0.0.1:8787", upstream],
+  ]);
+  // Each parked long-poll holds a client and an upstream connection.
   const config = `
 ${user}
 daemon off;
 worker_processes 1;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/logs/error.log warn;
-events { worker_connections 64; }
+events { worker_connections 256; }
 http {
-  access_log off;
+  log_format fleetconf '$request_method $request_uri $status cache=$upstream_cache_status upstream=$upstream_status';
+  access_log ${accessLog} fleetconf;
   client_body_temp_path ${prefix}/client_body;
   proxy_temp_path ${prefix}/proxy_temp;
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
-  proxy_cache_path ${prefix}/cache levels=1:2 keys_zone=fleetconf:1m max_size=16m inactive=10m use_temp_path=off;
-  log_format fleetconf '$request_method $request_uri $status cache=$upstream_cache_status upstream=$upstream_status';
-  server {
-    listen 127.0.0.1:${port};
-    access_log ${accessLog} fleetconf;
-    location / {
-      proxy_pass ${upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache fleetconf;
-      # Revalidate expired entries with If-None-Match / If-Modified-Since (RFC 9110 §13.1).
-      proxy_cache_revalidate on;
-      add_header X-Cache-Status $upstream_cache_status always;
-      add_header X-Upstream-Status $upstream_status always;
-    }
-  }
+${documented}
 }
 `;
   const configFile = join(prefix, "nginx.conf");

@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAgent } from "../../../cli/agent/agent";
 import { HookRunner } from "../../../cli/agent/hook";
+import type { ConfigClientOptions } from "../../../client";
 import {
   flipByte,
+  longPollEdge,
   newSigner,
   problem,
   type Signer,
@@ -19,6 +21,7 @@ import {
   type TestServer,
   waitFor,
 } from "../client/support/snapshot-server";
+import { runCli } from "./support/run-cli";
 
 const KEY = "web/prod/nginx";
 let server: TestServer;
@@ -47,7 +50,13 @@ interface Line {
 }
 
 function startAgent(
-  options: { exec?: string | null; hookGraceMs?: number; token?: string; env?: Record<string, string> } = {},
+  options: {
+    exec?: string | null;
+    hookGraceMs?: number;
+    token?: string;
+    env?: Record<string, string>;
+    client?: Partial<ConfigClientOptions<unknown>>;
+  } = {},
 ) {
   const lines: Line[] = [];
   const controller = new AbortController();
@@ -64,6 +73,7 @@ function startAgent(
         intervalMs: 30,
         maxBackoffMs: 60,
         ...(options.token ? { token: options.token } : {}),
+        ...options.client,
       },
       out,
       env: { PATH: process.env.PATH, ...options.env },
@@ -247,5 +257,66 @@ describe("HookRunner", () => {
     await runner.idle(5000);
     expect(await hookRuns()).toEqual(["1", "4"]);
     expect(runner.runs).toBe(2);
+  });
+});
+
+describe("agent long-poll", () => {
+  it("writes a publish as soon as the edge answers the held request, with no interval to wait for", async () => {
+    const edge = longPollEdge(await signer.sign(KEY, 1, { v: 1 }));
+    server.handle(edge.handler);
+    const agent = startAgent({ client: { intervalMs: 60_000, waitSeconds: 30 } });
+    await waitFor(() => agent.events("hook.done").length === 1, 5000, "first hook");
+    expect(agent.events("agent.start")[0]).toMatchObject({ longPoll: true, waitSeconds: 30 });
+    await waitFor(() => edge.parked() === 1, 2000, "the agent's request to be held");
+    const published = Date.now();
+    edge.publish(await signer.sign(KEY, 2, { v: 2 }));
+    await waitFor(() => agent.events("config.written").length === 2, 2000, "v2 written");
+    expect(Date.now() - published).toBeLessThan(1000);
+    expect(await fileText()).toBe('{"v":2}');
+    await waitFor(() => edge.parked() === 1, 2000, "the next held request");
+    // Stopping aborts the held request instead of waiting out its 30 s.
+    const stopping = Date.now();
+    await agent.stop();
+    expect(Date.now() - stopping).toBeLessThan(2000);
+    await waitFor(() => edge.abandoned === 1, 2000, "the held request to be dropped");
+  });
+
+  it("takes --wait and --no-long-poll from the command line", async () => {
+    const jwksFile = join(dir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    const edge = longPollEdge(await signer.sign(KEY, 1, { v: 1 }));
+    server.handle(edge.handler);
+    const run = async (flags: string[]) => {
+      const controller = new AbortController();
+      const before = server.requests.length;
+      const done = runCli(
+        [
+          "agent",
+          "--key",
+          KEY,
+          "--out",
+          out,
+          "--jwks",
+          jwksFile,
+          "--edge",
+          server.url,
+          "--interval",
+          "60",
+          ...flags,
+        ],
+        { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+      );
+      await waitFor(() => server.requests.length >= before + 2, 5000, "two requests");
+      controller.abort();
+      const result = await done;
+      expect(result.code, result.stderr).toBe(0);
+      return server.requests.slice(before);
+    };
+    const held = await run(["--wait", "7"]);
+    expect(held[1]?.headers.prefer).toBe("wait=7");
+    // The second agent starts from the sidecar's version, so its first request is conditional.
+    const polled = await run(["--no-long-poll", "--interval", "0.2"]);
+    expect(polled.map((r) => r.headers.prefer)).toEqual([undefined, undefined]);
+    expect(polled[0]?.headers["if-none-match"]).toBeDefined();
   });
 });

@@ -90,6 +90,8 @@ describe("usage errors exit 2 without contacting the origin", () => {
     [["agent", "--out", "x.json"], "--key is required"],
     [["agent", "--key", "a/b"], "--out is required"],
     [["agent", "--key", "a/b", "--out", "f", "--interval", "0"], "--interval"],
+    [["agent", "--key", "a/b", "--out", "f", "--wait", "61"], "--wait must be an integer from 1 to 60"],
+    [["agent", "--key", "a/b", "--out", "f", "--wait", "5", "--no-long-poll"], "exclude each other"],
     [["watch", "a/b", "--client-id", "has space"], "--client-id"],
     [["get", "a/b", "--origin", "ftp://x"], "--origin must be an http(s) URL"],
   ])("%j → %s", async (argv, message) => {

@@ -114,7 +114,8 @@ describe("pacing", () => {
         cacheControl: "public, max-age=1, stale-while-revalidate=30",
       }),
     );
-    const { c } = client({ intervalMs: 10 });
+    // Interval pacing only: a long-polling client asks for a wait right after the first fetch.
+    const { c } = client({ intervalMs: 10, longPoll: false });
     await c.ready();
     await waitFor(() => harness.server.requests.length >= 2, 4000);
     const [first, second] = harness.server.requests;
@@ -125,7 +126,7 @@ describe("pacing", () => {
     harness.server.handle(
       serveSnapshot(await harness.signer.sign(KEY, 1, {}), { cacheControl: "private, max-age=0" }),
     );
-    const { c } = client({ intervalMs: 300 });
+    const { c } = client({ intervalMs: 300, longPoll: false });
     await c.ready();
     await waitFor(() => harness.server.requests.length >= 2, 4000);
     const [first, second] = harness.server.requests;
@@ -160,6 +161,7 @@ describe("schedule policy", () => {
 
   it("never retries sooner than Retry-After, and caps Retry-After at one hour", () => {
     expect(delayAfterFailure(policy(0), 1, 7000)).toBe(7000);
+    expect(delayAfterFailure(policy(0.999), 1, 7000)).toBeLessThan(10_500);
     expect(delayAfterFailure(policy(0.999), 7, 1000)).toBeGreaterThan(1000);
     expect(delayAfterFailure(policy(0), 1, 10 * 86_400_000)).toBe(MAX_RETRY_AFTER_MS);
   });

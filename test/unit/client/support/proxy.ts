@@ -1,7 +1,9 @@
 /**
  * A misbehaving network between clients and the real edge, for e2e tests: a `node:http` proxy on
  * 127.0.0.1 that forwards to the edge and, on demand, flips one byte of config bodies, replays an
- * older version it saw, answers 502, or drops connections.
+ * older version it saw, answers 502, or drops connections. A mode change applies at once, also to
+ * requests the edge is holding (long-poll, DESIGN §8): the proxy drops their upstream request and
+ * handles them again under the new mode, as an attacker on the path could answer them any time.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenInRange } from "./snapshot-server";
@@ -21,6 +23,7 @@ interface Recorded {
 
 export interface EdgeProxy {
   url: string;
+  /** Setting it re-handles every request still waiting for the edge. */
   mode: ProxyMode;
   /** Config responses (200) seen, by Config-Version, for replays. */
   seen: Map<number, Recorded>;
@@ -31,16 +34,45 @@ export interface EdgeProxy {
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "host"]);
 
+class ModeChanged extends Error {}
+
 export async function startEdgeProxy(edgeUrl: string): Promise<EdgeProxy> {
+  let mode: ProxyMode = { kind: "pass" };
+  /** Upstream requests in flight; a mode change aborts them so their requests are re-handled. */
+  const waiting = new Set<AbortController>();
   const proxy: EdgeProxy = {
     url: "",
-    mode: { kind: "pass" },
+    get mode() {
+      return mode;
+    },
+    set mode(next) {
+      mode = next;
+      for (const controller of waiting) controller.abort(new ModeChanged());
+    },
     seen: new Map(),
     counts: { forwarded: 0, tampered: 0, refused: 0 },
     close: async () => undefined,
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A client that goes away (e.g. an SDK's close() during a long-poll) frees the edge's slot too.
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    for (;;) {
+      const controller = new AbortController();
+      waiting.add(controller);
+      try {
+        await handleOnce(req, res, AbortSignal.any([controller.signal, gone.signal]));
+        return;
+      } catch (error) {
+        if (!(controller.signal.reason instanceof ModeChanged)) throw error;
+      } finally {
+        waiting.delete(controller);
+      }
+    }
+  }
+
+  async function handleOnce(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const isConfig = (req.url ?? "").startsWith("/v1/configs/");
     const mode = proxy.mode;
     if (isConfig && mode.kind === "drop") {
@@ -64,7 +96,11 @@ export async function startEdgeProxy(edgeUrl: string): Promise<EdgeProxy> {
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === "string" && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    const upstream = await fetch(`${edgeUrl}${req.url ?? "/"}`, { method: req.method ?? "GET", headers });
+    const upstream = await fetch(`${edgeUrl}${req.url ?? "/"}`, {
+      method: req.method ?? "GET",
+      headers,
+      signal,
+    });
     const body = Buffer.from(await upstream.arrayBuffer());
     const outHeaders: Record<string, string> = {};
     upstream.headers.forEach((value, name) => {

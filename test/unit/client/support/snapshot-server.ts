@@ -128,7 +128,14 @@ export function serveSnapshot(snapshot: Snapshot, options: ServeOptions = {}): H
     };
     for (const name of options.omit ?? []) delete headers[name];
     if (req.headers["if-none-match"] === snapshot.meta.etag) {
-      res.writeHead(304, { ETag: snapshot.meta.etag, "Cache-Control": headers["Cache-Control"] ?? "" }).end();
+      const applied = headers["Preference-Applied"];
+      res
+        .writeHead(304, {
+          ETag: snapshot.meta.etag,
+          "Cache-Control": headers["Cache-Control"] ?? "",
+          ...(applied === undefined ? {} : { "Preference-Applied": applied }),
+        })
+        .end();
       return;
     }
     res.writeHead(200, headers).end(options.body ?? snapshot.body);
@@ -165,4 +172,64 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000, what =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** `Prefer: wait=<s>` (RFC 7240) as the edge reads it, or null. */
+function preferredWait(req: IncomingMessage): number | null {
+  const match = /(?:^|,)\s*wait\s*=\s*([0-9]{1,5})\s*(?:,|$)/i.exec(String(req.headers.prefer ?? ""));
+  return match?.[1] ? Math.min(Number(match[1]), 60) : null;
+}
+
+export interface LongPollEdge {
+  handler: Handler;
+  /** Makes `snapshot` current and answers every parked request with it at once. */
+  publish(snapshot: Snapshot): void;
+  /** Requests held right now. */
+  parked(): number;
+  /** Held requests whose client went away before the answer (e.g. on `close()`). */
+  abandoned: number;
+}
+
+/**
+ * The edge's long-poll as DESIGN §8 specifies it: a conditional GET with `Prefer: wait=<s>` whose
+ * tag still matches is held until `publish` (→ 200 with the new version) or the wait ends (→ 304),
+ * and either answer says `Preference-Applied: wait=<s>`. Anything else is `serveSnapshot`'s answer.
+ * `options` (e.g. a tampered `body`) apply to every 200 of a published snapshot, held or not.
+ */
+export function longPollEdge(initial: Snapshot, options: ServeOptions = {}): LongPollEdge {
+  let current = initial;
+  const parked = new Set<(next: Snapshot | null) => void>();
+  const edge: LongPollEdge = {
+    abandoned: 0,
+    parked: () => parked.size,
+    publish(snapshot) {
+      current = snapshot;
+      for (const wake of [...parked]) wake(snapshot);
+    },
+    handler(req, res) {
+      const wait = preferredWait(req);
+      if (wait === null || req.headers["if-none-match"] !== current.meta.etag) {
+        return serveSnapshot(current, current === initial ? {} : options)(req, res);
+      }
+      const applied = { "Preference-Applied": `wait=${wait}` };
+      const wake = (next: Snapshot | null) => {
+        parked.delete(wake);
+        clearTimeout(timer);
+        if (next === null) {
+          serveSnapshot(current, { headers: applied })(req, res);
+          return;
+        }
+        serveSnapshot(next, { ...options, headers: { ...applied, ...options.headers } })(req, res);
+      };
+      const timer = setTimeout(() => wake(null), wait * 1000);
+      parked.add(wake);
+      res.on("close", () => {
+        if (!parked.has(wake)) return;
+        parked.delete(wake);
+        clearTimeout(timer);
+        edge.abandoned++;
+      });
+    },
+  };
+  return edge;
 }
