@@ -40,7 +40,9 @@ export function createConfigClient<T = unknown>(options: ConfigClientOptions<T>)
 
 type Outcome =
   | { kind: "ok"; freshness: number | null; changed: boolean }
-  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
+  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null }
+  /** A held long-poll given up so a new status goes out now (reportApplied/reportRejected). */
+  | { kind: "resend" };
 
 /** What a request asked for and how long it took, for the long-poll decision. */
 interface Exchange {
@@ -68,6 +70,10 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: AbortController | undefined;
+  /** The in-flight request's Config-Client-Status, and whether it is a held long-poll. */
+  private sentStatus: { header: string | null; held: boolean } | null = null;
+  /** Set when a held long-poll is aborted to carry a new status: not a failure. */
+  private resending = false;
   private loop: Promise<void> = Promise.resolve();
   private cacheWrites: Promise<void> = Promise.resolve();
   private readonly changeListeners = new Set<
@@ -157,7 +163,9 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     const outcome = await this.poll(exchange);
     if (this.closed) return;
     let delay: number;
-    if (outcome.kind === "ok") {
+    if (outcome.kind === "resend") {
+      delay = 0;
+    } else if (outcome.kind === "ok") {
       this.failures = 0;
       const atOnce = pollAgainAtOnce({
         enabled: this.waitSeconds !== null,
@@ -199,6 +207,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       // Rides on every poll (the edge records the latest with the sighting): no extra request.
       const status = formatClientStatus(this.status);
       if (status !== null) headers[CLIENT_STATUS_HEADER] = status;
+      this.sentStatus = { header: status, held: wait !== null };
       if (wait !== null) headers.Prefer = `wait=${wait}`;
       exchange.asked = wait !== null;
       const token =
@@ -210,6 +219,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         res = await this.fetcher(this.url, { headers, signal: controller.signal });
         body = await readCapped(res, MAX_BODY_BYTES);
       } catch (error) {
+        if (this.resending && !this.closed) return { kind: "resend" };
         if (error instanceof ConfigClientError) return this.failed(error);
         const reason =
           controller.signal.aborted && !this.closed ? `timed out after ${timeoutMs} ms` : String(error);
@@ -235,7 +245,23 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     } finally {
       clearTimeout(timeout);
       this.inFlight = undefined;
+      this.sentStatus = null;
+      this.resending = false;
     }
+  }
+
+  /**
+   * A status reported while a long-poll is held would otherwise wait out the hold (up to
+   * `waitSeconds`); a health gate needs it within seconds. So the held request is given up and
+   * the next one, carrying the status, goes at once — one replacement request per report, never
+   * an extra one beside the poll. A plain poll in flight is left alone: the next one carries it.
+   */
+  private resendIfHeld(): void {
+    const sent = this.sentStatus;
+    if (!sent?.held || !this.inFlight || this.closed) return;
+    if (sent.header === formatClientStatus(this.status)) return;
+    this.resending = true;
+    this.inFlight.abort();
   }
 
   reportApplied(version?: number): void {
@@ -247,12 +273,14 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       rejected: this.status.rejected === applied ? null : this.status.rejected,
       reason: this.status.rejected === applied ? null : this.status.reason,
     };
+    this.resendIfHeld();
   }
 
   reportRejected(reason: string, version?: number): void {
     const rejected = version ?? this.snapshot?.version;
     if (rejected === undefined || !Number.isSafeInteger(rejected) || rejected < 1) return;
     this.status = { ...this.status, rejected, reason };
+    this.resendIfHeld();
   }
 
   /** A 200 whose snapshot failed verification or `validate`: reported as rejected, then failed. */

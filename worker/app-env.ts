@@ -1,5 +1,5 @@
 /** The edge app's Hono environment: its bindings and the per-request variables handlers read. */
-import type { ConfigKey, RequestVariables } from "../core";
+import type { ClientStatus, ConfigKey, RequestVariables } from "../core";
 import type { SettingsEntry } from "./cache/entries";
 import type { Lookup } from "./cache/tiered-store";
 import type { EdgeEnv } from "./env";
@@ -26,6 +26,10 @@ export interface EdgeVariables extends RequestVariables {
   served?: ServedConfig;
   /** The verified read token's `sub` in a private namespace (recorded with the fleet sighting). */
   readSubject?: string;
+  /** The request's parsed Config-Client-Status (null: none or malformed), once telemetry read it. */
+  clientStatus?: ClientStatus | null;
+  /** Records the sighting of a long-poll when it is parked (metrics/telemetry.ts). */
+  recordHeld?: (key: string, version: number) => void;
 }
 
 export type EdgeHonoEnv = { Bindings: EdgeEnv; Variables: EdgeVariables };

@@ -201,13 +201,13 @@ describe("fleet recording", () => {
     const polledAt = Date.now();
     let clients = 0;
     while (Date.now() - polledAt < 5000) {
-      clients = ((await (await admin("GET", `/v1/configs/${key}/fleet`)).json()) as { clients: number })
+      clients = ((await (await admin("GET", `/v1/configs/${key}/-/fleet`)).json()) as { clients: number })
         .clients;
       if (clients === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(clients, "clients in the view within 5 s of the last poll").toBe(200);
-  });
+  }, 30_000);
 
   it("records only answers with the current version, not ?version=N reads", async () => {
     const key = freshKey();
@@ -264,4 +264,41 @@ describe("fleet recording", () => {
     });
     expect(sightings.find((s) => s.clientId === "b")).toMatchObject({ applied: null, rejected: null });
   });
+
+  it("records a long-poll's sighting and status when it is parked, not when the hold ends", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    const first = await e.fetch(`/v1/configs/${key}`, { headers: { "Config-Client-Id": "lp" } });
+    const etag = first.headers.get("ETag") ?? "";
+    const held = e.send(`/v1/configs/${key}`, {
+      headers: {
+        "Config-Client-Id": "lp",
+        "If-None-Match": etag,
+        Prefer: "wait=3",
+        "Config-Client-Status": 'rejected=1;reason="hook exit 1"',
+      },
+    });
+    let settled = false;
+    void held.then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled, "still held").toBe(false);
+    const sightings = recorder?.takeBatches(Date.now() + 60_000).flatMap((b) => b.sightings) ?? [];
+    expect(sightings.find((s) => s.clientId === "lp")).toMatchObject({
+      version: 1,
+      rejected: 1,
+      reason: "hook exit 1",
+    });
+    const { res } = await held;
+    expect(res.status).toBe(304);
+  }, 15_000);
 });

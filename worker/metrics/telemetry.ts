@@ -11,7 +11,7 @@
  * idle fleet's view is at most about `flushIntervalMs` behind; docs/operations.md).
  */
 import type { Context } from "hono";
-import { CLIENT_STATUS_HEADER, type ClientStatus, parseClientStatus, rawPath } from "../../core";
+import { CLIENT_STATUS_HEADER, parseClientStatus, rawPath } from "../../core";
 import type { EdgeHonoEnv } from "../app-env";
 import type { EdgeEnv } from "../env";
 import { FleetRecorder, type FleetRecorderOptions, type FleetSink, originFleetSink } from "../fleet/recorder";
@@ -40,7 +40,17 @@ interface Telemetry {
   sink: FleetSink | null;
 }
 
-export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<EdgeHonoEnv>) => void {
+export interface TelemetryObserver {
+  /** Once the response is ready: counts it, records the sighting, flushes when due. */
+  observe(c: Context<EdgeHonoEnv>): void;
+  /**
+   * When a long-poll is parked: records the sighting (and its Config-Client-Status) now, not when
+   * the hold ends up to a minute later, so a report rides on the long-poll without waiting it out.
+   */
+  recordHeld(c: Context<EdgeHonoEnv>, key: string, version: number): void;
+}
+
+export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObserver {
   let state: Telemetry | undefined;
   const timerEnabled = options.flushTimer ?? true;
   let colo: string | undefined;
@@ -76,7 +86,46 @@ export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<E
       }),
     );
   };
-  return function observe(c) {
+  /** Records one current-version answer to a client with an id; parses its status once per request. */
+  const recordSighting = (
+    c: Context<EdgeHonoEnv>,
+    recorder: FleetRecorder,
+    key: string,
+    version: number,
+    now: number,
+  ) => {
+    const target = c.get("target");
+    const clientId = target.version === null ? target.clientId : null;
+    if (clientId === null) return;
+    // An isolate lives in one location: read `cf.colo` (a native object per access) until known.
+    if (colo === undefined) {
+      const seen = c.req.raw.cf?.colo;
+      if (typeof seen === "string") colo = seen;
+    }
+    let parsed = c.get("clientStatus");
+    if (parsed === undefined) {
+      const header = c.req.raw.headers.get(CLIENT_STATUS_HEADER);
+      parsed = header === null ? null : parseClientStatus(header);
+      // Malformed: ignored and counted (metrics line), never a failed read.
+      if (header !== null && parsed === null) recorder.counters.statusMalformed++;
+      c.set("clientStatus", parsed);
+    }
+    recorder.record(key, version, clientId, colo ?? null, now, parsed, c.get("readSubject") ?? null);
+  };
+  const flushIfDue = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink, now: number) => {
+    const flushing = recorder.flush(sink, now);
+    if (flushing) c.executionCtx.waitUntil(flushing);
+    else if (!timerArmed && recorder.pending > 0 && timerEnabled) armTimer(c, recorder, sink);
+  };
+  const recordHeld = (c: Context<EdgeHonoEnv>, key: string, version: number): void => {
+    state ??= build(c.env);
+    const { recorder, sink } = state;
+    if (sink === null) return;
+    const now = (options.now ?? Date.now)();
+    recordSighting(c, recorder, key, version, now);
+    flushIfDue(c, recorder, sink, now);
+  };
+  function observe(c: Context<EdgeHonoEnv>): void {
     state ??= build(c.env);
     const { recorder, metrics, sink } = state;
     const now = (options.now ?? Date.now)();
@@ -84,37 +133,12 @@ export function telemetryObserver(options: TelemetryOptions = {}): (c: Context<E
     // Only a POST can be a purge: reads never pay for parsing their URL here.
     metrics.count(c.res.status, c.req.method === "POST" ? rawPath(c.req.url) : null, served, now);
     if (sink !== null) {
-      const target = served ? c.get("target") : null;
-      const clientId = target?.version === null ? target.clientId : null;
-      if (served && clientId !== null) {
-        // An isolate lives in one location: read `cf.colo` (a native object per access) until known.
-        if (colo === undefined) {
-          const seen = c.req.raw.cf?.colo;
-          if (typeof seen === "string") colo = seen;
-        }
-        const header = c.req.raw.headers.get(CLIENT_STATUS_HEADER);
-        let status: ClientStatus | null = null;
-        if (header !== null) {
-          status = parseClientStatus(header);
-          // Malformed: ignored and counted (metrics line), never a failed read.
-          if (status === null) recorder.counters.statusMalformed++;
-        }
-        recorder.record(
-          served.key,
-          served.version,
-          clientId,
-          colo ?? null,
-          now,
-          status,
-          c.get("readSubject") ?? null,
-        );
-      }
-      const flushing = recorder.flush(sink, now);
-      if (flushing) c.executionCtx.waitUntil(flushing);
-      else if (!timerArmed && recorder.pending > 0 && timerEnabled) armTimer(c, recorder, sink);
+      if (served) recordSighting(c, recorder, served.key, served.version, now);
+      flushIfDue(c, recorder, sink, now);
     }
     if (metrics.due(now)) metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
-  };
+  }
+  return { observe, recordHeld };
 }
 
 function defaultSink(env: EdgeEnv): FleetSink | null {
