@@ -256,9 +256,11 @@ export class FleetStore extends DurableObject<FleetEnv> {
       );
     const reports = (column: "applied" | "rejected") =>
       this.sql
-        .exec<{ version: number; colo: string | null; in_cohort: number; clients: number }>(
-          `SELECT ${column} AS version, colo, bucket < ? AS in_cohort, COUNT(*) AS clients FROM last_seen
-           WHERE key = ? AND seen_at >= ? AND ${column} IS NOT NULL GROUP BY version, colo, in_cohort`,
+        .exec<{ reported: number; colo: string | null; in_cohort: number; clients: number }>(
+          // Grouped by position: in SQLite a GROUP BY name matches the table's `version` column
+          // before an alias, which would group these reports by the version served instead.
+          `SELECT ${column} AS reported, colo, bucket < ? AS in_cohort, COUNT(*) AS clients FROM last_seen
+           WHERE key = ? AND seen_at >= ? AND ${column} IS NOT NULL GROUP BY 1, 2, 3`,
           bound,
           expectation.key,
           sinceMs,
@@ -266,7 +268,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
         .toArray()
         .map(
           (g): FleetReportGroup => ({
-            version: g.version,
+            version: g.reported,
             colo: g.colo,
             inCohort: g.in_cohort === 1,
             applied: column === "applied" ? g.clients : 0,

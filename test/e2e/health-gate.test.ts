@@ -193,16 +193,20 @@ describe("a health-gated rollout with real agents", () => {
     const current = await admin.get(key);
     expect(current.headers.get("Config-Version")).toBe("3");
 
+    let lastView: unknown;
     // The fleet view: all 14 hosts on v3 (applied), and v2's 2 rejections still on record.
     const view = await pollUntil(
       async () => {
         const res = await admin.call("GET", `/v1/configs/${key}/-/fleet?window=120`);
         const body = res.json as { versions: { version: number; clients: number; applied: number }[] };
+        lastView = body;
         const v3 = body.versions.find((v) => v.version === 3);
         return v3?.clients === hosts.length && v3.applied === hosts.length ? body : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250, what: "the fleet view to show every host on v3, applied" },
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; last view ${JSON.stringify(lastView)}`);
+    });
     expect(view.versions).toEqual([
       { version: 3, clients: hosts.length, applied: hosts.length, rejected: 0 },
       { version: 2, clients: 0, applied: 0, rejected: 2 },

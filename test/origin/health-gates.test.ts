@@ -109,6 +109,19 @@ describe("client status in the fleet view", () => {
     expect(view.versions.find((v) => v.version === 1)).toMatchObject({ applied: 1, rejected: 1 });
   });
 
+  it("counts applied by the version reported, not the version served", async () => {
+    const key = `${freshNamespace()}/svc/flags`;
+    await publishOk(key, { v: 1 });
+    await publishOk(key, { v: 2 });
+    // Both are served v2; one has applied it, the other still runs v1 (served before).
+    await sendBatch([sighting(key, "new", 2, { applied: 2 }), sighting(key, "old", 2, { previous: 1, applied: 1 })]);
+    const view = await fleetOf(key);
+    expect(view.versions).toEqual([
+      { version: 2, clients: 2, applied: 1, rejected: 0 },
+      { version: 1, clients: 0, applied: 1, rejected: 0 },
+    ]);
+  });
+
   it("keeps a client id with the read-token subject it was first seen with", async () => {
     const key = `${freshNamespace()}/svc/flags`;
     await publishOk(key, { v: 1 });
