@@ -30,6 +30,8 @@ export interface EdgeVariables extends RequestVariables {
   clientStatus?: ClientStatus | null;
   /** Records the sighting of a long-poll when it is parked (metrics/telemetry.ts). */
   recordHeld?: (key: string, version: number) => void;
+  /** Set once a parked long-poll's sighting was recorded. */
+  heldRecorded?: boolean;
 }
 
 export type EdgeHonoEnv = { Bindings: EdgeEnv; Variables: EdgeVariables };

@@ -93,6 +93,7 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
     key: string,
     version: number,
     now: number,
+    withStatus = true,
   ) => {
     const target = c.get("target");
     const clientId = target.version === null ? target.clientId : null;
@@ -110,7 +111,15 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
       if (header !== null && parsed === null) recorder.counters.statusMalformed++;
       c.set("clientStatus", parsed);
     }
-    recorder.record(key, version, clientId, colo ?? null, now, parsed, c.get("readSubject") ?? null);
+    recorder.record(
+      key,
+      version,
+      clientId,
+      colo ?? null,
+      now,
+      withStatus ? parsed : null,
+      c.get("readSubject") ?? null,
+    );
   };
   const flushIfDue = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink, now: number) => {
     const flushing = recorder.flush(sink, now);
@@ -123,6 +132,7 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
     if (sink === null) return;
     const now = (options.now ?? Date.now)();
     recordSighting(c, recorder, key, version, now);
+    c.set("heldRecorded", true);
     flushIfDue(c, recorder, sink, now);
   };
   function observe(c: Context<EdgeHonoEnv>): void {
@@ -133,7 +143,13 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
     // Only a POST can be a purge: reads never pay for parsing their URL here.
     metrics.count(c.res.status, c.req.method === "POST" ? rawPath(c.req.url) : null, served, now);
     if (sink !== null) {
-      if (served) recordSighting(c, recorder, served.key, served.version, now);
+      // A long-poll recorded when parked: its status is older than what the client may have sent
+      // since (it gives up a hold to report), so only the version is updated — and nothing at
+      // all when the client went away (a replacement request carries the news).
+      const held = c.get("heldRecorded") === true;
+      if (served && !(held && c.req.raw.signal.aborted)) {
+        recordSighting(c, recorder, served.key, served.version, now, !held);
+      }
       flushIfDue(c, recorder, sink, now);
     }
     if (metrics.due(now)) metrics.emitIfDue(now, { ...recorder.counters, pending: recorder.pending });
