@@ -86,10 +86,21 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   // The hook's result reaches the origin as Config-Client-Status on the next poll (DESIGN §8):
   // exit 0 → applied, non-zero → rejected, which a health-gated rollout aborts on.
   let reportTo: ConfigClient<unknown> | null = null;
+  // The bytes the hook last succeeded on (this process): a new version with the same bytes (an
+  // abort restoring them) needs no write and no hook, and is as applied as they were.
+  let appliedBytes: Buffer | null = null;
+  const hookedBytes = new Map<number, Buffer>();
   const hook = options.exec
     ? new HookRunner(options.exec, log, hookEnv, (run, ok, detail) => {
-        if (ok) reportTo?.reportApplied(run.version);
-        else reportTo?.reportRejected(detail, run.version);
+        const bytes = hookedBytes.get(run.version) ?? null;
+        for (const version of hookedBytes.keys()) if (version <= run.version) hookedBytes.delete(version);
+        if (ok) {
+          appliedBytes = bytes;
+          reportTo?.reportApplied(run.version);
+        } else {
+          appliedBytes = null;
+          reportTo?.reportRejected(detail, run.version);
+        }
       })
     : null;
   const key = options.client.key;
@@ -105,7 +116,8 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
     if (existing?.equals(snapshot.bytes)) {
       log("info", "config.current", { ...fields, file: options.out });
-      if (!hook) reportTo?.reportApplied(snapshot.version);
+      if (!hook || (appliedBytes !== null && appliedBytes.equals(snapshot.bytes)))
+        reportTo?.reportApplied(snapshot.version);
       return;
     }
     try {
@@ -119,8 +131,10 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     writes++;
     log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
     // Without a hook, a written file is an applied version.
-    if (hook) hook.trigger({ key, version: snapshot.version, file: options.out });
-    else reportTo?.reportApplied(snapshot.version);
+    if (hook) {
+      hookedBytes.set(snapshot.version, Buffer.from(snapshot.bytes));
+      hook.trigger({ key, version: snapshot.version, file: options.out });
+    } else reportTo?.reportApplied(snapshot.version);
   }
 
   function enqueue(snapshot: ConfigSnapshot<unknown>): void {
