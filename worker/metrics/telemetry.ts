@@ -19,6 +19,8 @@ import { DEFAULT_METRICS_INTERVAL_MS, EdgeMetrics } from "./counters";
 
 /** Past the interval's end, so the flush finds it due even with a millisecond of clock skew. */
 const TIMER_SLACK_MS = 25;
+/** A timer this late is taken as lost with its request (see armTimer). */
+const TIMER_LOST_MS = 1000;
 
 export interface TelemetryOptions {
   fleet?: Partial<FleetRecorderOptions>;
@@ -69,16 +71,22 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
     options.inspect?.({ recorder, metrics });
     return { recorder, metrics, sink };
   };
-  /** Whether a flush timer is armed in some request's waitUntil. */
-  let timerArmed = false;
+  /**
+   * When the armed flush timer should fire (real clock), or null. A timer lives in one request's
+   * waitUntil, which the runtime may cut short (a client giving up a held long-poll): one not
+   * fired well past its time counts as lost, and the next request arms another.
+   */
+  let timerFiresAt: number | null = null;
+  const timerArmed = (): boolean => timerFiresAt !== null && Date.now() < timerFiresAt + TIMER_LOST_MS;
   const armTimer = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink): void => {
     const dueAt = recorder.dueAt;
-    if (timerArmed || dueAt === null) return;
-    timerArmed = true;
+    if (timerArmed() || dueAt === null) return;
     const wait = Math.max(0, dueAt - (options.now ?? Date.now)()) + TIMER_SLACK_MS;
+    const firesAt = Date.now() + wait;
+    timerFiresAt = firesAt;
     c.executionCtx.waitUntil(
       new Promise<void>((resolve) => setTimeout(resolve, wait)).then(async () => {
-        timerArmed = false;
+        if (timerFiresAt === firesAt) timerFiresAt = null;
         // The timer runs on the real clock: take what is pending whatever a test's clock says.
         await (recorder.flush(sink, Math.max((options.now ?? Date.now)(), dueAt)) ?? undefined);
         // Leftovers past one flush's size: arm again from this same waitUntil chain.
@@ -124,7 +132,7 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
   const flushIfDue = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink, now: number) => {
     const flushing = recorder.flush(sink, now);
     if (flushing) c.executionCtx.waitUntil(flushing);
-    else if (!timerArmed && recorder.pending > 0 && timerEnabled) armTimer(c, recorder, sink);
+    else if (recorder.pending > 0 && timerEnabled) armTimer(c, recorder, sink);
   };
   const recordHeld = (c: Context<EdgeHonoEnv>, key: string, version: number): void => {
     state ??= build(c.env);
