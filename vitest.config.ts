@@ -17,7 +17,9 @@ const bundle = (entry: string, outfile: string) =>
     platform: "neutral",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    // "browser" first, as wrangler's bundler does: packages such as object-hash (used by
+    // @openfeature/flagd-core) ship a self-contained browser build beside a Node one.
+    mainFields: ["browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
     outfile,
     logLevel: "error",

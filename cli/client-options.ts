@@ -1,15 +1,17 @@
 /**
  * Flags shared by the commands that read from the edge (`agent`, `watch`): where the edge is,
- * which JWKS to trust, how long to long-poll or how often to poll, who to say we are, and the
+ * what to trust (a pinned root, a pinned JWKS or key thumbprints; client/trust.ts), how long to long-poll or how often to poll, who to say we are, and the
  * read token.
  */
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { ConfigClientOptions } from "../client";
+import { isLoopbackUrl } from "../client";
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from "../client/client";
-import { parseJwks } from "../client/jwks";
+import { parseJwks, parseThumbprint } from "../client/jwks";
 import { parseKey } from "../core/keys";
+import { parseRootText } from "../core/trust-root";
 import { flag, integerOption, type OptionSpec, type OptionValues, stringOption } from "./args";
 import { CliError, UsageError } from "./errors";
 import type { Io } from "./output";
@@ -18,6 +20,9 @@ import { edgeUrl, readToken } from "./settings";
 export const EDGE_CLIENT_OPTIONS = {
   key: { type: "string" },
   jwks: { type: "string" },
+  root: { type: "string" },
+  thumbprint: { type: "string", multiple: true },
+  "max-staleness": { type: "string" },
   interval: { type: "string" },
   wait: { type: "string" },
   "no-long-poll": { type: "boolean" },
@@ -26,9 +31,18 @@ export const EDGE_CLIENT_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const EDGE_CLIENT_HELP = `  --edge URL          the edge (env FLEETCONF_EDGE, default http://127.0.0.1:8787)
-  --jwks FILE|URL     the JWKS to verify signatures with: a file pins it (recommended); a URL is
-                      fetched once and again only for an unknown kid (default: the edge's
-                      /.well-known/jwks.json, trusted on first use)
+  --root FILE         pin a trust root (fleetconf-root.json, from \`fleetconf keys rotate\`):
+                      its snapshot keys verify; newer roots from the edge are followed only
+                      when signed by a threshold of the trusted root's keys (recommended)
+  --jwks FILE|URL     pin a JWKS file: exactly those keys (rotating means a new file); a URL
+                      only with --thumbprint (or a loopback edge)
+  --thumbprint T      pin a snapshot key by its RFC 7638 thumbprint (repeatable): the edge's
+                      JWKS is fetched, only keys with a pinned thumbprint are used
+                      With none of these, only a loopback edge (development) is accepted: its
+                      root or JWKS is trusted on first use, with a warning.
+  --max-staleness S   report "stale" (log config.stale, --status file, exit status 75 at stop)
+                      when no Config-Freshness proof younger than S seconds can be had, while
+                      keeping the last good config (freeze attacks)
   --wait SECONDS      long-poll: the edge may hold each conditional request this long, answering
                       as soon as the key changes (Prefer: wait, 1-60, default ${DEFAULT_WAIT_SECONDS}); where
                       the edge (or a proxy) does not hold requests, --interval paces them
@@ -41,7 +55,7 @@ export const EDGE_CLIENT_HELP = `  --edge URL          the edge (env FLEETCONF_E
 
 export interface EdgeClientSetup {
   options: ConfigClientOptions<unknown>;
-  /** Set when the JWKS is trusted on first use rather than pinned: worth a warning. */
+  /** Set when keys are trusted on first use rather than pinned: worth a warning. */
   warning: string | null;
 }
 
@@ -81,6 +95,24 @@ export async function edgeClientOptions(
   }
   const token = await readToken(values, io.env, io.cwd, parsedKey.value.namespace);
   const jwksArg = stringOption(values, "jwks");
+  const rootArg = stringOption(values, "root");
+  const thumbArgs = (values.thumbprint ?? []) as string[];
+  const stalenessRaw = stringOption(values, "max-staleness");
+  let maxStalenessMs: number | undefined;
+  if (stalenessRaw !== undefined) {
+    if (!/^[0-9]{1,9}$/.test(stalenessRaw) || Number(stalenessRaw) < 1) {
+      throw new UsageError("--max-staleness must be a whole number of seconds, at least 1", command);
+    }
+    maxStalenessMs = Number(stalenessRaw) * 1000;
+  }
+  const pins = [
+    rootArg,
+    jwksArg !== undefined && !/^https?:\/\//.test(jwksArg) ? jwksArg : undefined,
+    thumbArgs[0],
+  ];
+  if (pins.filter((p) => p !== undefined).length > 1) {
+    throw new UsageError("pass only one of --root, --jwks FILE or --thumbprint", command);
+  }
   const base: ConfigClientOptions<unknown> = {
     edge,
     key,
@@ -90,15 +122,51 @@ export async function edgeClientOptions(
     clientId,
     fetch: fetcher,
     ...(token === undefined ? {} : { token }),
+    ...(maxStalenessMs === undefined ? {} : { maxStalenessMs }),
   };
-  if (jwksArg === undefined) {
+  const absolute = (p: string) => (isAbsolute(p) ? p : join(io.cwd, p));
+  if (rootArg !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(absolute(rootArg), "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read the root file ${rootArg}: ${(error as Error).message}`, {
+        code: "bad_root",
+      });
+    }
+    const parsed = parseRootText(text);
+    if (!parsed.ok)
+      throw new CliError(`${rootArg} is not a trust root: ${parsed.reason}`, { code: "bad_root" });
+    return { options: { ...base, trustRoot: parsed.value }, warning: null };
+  }
+  if (thumbArgs.length > 0) {
+    const bad = thumbArgs.find((t) => parseThumbprint(t) === null);
+    if (bad !== undefined)
+      throw new UsageError(
+        `--thumbprint ${JSON.stringify(bad)} is not an RFC 7638 SHA-256 thumbprint`,
+        command,
+      );
+    const jwksUrl = jwksArg !== undefined && /^https?:\/\//.test(jwksArg) ? jwksArg : undefined;
     return {
-      options: { ...base, jwksUrl: `${edge}/.well-known/jwks.json` },
-      warning: "no --jwks given: trusting the edge's JWKS on first use; pin one with --jwks FILE",
+      options: { ...base, keyThumbprints: thumbArgs, ...(jwksUrl ? { jwksUrl } : {}) },
+      warning: null,
     };
   }
-  if (/^https?:\/\//.test(jwksArg)) return { options: { ...base, jwksUrl: jwksArg }, warning: null };
-  const path = isAbsolute(jwksArg) ? jwksArg : join(io.cwd, jwksArg);
+  if (jwksArg === undefined || /^https?:\/\//.test(jwksArg)) {
+    // Nothing pinned: only a loopback edge may be trusted on first use (the SDK enforces it too).
+    if (!isLoopbackUrl(edge) || (jwksArg !== undefined && !isLoopbackUrl(jwksArg))) {
+      throw new UsageError(
+        "pin what to trust with --root FILE, --jwks FILE or --thumbprint; trust on first use is allowed only against a loopback edge",
+        command,
+      );
+    }
+    return {
+      options: { ...base, ...(jwksArg ? { jwksUrl: jwksArg } : {}) },
+      warning:
+        "nothing pinned: trusting the loopback edge's root or JWKS on first use (development only); pin with --root FILE",
+    };
+  }
+  const path = absolute(jwksArg);
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, "utf8"));

@@ -4,14 +4,14 @@
  * when a cache file is configured, so the rest of the SDK still runs in Workers and browsers.
  *
  * The record keeps the exact bytes plus the fields needed to verify them again on load (digest,
- * signature, version, ETag), and — when the JWKS came from `jwksUrl` — that JWKS, used only if it
- * cannot be fetched at start. Writes are atomic: a temp file in the same directory, flushed, then
+ * signature, version, ETag), the trust roots accepted after the pinned one (`roots`, re-verified
+ * from the pinned root on load) and the newest `Config-Freshness` proof for that version. It never
+ * holds keys that vouch for it: everything in it is verified against the pinned trust on load (an
+ * older record's `jwks` member is ignored). Writes are atomic: a temp file in the same directory, flushed, then
  * renamed over the old one (rename(2) replaces atomically within one file system), so a reader
  * or a crash sees the old record or the new one, never half of one.
  */
 import { fromBase64, toBase64 } from "../core/encoding";
-import type { Jwks } from "../core/jws";
-import { parseJwks } from "./jwks";
 import type { SnapshotParts } from "./verify";
 
 type Fs = typeof import("node:fs/promises");
@@ -28,7 +28,10 @@ export interface CacheRecord {
   signature: string;
   /** Base64 of the exact body bytes. */
   body: string;
-  jwks?: Jwks;
+  /** Trust roots accepted after the pinned one, oldest first (raw; verified on load). */
+  roots?: unknown[];
+  /** The newest Config-Freshness proof for this version (verified on load). */
+  freshness?: string;
   savedAt: number;
 }
 
@@ -68,8 +71,10 @@ export function parseCacheRecord(raw: unknown): CacheRecord {
   if (!Number.isSafeInteger(r.version) || (r.version as number) < 1) {
     throw new TypeError("the cache file has no valid version");
   }
-  const jwks = r.jwks === undefined ? undefined : parseJwks(r.jwks);
-  if (jwks === null) throw new TypeError("the cache file's jwks is not a JWKS");
+  if (r.roots !== undefined && !Array.isArray(r.roots))
+    throw new TypeError("the cache file's roots is not a list");
+  if (r.freshness !== undefined && typeof r.freshness !== "string")
+    throw new TypeError("the cache file's freshness is not a string");
   return {
     format: CACHE_FORMAT,
     key: r.key as string,
@@ -78,7 +83,8 @@ export function parseCacheRecord(raw: unknown): CacheRecord {
     digest: r.digest as string,
     signature: r.signature as string,
     body: r.body as string,
-    ...(jwks ? { jwks } : {}),
+    ...(Array.isArray(r.roots) ? { roots: r.roots as unknown[] } : {}),
+    ...(typeof r.freshness === "string" ? { freshness: r.freshness } : {}),
     savedAt: typeof r.savedAt === "number" ? r.savedAt : 0,
   };
 }
@@ -103,7 +109,7 @@ export function cacheRecordOf(
     signature: string;
     bytes: Uint8Array;
   },
-  jwks: Jwks | null,
+  trust: { roots: unknown[]; freshness: string | null },
   nowMs: number,
 ): CacheRecord {
   return {
@@ -114,7 +120,8 @@ export function cacheRecordOf(
     digest: snapshot.digest,
     signature: snapshot.signature,
     body: toBase64(snapshot.bytes),
-    ...(jwks ? { jwks } : {}),
+    ...(trust.roots.length > 0 ? { roots: trust.roots } : {}),
+    ...(trust.freshness ? { freshness: trust.freshness } : {}),
     savedAt: nowMs,
   };
 }

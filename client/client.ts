@@ -8,13 +8,14 @@
  * (client/cache-file.ts).
  */
 import { CLIENT_STATUS_HEADER, type ClientStatus, formatClientStatus } from "../core/client-status";
-import type { Jwks } from "../core/jws";
+import { type FreshnessPayload, sameSha256Digest } from "../core/freshness";
 import { parseKey } from "../core/keys";
 import { readWithin } from "../core/streams";
+import { parseRootDocument, parseRootText } from "../core/trust-root";
 import { cacheRecordOf, cacheRecordParts, readCacheFile, writeCacheFile } from "./cache-file";
 import { ConfigClientError, errorForStatus } from "./errors";
 import { appliedWaitSeconds, freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
-import { DEFAULT_JWKS_REFETCH_MIN_MS, type KeySource, pinnedKeySource, remoteKeySource } from "./jwks";
+import { DEFAULT_JWKS_REFETCH_MIN_MS, parseThumbprint } from "./jwks";
 import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_MAX_BACKOFF_MS,
@@ -23,7 +24,8 @@ import {
   pollAgainAtOnce,
   type SchedulePolicy,
 } from "./schedule";
-import type { ConfigClient, ConfigClientOptions, ConfigSnapshot } from "./types";
+import { DEFAULT_ROOT_REFRESH_MS, isLoopbackUrl, type TrustAnchor, TrustStore } from "./trust";
+import type { ConfigClient, ConfigClientOptions, ConfigSnapshot, FreshnessState } from "./types";
 import { toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -55,7 +57,16 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   /** What the application (and verification) reported, sent as `Config-Client-Status` on each poll. */
   private status: ClientStatus = { applied: null, rejected: null, reason: null };
   private readonly url: string;
-  private readonly keys: KeySource;
+  private readonly trust: TrustStore;
+  /** The newest valid Config-Freshness payload seen (from the edge or the cache file). */
+  private freshest: FreshnessPayload | null = null;
+  private freshestJws: string | null = null;
+  private readonly startedAt = Date.now();
+  private stale = false;
+  private staleTimer: ReturnType<typeof setTimeout> | undefined;
+  private persistedChain = 0;
+  private readonly staleListeners = new Set<(state: FreshnessState) => void>();
+  private readonly freshListeners = new Set<(state: FreshnessState) => void>();
   private readonly policy: SchedulePolicy;
   private readonly fetcher: typeof fetch;
   private readonly clientId: string;
@@ -65,7 +76,6 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private snapshot: ConfigSnapshot<T> | undefined;
   /** Verified snapshot from the cache file, used if the edge cannot be reached or confirms it. */
   private cached: ConfigSnapshot<T> | undefined;
-  private cachedJwks: Jwks | undefined;
   private failures = 0;
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,9 +99,6 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     const key = parseKey(options.key);
     if (!key.ok) throw new TypeError(`fleetconf: invalid key ${JSON.stringify(options.key)}: ${key.reason}`);
     if (!/^https?:\/\//.test(options.edge)) throw new TypeError("fleetconf: edge must be an http(s) URL");
-    if ((options.jwks === undefined) === (options.jwksUrl === undefined)) {
-      throw new TypeError("fleetconf: pass exactly one of jwks (pinned) or jwksUrl");
-    }
     if (options.clientId !== undefined && !CLIENT_ID.test(options.clientId)) {
       throw new TypeError("fleetconf: clientId must be 1-128 characters of [A-Za-z0-9._:-]");
     }
@@ -109,15 +116,22 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
       random: options.random ?? Math.random,
     };
-    this.keys = options.jwks
-      ? pinnedKeySource(options.jwks)
-      : remoteKeySource({
-          url: options.jwksUrl as string,
-          fetch: this.fetcher,
-          refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
-          timeoutMs: this.timeoutMs,
-          now: Date.now,
-        });
+    if (
+      options.maxStalenessMs !== undefined &&
+      (!Number.isFinite(options.maxStalenessMs) || options.maxStalenessMs < 1000)
+    ) {
+      throw new TypeError("fleetconf: maxStalenessMs must be at least 1000");
+    }
+    const warn = options.warn ?? ((message: string) => console.warn(`fleetconf: ${message}`));
+    this.trust = new TrustStore(trustAnchorOf(options), {
+      fetch: this.fetcher,
+      timeoutMs: this.timeoutMs,
+      now: Date.now,
+      refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
+      rootRefreshMs: options.rootRefreshMs ?? DEFAULT_ROOT_REFRESH_MS,
+      report: (error) => this.report(error),
+      warn,
+    });
     this.loop = this.start();
   }
 
@@ -141,10 +155,30 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     return () => void this.errorListeners.delete(listener);
   }
 
+  onStale(listener: (state: FreshnessState) => void) {
+    this.staleListeners.add(listener);
+    return () => void this.staleListeners.delete(listener);
+  }
+
+  onFresh(listener: (state: FreshnessState) => void) {
+    this.freshListeners.add(listener);
+    return () => void this.freshListeners.delete(listener);
+  }
+
+  freshness(): FreshnessState {
+    return Object.freeze({
+      stale: this.stale,
+      freshUntil: this.freshUntil(),
+      proof: this.freshest,
+      version: (this.snapshot ?? this.cached)?.version ?? null,
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.staleTimer);
     this.inFlight?.abort();
     await this.loop;
     await this.cacheWrites;
@@ -154,14 +188,33 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   }
 
   private async start(): Promise<void> {
+    try {
+      await this.trust.init();
+    } catch (error) {
+      const failure = new ConfigClientError("root_refused", String((error as Error).message ?? error), {
+        cause: error,
+      });
+      this.closed = true;
+      this.report(failure);
+      return;
+    }
     if (this.options.cacheFile) await this.loadCache(this.options.cacheFile);
+    this.checkStaleness();
     if (!this.closed) await this.pollAndSchedule();
   }
 
   private async pollAndSchedule(): Promise<void> {
     const exchange: Exchange = { asked: false, appliedWaitSeconds: null, elapsedMs: 0 };
+    // Rotation and revocation reach a client that only ever sees 304s too.
+    await this.trust.refreshIfDue();
+    if (this.closed) return;
     const outcome = await this.poll(exchange);
     if (this.closed) return;
+    this.checkStaleness();
+    // A root accepted during this poll (rotation) is persisted with the snapshot it verifies.
+    if (this.options.cacheFile && this.trust.chain().length !== this.persistedChain && this.snapshot) {
+      this.persist(this.snapshot);
+    }
     let delay: number;
     if (outcome.kind === "resend") {
       delay = 0;
@@ -231,7 +284,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       if (wait !== null)
         exchange.appliedWaitSeconds = appliedWaitSeconds(res.headers.get("Preference-Applied"));
       const freshness = freshnessSeconds(res.headers.get("Cache-Control"));
-      if (res.status === 304) return this.notModified(freshness);
+      if (res.status === 304) return await this.notModified(freshness, res.headers.get("Config-Freshness"));
       if (res.status === 200) return await this.received(res, body, freshness);
       const detail = problemDetail(res.headers.get("Content-Type"), body);
       return this.failed(
@@ -294,7 +347,12 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     return { kind: "failed", error, retryAfter };
   }
 
-  private notModified(freshness: number | null): Outcome {
+  private async notModified(freshness: number | null, proof: string | null): Promise<Outcome> {
+    const held = this.snapshot ?? this.cached;
+    if (held && proof !== null) {
+      const problem = await this.acceptFreshness(proof, held.version, held.digest);
+      if (problem) return this.failed(problem);
+    }
     if (this.snapshot) {
       if (this.snapshot.stale) this.snapshot = Object.freeze({ ...this.snapshot, stale: false });
       return { kind: "ok", freshness, changed: false };
@@ -317,9 +375,16 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         body,
       },
       { key: this.options.key, minVersion: this.floorVersion() },
-      this.keys,
+      this.trust,
     );
     if (!result.ok) return this.rejectedBy(res, result.error);
+    // Freshness names this very answer or the answer is refused (mix-and-match): a proof for
+    // another key, version or body must not make an old snapshot look current.
+    const proof = res.headers.get("Config-Freshness");
+    if (proof !== null) {
+      const problem = await this.acceptFreshness(proof, result.snapshot.version, result.snapshot.digest);
+      if (problem) return this.failed(problem);
+    }
     const current = this.snapshot;
     if (current && result.snapshot.version === current.version) {
       if (!sameBytes(current.bytes, result.snapshot.body)) {
@@ -340,9 +405,89 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     return { kind: "ok", freshness, changed: true };
   }
 
-  /** Versions below this are refused: the newest of what is served and what the cache holds. */
+  /**
+   * Versions below this are refused: the newest of what is served, what the cache holds, and what
+   * the freshest proof seen names (a version proven current once is never traded for an older one).
+   */
   private floorVersion(): number {
-    return Math.max(this.snapshot?.version ?? 0, this.cached?.version ?? 0);
+    return Math.max(this.snapshot?.version ?? 0, this.cached?.version ?? 0, this.freshest?.ver ?? 0);
+  }
+
+  /**
+   * Checks a `Config-Freshness` proof against the answer it came with; a valid one becomes the
+   * freshest when it is newer. Returns the reason to refuse the answer, or null.
+   */
+  private async acceptFreshness(
+    jws: string,
+    version: number,
+    digest: string,
+  ): Promise<ConfigClientError | null> {
+    const check = await this.trust.verifyFreshness(jws);
+    if (!check.ok) {
+      const code =
+        check.code === "revoked_key" || check.code === "root_expired" ? check.code : "bad_freshness";
+      return new ConfigClientError(code, `Config-Freshness refused: ${check.reason}`);
+    }
+    const p = check.payload;
+    if (p.key !== this.options.key || p.ver !== version || !sameSha256Digest(p.digest, digest)) {
+      return new ConfigClientError(
+        "freshness_mismatch",
+        `Config-Freshness names ${p.key} v${p.ver}, not ${this.options.key} v${version} with this digest`,
+      );
+    }
+    if (p.exp * 1000 <= Date.now()) {
+      // Proves nothing about now; the answer itself is still a valid snapshot, so it is not
+      // refused, but it does not refresh anything (onStale reports the freeze).
+      this.report(
+        new ConfigClientError("freshness_expired", `Config-Freshness for v${p.ver} expired`),
+        false,
+      );
+      return null;
+    }
+    if (!this.freshest || p.iat > this.freshest.iat || p.ver > this.freshest.ver) {
+      this.freshest = p;
+      this.freshestJws = jws;
+    }
+    return null;
+  }
+
+  private freshUntil(): number {
+    const max = this.options.maxStalenessMs;
+    const proof = this.freshest;
+    if (!proof) return max === undefined ? Number.POSITIVE_INFINITY : this.startedAt + max;
+    // A proof issued "in the future" (clock skew) counts from now, never longer than its exp.
+    const issued = Math.min(proof.iat * 1000, Date.now());
+    return Math.min(proof.exp * 1000, max === undefined ? Number.POSITIVE_INFINITY : issued + max);
+  }
+
+  /** Emits onStale/onFresh on a change and re-arms the timer for the next deadline. */
+  private checkStaleness(): void {
+    if (this.closed) return;
+    const until = this.freshUntil();
+    const stale = Date.now() >= until;
+    clearTimeout(this.staleTimer);
+    if (!stale && Number.isFinite(until)) {
+      // setTimeout holds at most 2^31-1 ms; a later deadline is simply re-checked then.
+      this.staleTimer = setTimeout(
+        () => this.checkStaleness(),
+        Math.min(until - Date.now() + 5, 2 ** 31 - 1),
+      );
+    }
+    if (stale === this.stale) return;
+    this.stale = stale;
+    const state = this.freshness();
+    for (const listener of stale ? this.staleListeners : this.freshListeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.report(
+          new ConfigClientError("listener_error", `a freshness listener threw: ${String(error)}`, {
+            cause: error,
+          }),
+          false,
+        );
+      }
+    }
   }
 
   private adopt(next: ConfigSnapshot<T>): void {
@@ -386,17 +531,29 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       if (!record) return;
       if (record.key !== this.options.key)
         throw new TypeError(`it holds ${record.key}, not ${this.options.key}`);
+      // Only the pinned trust can vouch for the file: the roots it holds must chain to the pinned
+      // root, and any JWKS it holds (older format) is ignored. A forged snapshot therefore fails
+      // here and never becomes the version floor.
+      const chainProblem = await this.trust.adoptChain(record.roots);
+      if (chainProblem) throw new TypeError(chainProblem);
+      this.persistedChain = this.trust.chain().length;
       const result = await verifySnapshotParts(
         cacheRecordParts(record),
         { key: this.options.key, minVersion: 0 },
-        this.keys,
-        record.jwks,
+        this.trust,
       );
       if (!result.ok) throw result.error;
       const typed = toConfigSnapshot(result.snapshot, true, this.options.validate);
       if (!typed.ok) throw typed.error;
       this.cached = typed.snapshot;
-      this.cachedJwks = record.jwks;
+      if (record.freshness) {
+        const problem = await this.acceptFreshness(
+          record.freshness,
+          typed.snapshot.version,
+          typed.snapshot.digest,
+        );
+        if (problem) this.report(problem, false);
+      }
     } catch (error) {
       const reason = error instanceof ConfigClientError ? `${error.code}: ${error.message}` : String(error);
       this.report(
@@ -410,7 +567,11 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private persist(snapshot: ConfigSnapshot<T>): void {
     const file = this.options.cacheFile;
     if (!file) return;
-    const record = cacheRecordOf(snapshot, this.keys.fetchedJwks() ?? this.cachedJwks ?? null, Date.now());
+    const chain = this.trust.chain();
+    this.persistedChain = chain.length;
+    // The proof is kept only when it names the snapshot written, so it re-verifies on load.
+    const proof = this.freshest?.ver === snapshot.version ? this.freshestJws : null;
+    const record = cacheRecordOf(snapshot, { roots: chain, freshness: proof }, Date.now());
     this.cacheWrites = this.cacheWrites.then(() =>
       writeCacheFile(file, record).catch((error: unknown) => {
         this.report(
@@ -422,6 +583,47 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       }),
     );
   }
+}
+
+/** Picks the trust anchor from the options (exactly one pin, or loopback trust on first use). */
+function trustAnchorOf(options: ConfigClientOptions<unknown>): TrustAnchor {
+  const edge = options.edge.replace(/\/+$/, "");
+  const rootUrl = options.rootUrl ?? `${edge}/.well-known/fleetconf-root.json`;
+  const jwksUrl = options.jwksUrl ?? `${edge}/.well-known/jwks.json`;
+  const pins = [options.trustRoot, options.jwks, options.keyThumbprints].filter((p) => p !== undefined);
+  if (pins.length > 1) throw new TypeError("fleetconf: pass only one of trustRoot, jwks or keyThumbprints");
+  if (options.jwksUrl !== undefined && (options.trustRoot !== undefined || options.jwks !== undefined)) {
+    throw new TypeError(
+      "fleetconf: jwksUrl goes with keyThumbprints (or loopback development), not a pinned jwks or root",
+    );
+  }
+  if (options.trustRoot !== undefined) {
+    const parsed =
+      typeof options.trustRoot === "string"
+        ? parseRootText(options.trustRoot)
+        : parseRootDocument(options.trustRoot);
+    if (!parsed.ok) throw new TypeError(`fleetconf: trustRoot is not a root document: ${parsed.reason}`);
+    return { kind: "root", root: parsed.value, rootUrl };
+  }
+  if (options.jwks !== undefined) {
+    if (!Array.isArray(options.jwks.keys) || options.jwks.keys.length === 0) {
+      throw new TypeError("fleetconf: the pinned jwks has no keys");
+    }
+    return { kind: "jwks", jwks: options.jwks };
+  }
+  if (options.keyThumbprints !== undefined) {
+    const thumbprints = options.keyThumbprints.map(parseThumbprint);
+    if (thumbprints.length === 0 || thumbprints.some((t) => t === null)) {
+      throw new TypeError("fleetconf: keyThumbprints must be RFC 7638 SHA-256 thumbprints (base64url)");
+    }
+    return { kind: "thumbprints", thumbprints: thumbprints as string[], jwksUrl };
+  }
+  if (!isLoopbackUrl(options.edge) || (options.jwksUrl !== undefined && !isLoopbackUrl(options.jwksUrl))) {
+    throw new TypeError(
+      "fleetconf: pin what to trust (trustRoot, jwks or keyThumbprints); trust on first use is allowed only against a loopback edge",
+    );
+  }
+  return { kind: "tofu", rootUrl, jwksUrl };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

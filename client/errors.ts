@@ -25,6 +25,21 @@ export const CONFIG_CLIENT_ERROR_CODES = [
   "bad_signature",
   /** Config-Signature names a key id absent from the JWKS (even after one rate-limited refetch). */
   "unknown_kid",
+  /** The signature's key is revoked by the trust root (a compromised or retired key). */
+  "revoked_key",
+  /** The newest trusted root has expired: nothing new is accepted until a newer root arrives. */
+  "root_expired",
+  /** A newer root from the edge does not chain to the trusted one (not signed by a threshold of
+   *  its root keys and its own, or malformed); the trusted root stays. */
+  "root_refused",
+  /** The next root could not be fetched (network, status, oversized). */
+  "root_unavailable",
+  /** Config-Freshness is malformed, or not signed by a trusted snapshot key. */
+  "bad_freshness",
+  /** Config-Freshness is valid but names another key, version or digest than the answer. */
+  "freshness_mismatch",
+  /** Config-Freshness has expired: it proves nothing about now (not counted; see onStale). */
+  "freshness_expired",
   /** The signed `key` is not the key the client asked for. */
   "key_mismatch",
   /** The signed `ver` differs from the Config-Version header. */
@@ -37,7 +52,7 @@ export const CONFIG_CLIENT_ERROR_CODES = [
   "invalid_json",
   /** The caller's `validate` function refused the value. */
   "invalid_config",
-  /** The JWKS could not be fetched from `jwksUrl`, or is not a JWKS. */
+  /** The JWKS could not be fetched from `jwksUrl`, is not a JWKS, or is larger than 64 KiB. */
   "jwks_unavailable",
   /** The cache file is unreadable, corrupt or does not verify; it is ignored. */
   "cache_invalid",

@@ -8,9 +8,12 @@
  *
  * See docs/client.md.
  */
+export type { FreshnessPayload } from "../core/freshness";
 export type { Jwks, PublicJwk } from "../core/jws";
+export type { RootDocument, RootSigned } from "../core/trust-root";
 export type { CacheRecord } from "./cache-file";
 export { createConfigClient } from "./client";
 export { CONFIG_CLIENT_ERROR_CODES, ConfigClientError, type ConfigClientErrorCode } from "./errors";
-export { parseJwks } from "./jwks";
-export type { ConfigClient, ConfigClientOptions, ConfigSnapshot } from "./types";
+export { jwkThumbprint, parseJwks } from "./jwks";
+export { isLoopbackUrl } from "./trust";
+export type { ConfigClient, ConfigClientOptions, ConfigSnapshot, FreshnessState } from "./types";

@@ -1,23 +1,16 @@
 /**
- * Where a client gets the public keys that verify snapshot signatures: a JWKS pinned by the
- * caller (strongest: the edge cannot change what the client trusts), or one fetched once from
- * `jwksUrl` and refetched only when a signature names an unknown `kid` — at most once per
- * `refetchMinMs`, so a stream of bogus kids cannot turn every poll into a JWKS download.
+ * Key documents as the SDK reads them: JWKS parsing (Ed25519 only), RFC 7638 thumbprints for
+ * pinning keys by hash, and a bounded download for documents fetched from the edge (a JWKS or a
+ * root), so an endless answer is cut off instead of filling memory (TUF's "endless data").
  */
-import { type Jwks, type PublicJwk, type SignatureCheck, verifySnapshot } from "../core/jws";
+import { sha256, toBase64Url, utf8Bytes } from "../core/encoding";
+import type { Jwks, PublicJwk } from "../core/jws";
+import { readWithin } from "../core/streams";
 import { ConfigClientError } from "./errors";
 
 export const DEFAULT_JWKS_REFETCH_MIN_MS = 60_000;
-
-export interface KeySource {
-  /**
-   * Verifies a detached snapshot signature. `fallback` is used only when no JWKS could be
-   * fetched at all (a cache file's copy, so a client can start while the edge is down).
-   */
-  verify(signature: string, body: Uint8Array, fallback?: Jwks): Promise<SignatureCheck>;
-  /** The JWKS currently trusted, for persisting beside a cached snapshot; null when pinned. */
-  fetchedJwks(): Jwks | null;
-}
+/** A JWKS is a handful of keys; far more than that is refused while it streams in. */
+export const MAX_JWKS_BYTES = 64 * 1024;
 
 /** Parses a JWKS document, keeping only Ed25519 keys (everything else cannot sign snapshots). */
 export function parseJwks(raw: unknown): Jwks | null {
@@ -35,91 +28,61 @@ export function parseJwks(raw: unknown): Jwks | null {
   return { keys };
 }
 
-export function pinnedKeySource(jwks: Jwks): KeySource {
-  const cache = new Map<string, CryptoKey>();
-  return {
-    verify: (signature, body) => verifySnapshot(signature, body, jwks, cache),
-    fetchedJwks: () => null,
-  };
+/**
+ * The RFC 7638 thumbprint (SHA-256, base64url) of an Ed25519 JWK: the hash of its required members
+ * `crv`, `kty`, `x` in lexicographic order with no whitespace (RFC 7638 §3.2, RFC 8037 §2).
+ */
+export async function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): Promise<string> {
+  const canonical = `{"crv":${JSON.stringify(jwk.crv)},"kty":${JSON.stringify(jwk.kty)},"x":${JSON.stringify(jwk.x)}}`;
+  return toBase64Url(await sha256(utf8Bytes(canonical)));
 }
 
-export function remoteKeySource(options: {
-  url: string;
-  fetch: typeof fetch;
-  refetchMinMs: number;
-  timeoutMs: number;
-  now: () => number;
-}): KeySource {
-  let jwks: Jwks | null = null;
-  let fetchedAt = Number.NEGATIVE_INFINITY;
-  let inFlight: Promise<Jwks> | null = null;
-  const cache = new Map<string, CryptoKey>();
+const THUMBPRINT_URN = "urn:ietf:params:oauth:jwk-thumbprint:sha-256:";
 
-  async function download(): Promise<Jwks> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
-    try {
-      const res = await options.fetch(options.url, {
-        headers: { Accept: "application/json" },
-        signal: controller.signal,
-      });
-      if (res.status !== 200) {
-        throw new ConfigClientError("jwks_unavailable", `JWKS ${options.url} answered ${res.status}`, {
-          status: res.status,
-        });
-      }
-      const parsed = parseJwks(await res.json());
-      if (!parsed) throw new ConfigClientError("jwks_unavailable", `${options.url} is not a JWKS`);
-      return parsed;
-    } catch (error) {
-      if (error instanceof ConfigClientError) throw error;
-      throw new ConfigClientError("jwks_unavailable", `cannot fetch JWKS ${options.url}: ${String(error)}`, {
-        cause: error,
-      });
-    } finally {
-      clearTimeout(timer);
+/** A pinned thumbprint, bare base64url or as an RFC 9278 URN; null when it is neither. */
+export function parseThumbprint(raw: string): string | null {
+  const value = raw.startsWith(THUMBPRINT_URN) ? raw.slice(THUMBPRINT_URN.length) : raw;
+  return /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
+}
+
+/**
+ * GETs a small JSON document with a timeout, reading at most `limit` bytes. Null on 404 (the
+ * document does not exist, e.g. the next root version); any other failure throws `code`.
+ */
+export async function fetchSmallJson(
+  fetcher: typeof fetch,
+  url: string,
+  options: { timeoutMs: number; limit: number; code: "jwks_unavailable" | "root_unavailable" },
+): Promise<unknown | null> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    const res = await fetcher(url, { headers: { Accept: "application/json" }, signal: controller.signal });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
     }
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new ConfigClientError(options.code, `${url} answered ${res.status}`, { status: res.status });
+    }
+    const declared = Number(res.headers.get("Content-Length"));
+    if (declared > options.limit) {
+      await res.body?.cancel();
+      throw new ConfigClientError(options.code, `${url} is larger than ${options.limit} bytes`);
+    }
+    const bytes = await readWithin(res.body, options.limit);
+    if (bytes === null)
+      throw new ConfigClientError(options.code, `${url} is larger than ${options.limit} bytes`);
+    try {
+      return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    } catch {
+      throw new ConfigClientError(options.code, `${url} is not JSON`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigClientError) throw error;
+    throw new ConfigClientError(options.code, `cannot fetch ${url}: ${String(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
-
-  // Single flight: concurrent verifications share one download.
-  function refresh(): Promise<Jwks> {
-    inFlight ??= download()
-      .then((fresh) => {
-        jwks = fresh;
-        cache.clear();
-        return fresh;
-      })
-      .finally(() => {
-        fetchedAt = options.now();
-        inFlight = null;
-      });
-    return inFlight;
-  }
-
-  return {
-    async verify(signature, body, fallback) {
-      let keys = jwks;
-      if (!keys) {
-        try {
-          keys = await refresh();
-        } catch (error) {
-          if (!fallback) throw error;
-          return verifySnapshot(signature, body, fallback);
-        }
-      }
-      const first = await verifySnapshot(signature, body, keys, cache);
-      if (first.ok || first.code !== "unknown_kid") return first;
-      if (options.now() - fetchedAt < options.refetchMinMs) return first;
-      // A kid we do not know: the origin may have rotated its key. Look once more; if the JWKS
-      // cannot be fetched now, the unknown kid is still the better explanation to report.
-      let fresh: Jwks;
-      try {
-        fresh = await refresh();
-      } catch {
-        return first;
-      }
-      return verifySnapshot(signature, body, fresh, cache);
-    },
-    fetchedJwks: () => jwks,
-  };
 }

@@ -1,5 +1,7 @@
 /** The SDK's public shapes: what a client is given, what it returns, and what it exposes. */
+import type { FreshnessPayload } from "../core/freshness";
 import type { Jwks } from "../core/jws";
+import type { RootDocument } from "../core/trust-root";
 import type { ConfigClientError } from "./errors";
 
 export interface ConfigClientOptions<T> {
@@ -9,10 +11,33 @@ export interface ConfigClientOptions<T> {
   key: string;
   /** Read token for private namespaces; a function is called before every request (for refresh). */
   token?: string | (() => string | Promise<string>);
-  /** Pinned JWKS (recommended), or… */
+  /**
+   * What to trust (docs/client.md "Pinning"): exactly one of `trustRoot`, `jwks` or
+   * `keyThumbprints` is required, except against a loopback edge (development), where with none
+   * the edge's root or JWKS is trusted on first use, with a warning.
+   *
+   * A root document (core/trust-root.ts), parsed JSON or its text: its snapshot keys verify, and
+   * newer roots from `rootUrl` are followed only along the signed chain (key rotation, revocation).
+   */
+  trustRoot?: RootDocument | unknown;
+  /** Where newer roots are fetched (`?version=N` is added); default the edge's
+   *  `/.well-known/fleetconf-root.json`. */
+  rootUrl?: string;
+  /** A pinned JWKS: exactly these snapshot keys, for good. */
   jwks?: Jwks;
-  /** …a URL to fetch it from once (refetched only on an unknown kid). */
+  /** Pinned RFC 7638 thumbprints (SHA-256, base64url or RFC 9278 URN) of the snapshot keys: the
+   *  JWKS is fetched from `jwksUrl`, but only keys with a pinned thumbprint are used. */
+  keyThumbprints?: string[];
+  /** Where a thumbprint-pinned (or loopback TOFU) client fetches the JWKS; default the edge's. */
   jwksUrl?: string;
+  /** Freeze detection: the client reports `onStale` when it has had no valid `Config-Freshness`
+   *  proof younger than this (or the newest one expired), while keeping its last good snapshot.
+   *  Unset: stale only once the newest proof has expired. */
+  maxStalenessMs?: number;
+  /** How often a root-pinned client looks for a newer root without being asked; default 1 h. */
+  rootRefreshMs?: number;
+  /** Where warnings go (trust on first use, an accepted root); default console.warn. */
+  warn?: (message: string) => void;
   /** Minimum time between polls; default 5000. The edge's max-age can only lengthen it. While the
    *  edge honours long-polls it only paces the fallback (an edge or proxy that does not hold). */
   intervalMs?: number;
@@ -31,6 +56,7 @@ export interface ConfigClientOptions<T> {
   maxBackoffMs?: number;
   /** Default 10000. A long-poll may take `waitSeconds` longer: its timeout is the sum of both. */
   requestTimeoutMs?: number;
+  /** Least time between key look-ups caused by unknown kids; default 60000. */
   jwksRefetchMinMs?: number;
   /** For tests: the jitter source (default Math.random). */
   random?: () => number;
@@ -49,6 +75,17 @@ export interface ConfigSnapshot<T> {
   readonly digest: string;
   readonly signature: string;
   readonly kid: string;
+}
+
+/** What the client knows about how current its snapshot is (freeze detection). */
+export interface FreshnessState {
+  readonly stale: boolean;
+  /** Until when (ms since the epoch) the newest proof counts; Infinity when nothing bounds it. */
+  readonly freshUntil: number;
+  /** The newest valid Config-Freshness payload seen (times in seconds), if any. */
+  readonly proof: FreshnessPayload | null;
+  /** The version the client holds. */
+  readonly version: number | null;
 }
 
 export interface ConfigClient<T> {
@@ -72,6 +109,12 @@ export interface ConfigClient<T> {
    * that fail verification or `validate` are reported by the client itself.
    */
   reportRejected(reason: string, version?: number): void;
+  /** Called when the client becomes stale: no fresh proof can be had (a freeze attack, a stuck
+   *  cache, an unreachable edge). The last good snapshot stays in use. */
+  onStale(listener: (state: FreshnessState) => void): () => void;
+  /** Called when a stale client gets a fresh proof again. */
+  onFresh(listener: (state: FreshnessState) => void): () => void;
+  freshness(): FreshnessState;
   /** Stops polling, aborts the request in flight (a held long-poll too) and waits for a pending
    *  cache write. */
   close(): Promise<void>;

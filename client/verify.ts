@@ -4,17 +4,18 @@
  * 1. ETag, Config-Version, Content-Digest and Config-Signature are present and well-formed;
  * 2. the SHA-256 of the body equals Content-Digest (RFC 9530) — catches corruption cheaply;
  * 3. Config-Signature verifies over the exact body (detached JWS, RFC 7797 §3) with a snapshot key
- *    from the trusted JWKS — catches tampering, since anyone can recompute a digest;
+ *    the client trusts (client/trust.ts: pinned, never taken from the answer or the cache file),
+ *    not revoked by the trust root — catches tampering, since anyone can recompute a digest;
  * 4. the signed `key` is the key requested — stops a valid snapshot of another key being served;
  * 5. the signed `ver` equals Config-Version and is not below the last accepted version — stops a
  *    replay of an older, validly signed version;
  * 6. the body parses as JSON (and passes the caller's validator, checked by the caller).
  */
 import { fromBase64, sha256, toBase64 } from "../core/encoding";
-import type { Jwks } from "../core/jws";
+import type { SignatureCheck } from "../core/jws";
 import { ConfigClientError } from "./errors";
 import { parseConfigVersion, sha256FromContentDigest } from "./headers";
-import type { KeySource } from "./jwks";
+import type { RefusedByRoot } from "./trust";
 import type { ConfigSnapshot } from "./types";
 
 export interface SnapshotParts {
@@ -38,6 +39,11 @@ export interface VerifiedSnapshot {
   value: unknown;
 }
 
+/** Whoever decides which keys verify (client/trust.ts's TrustStore). */
+export interface SnapshotVerifier {
+  verifySnapshot(signature: string, body: Uint8Array): Promise<SignatureCheck | RefusedByRoot>;
+}
+
 export type VerifyResult = { ok: true; snapshot: VerifiedSnapshot } | { ok: false; error: ConfigClientError };
 
 const fail = (code: ConstructorParameters<typeof ConfigClientError>[0], message: string): VerifyResult => ({
@@ -48,8 +54,7 @@ const fail = (code: ConstructorParameters<typeof ConfigClientError>[0], message:
 export async function verifySnapshotParts(
   parts: SnapshotParts,
   expected: { key: string; minVersion: number },
-  keys: KeySource,
-  fallbackJwks?: Jwks,
+  keys: SnapshotVerifier,
 ): Promise<VerifyResult> {
   const { etag, contentDigest, signature, body } = parts;
   const version = parseConfigVersion(parts.configVersion);
@@ -71,9 +76,13 @@ export async function verifySnapshotParts(
     return fail("digest_mismatch", "Content-Digest does not match the SHA-256 of the body");
   }
 
-  const check = await keys.verify(signature, body, fallbackJwks);
+  const check = await keys.verifySnapshot(signature, body);
   if (!check.ok) {
-    return fail(check.code === "unknown_kid" ? "unknown_kid" : "bad_signature", check.reason);
+    const code =
+      check.code === "unknown_kid" || check.code === "revoked_key" || check.code === "root_expired"
+        ? check.code
+        : "bad_signature";
+    return fail(code, check.reason);
   }
   const header = check.header;
   if (header.key !== expected.key) {

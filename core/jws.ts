@@ -24,8 +24,9 @@ export interface PublicJwk {
   kid: string;
   alg?: string;
   use?: string;
-  /** fleetconf's own member: what the key signs, so a read-token key never verifies a snapshot. */
-  purpose?: "snapshot" | "read-token";
+  /** fleetconf's own member: what the key signs, so a read-token key never verifies a snapshot and
+   *  a root key (core/trust-root.ts) signs only root documents. */
+  purpose?: "snapshot" | "read-token" | "root";
   [member: string]: unknown;
 }
 
@@ -149,10 +150,11 @@ export async function verifySnapshot(
 }
 
 /** Generates a fresh Ed25519 key pair as JWKs with a random kid. */
-export async function generateSigningJwk(purpose: "snapshot" | "read-token"): Promise<PrivateJwk> {
+export async function generateSigningJwk(purpose: "snapshot" | "read-token" | "root"): Promise<PrivateJwk> {
   const pair = (await crypto.subtle.generateKey(ED25519, true, ["sign", "verify"])) as CryptoKeyPair;
   const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
   if (typeof jwk.x !== "string" || typeof jwk.d !== "string") throw new Error("Ed25519 export failed");
-  const kid = `${purpose === "snapshot" ? "s" : "t"}-${toBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`;
+  const prefix = purpose === "snapshot" ? "s" : purpose === "root" ? "r" : "t";
+  const kid = `${prefix}-${toBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`;
   return { kty: "OKP", crv: "Ed25519", x: jwk.x, d: jwk.d, kid, alg: "EdDSA", use: "sig", purpose };
 }

@@ -11,6 +11,7 @@ import { edgeRequest } from "./middleware/edge-request";
 import { configRoutes } from "./routes/configs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
+import { ofrepRoutes } from "./routes/ofrep";
 import { purgeRoutes } from "./routes/purge";
 import type { EdgeServiceOptions } from "./services";
 
@@ -28,6 +29,7 @@ export function newApp(options: EdgeAppOptions = {}): Hono<EdgeHonoEnv> {
   app.route("/", jwksRoutes());
   app.route("/", configRoutes());
   app.route("/", purgeRoutes());
+  app.route("/", ofrepRoutes());
   app.notFound(problemNotFound);
   app.onError(problemErrorHandler("edge"));
   return app;

@@ -6,7 +6,13 @@
  * State across restarts lives in the SDK's cache file, by default the sidecar `FILE.fleetconf.json`:
  * it holds the last accepted snapshot with its signature, so at start the agent (1) knows the
  * version FILE holds and refuses anything older (a replay), and (2) if the edge is down, keeps
- * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor.
+ * serving FILE unchanged instead of failing. Deleting the sidecar resets that floor. The sidecar
+ * is only ever trusted through the pinned trust root (client/trust.ts), never through keys of
+ * its own, so a forged sidecar is ignored and sets no floor.
+ *
+ * Freeze detection: with `maxStalenessMs`, the SDK's onStale/onFresh become `config.stale` /
+ * `config.fresh` log lines, the optional status file, and the exit status when the agent stops
+ * while stale (EXIT_STALE), while FILE keeps the last good config.
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -15,6 +21,7 @@ import {
   type ConfigClientOptions,
   type ConfigSnapshot,
   createConfigClient,
+  type FreshnessState,
 } from "../../client";
 import { isTempFileName, writeFileAtomic } from "../../client/cache-file";
 import { DEFAULT_WAIT_SECONDS } from "../../client/client";
@@ -24,6 +31,8 @@ export const SIDECAR_SUFFIX = ".fleetconf.json";
 /** Credentials the agent itself uses; a hook (a reload script) has no business inheriting them. */
 const WITHHELD_FROM_HOOK = ["FLEETCONF_TOKEN", "FLEETCONF_READ_TOKEN"];
 export const HOOK_GRACE_MS = 10_000;
+/** Exit status of an agent stopped while stale: EX_TEMPFAIL (sysexits.h), "try again later". */
+export const EXIT_STALE = 75;
 
 export interface AgentOptions {
   client: ConfigClientOptions<unknown>;
@@ -34,11 +43,15 @@ export interface AgentOptions {
   cacheFile?: string;
   env: Record<string, string | undefined>;
   hookGraceMs?: number;
+  /** Absolute path of a JSON status file (fresh/stale, version, proof), rewritten atomically. */
+  statusFile?: string;
 }
 
 export interface AgentResult {
   writes: number;
   hooks: number;
+  /** True when the agent stopped while stale (no fresh proof within maxStalenessMs). */
+  stale: boolean;
 }
 
 /** Removes temp files a killed writer of `file` left behind (names only this agent uses). */
@@ -118,6 +131,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
       log("info", "config.current", { ...fields, file: options.out });
       if (!hook || (appliedBytes !== null && appliedBytes.equals(snapshot.bytes)))
         reportTo?.reportApplied(snapshot.version);
+      writeStatus(client.freshness());
       return;
     }
     try {
@@ -130,6 +144,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     }
     writes++;
     log("info", "config.written", { ...fields, file: options.out, bytes: snapshot.bytes.length });
+    writeStatus(client.freshness());
     // Without a hook, a written file is an applied version.
     if (hook) {
       hookedBytes.set(snapshot.version, Buffer.from(snapshot.bytes));
@@ -142,8 +157,43 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     queue = queue.then(() => apply(snapshot));
   }
 
-  const client = createConfigClient({ ...options.client, cacheFile });
+  const client = createConfigClient({
+    ...options.client,
+    cacheFile,
+    warn: (message) => log("warn", "client.trust", { key, message }),
+  });
   reportTo = client;
+  let statusWrites: Promise<void> = Promise.resolve();
+  function writeStatus(state: FreshnessState): void {
+    const file = options.statusFile;
+    if (!file) return;
+    const status = {
+      key,
+      state: state.stale ? "stale" : "fresh",
+      version: state.version,
+      freshUntil: Number.isFinite(state.freshUntil) ? new Date(state.freshUntil).toISOString() : null,
+      proof: state.proof,
+      updatedAt: new Date().toISOString(),
+    };
+    statusWrites = statusWrites.then(() =>
+      writeFileAtomic(file, `${JSON.stringify(status)}\n`, 0o644).catch((error: unknown) =>
+        log("error", "agent.status_write_failed", { file, error: (error as Error).message }),
+      ),
+    );
+  }
+  client.onStale((state) => {
+    log("warn", "config.stale", {
+      key,
+      version: state.version,
+      lastProofAt: state.proof ? new Date(state.proof.iat * 1000).toISOString() : null,
+      message: "no fresh Config-Freshness proof can be had; keeping the last good config",
+    });
+    writeStatus(state);
+  });
+  client.onFresh((state) => {
+    log("info", "config.fresh", { key, version: state.version });
+    writeStatus(state);
+  });
   client.onChange((snapshot) => enqueue(snapshot));
   client.onError((error) => {
     log(error.code === "cache_invalid" ? "warn" : "error", "client.error", {
@@ -171,10 +221,12 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     else signal.addEventListener("abort", () => resolve(), { once: true });
   });
   log("info", "agent.stopping", { key });
+  const stale = client.freshness().stale;
   await client.close();
   clearTimeout(retryTimer);
   await queue;
+  await statusWrites;
   await hook?.idle(options.hookGraceMs ?? HOOK_GRACE_MS);
-  log("info", "agent.stop", { key, writes, hooks: hook?.runs ?? 0 });
-  return { writes, hooks: hook?.runs ?? 0 };
+  log("info", "agent.stop", { key, writes, hooks: hook?.runs ?? 0, stale });
+  return { writes, hooks: hook?.runs ?? 0, stale };
 }

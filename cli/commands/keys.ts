@@ -143,7 +143,8 @@ export const keysRotateCommand: Command = {
   help: `Prepends a fresh Ed25519 key to SIGNING_KEYS in .dev.vars (and origin/.dev.vars): after a
 restart the origin signs new versions with it. The previous keys stay in SIGNING_KEYS as retired
 keys and in PUBLIC_JWKS, so snapshots they signed still verify at every client. Clients pinning
-a JWKS must get the new one before the restart; clients using a jwksUrl refetch on the new kid.
+a JWKS must get the new one before the restart; clients pinning a trust root accept the new kid
+only from a root version that lists it, signed by the previous root's keys (docs/cli.md).
 Once every key you serve was republished with the new key, drop the old one with
 \`fleetconf keys retire KID\`.`,
   options: {},

@@ -4,7 +4,7 @@
  * an exact retry of its start), identical bytes (200, nothing new), a rollout without a live
  * version (409), the key's JSON Schema (422), and only then a new version or rollout candidate.
  */
-
+import { checkFlagdDocument } from "../../core/flagd-schema";
 import { schemaViolation } from "./key-schemas";
 import { preconditionFailure } from "./preconditions";
 import { failure, type StoreResult, success } from "./result";
@@ -16,6 +16,8 @@ import type { AuditDetail, PublishInput, RolloutSpec, VersionRecord } from "./ty
 
 /** A write's outcome inside the lock, before distribution. */
 export type Committed = { created: boolean; record: VersionRecord };
+
+const utf8 = new TextDecoder();
 
 export type PublishPlan =
   | { kind: "answer"; result: StoreResult<Committed> }
@@ -52,6 +54,8 @@ export function planPublish(sql: SqlStorage, input: PublishInput, digest: string
   }
   const invalid = schemaViolation<Committed>(sql, input.key, input.body, "The document");
   if (invalid) return answer(invalid);
+  const flagd = checkFlagdDocument(input.key, utf8.decode(input.body));
+  if (!flagd.ok) return answer(failure("schema_violation", flagd.detail, flagd.errors));
   return {
     kind: "commit",
     options: spec

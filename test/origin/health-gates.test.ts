@@ -114,7 +114,10 @@ describe("client status in the fleet view", () => {
     await publishOk(key, { v: 1 });
     await publishOk(key, { v: 2 });
     // Both are served v2; one has applied it, the other still runs v1 (served before).
-    await sendBatch([sighting(key, "new", 2, { applied: 2 }), sighting(key, "old", 2, { previous: 1, applied: 1 })]);
+    await sendBatch([
+      sighting(key, "new", 2, { applied: 2 }),
+      sighting(key, "old", 2, { previous: 1, applied: 1 }),
+    ]);
     const view = await fleetOf(key);
     expect(view.versions).toEqual([
       { version: 2, clients: 2, applied: 1, rejected: 0 },

@@ -104,7 +104,7 @@ describe("fleetconf agent", () => {
     expect(await fileText()).toBe('{"workers":4}');
     await new Promise((r) => setTimeout(r, 150)); // several more polls, all 304
     expect(await hookRuns()).toEqual([`${KEY} 1 ${out}`]);
-    expect(await agent.stop()).toEqual({ writes: 1, hooks: 1 });
+    expect(await agent.stop()).toEqual({ writes: 1, hooks: 1, stale: false });
   });
 
   it("replaces the file and runs the hook again for each new version", async () => {
@@ -152,7 +152,7 @@ describe("fleetconf agent", () => {
     await first.stop();
     const second = startAgent();
     await waitFor(() => second.events("config.current").length === 1);
-    expect(await second.stop()).toEqual({ writes: 0, hooks: 0 });
+    expect(await second.stop()).toEqual({ writes: 0, hooks: 0, stale: false });
     expect(await hookRuns()).toHaveLength(1);
   });
 
@@ -318,5 +318,68 @@ describe("agent long-poll", () => {
     const polled = await run(["--no-long-poll", "--interval", "0.2"]);
     expect(polled.map((r) => r.headers.prefer)).toEqual([undefined, undefined]);
     expect(polled[0]?.headers["if-none-match"]).toBeDefined();
+  });
+
+  it("requires a pinned trust against a non-loopback edge, and refuses a bad root file", async () => {
+    const noPin = await runCli(
+      ["agent", "--key", KEY, "--out", out, "--edge", "https://config.example.com"],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(noPin.code).toBe(2);
+    expect(noPin.stderr).toMatch(/pin what to trust with --root FILE/);
+    const rootFile = join(dir, "root.json");
+    await writeFile(rootFile, '{"signed":{"type":"something-else"}}');
+    const bad = await runCli(
+      ["agent", "--key", KEY, "--out", out, "--root", rootFile, "--edge", server.url],
+      {
+        env: { PATH: process.env.PATH },
+      },
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/not a trust root/);
+    await expect(readFile(out)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("with --max-staleness reports stale (log line, status file, exit status 75) and keeps the file", async () => {
+    const jwksFile = join(dir, "jwks.json");
+    const statusFile = join(dir, "status.json");
+    await writeFile(jwksFile, JSON.stringify(signer.jwks));
+    // An edge that never sends Config-Freshness: no fresh proof can be had.
+    server.handle(serveSnapshot(await signer.sign(KEY, 1, { v: 1 })));
+    const controller = new AbortController();
+    const done = runCli(
+      [
+        "agent",
+        "--key",
+        KEY,
+        "--out",
+        out,
+        "--jwks",
+        jwksFile,
+        "--edge",
+        server.url,
+        "--no-long-poll",
+        "--interval",
+        "0.2",
+        "--max-staleness",
+        "1",
+        "--status",
+        statusFile,
+      ],
+      { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
+    );
+    let status: { state?: string; version?: number } = {};
+    for (const deadline = Date.now() + 5000; status.state !== "stale" && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = JSON.parse(await readFile(statusFile, "utf8").catch(() => "{}"));
+    }
+    expect(status).toMatchObject({ state: "stale", version: 1 });
+    expect(await fileText()).toBe('{"v":1}');
+    controller.abort();
+    const result = await done;
+    expect(result.code).toBe(75);
+    expect(result.stdout).toMatch(/"event":"config.stale"/);
   });
 });

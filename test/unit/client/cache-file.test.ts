@@ -74,7 +74,7 @@ describe("writing", () => {
     const record = parseCacheRecord(JSON.parse(await readFile(cacheFile, "utf8")));
     expect(record).toMatchObject({ key: KEY, version: 4 });
     expect(Buffer.from(record.body, "base64").toString()).toBe('{"color":"blue"}');
-    expect(record.jwks).toBeUndefined(); // pinned JWKS are not copied into the cache
+    expect(record).not.toHaveProperty("jwks"); // keys are never copied into the cache
     expect(await readdir(dir)).toEqual(["settings.cache.json"]);
   });
 
@@ -189,20 +189,36 @@ describe("starting from the cache", () => {
     expect(errors[0]?.code).toBe("cache_invalid");
   });
 
-  it("keeps the fetched JWKS in the cache and uses it when the JWKS URL is unreachable at start", async () => {
-    const snapshotHandler = serveSnapshot(await signer.sign(KEY, 5, { a: 5 }));
-    server.handle((req, res) => {
-      if (req.url === "/jwks")
-        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(signer.jwks));
-      else return snapshotHandler(req, res);
-    });
-    const jwksUrl = `${server.url}/jwks`;
-    const first = client({ jwks: undefined, jwksUrl });
-    await first.c.ready();
-    await first.c.close();
-    expect(parseCacheRecord(JSON.parse(await readFile(cacheFile, "utf8"))).jwks).toEqual(signer.jwks);
+  it("never trusts keys a cache file carries: a forged snapshot with the forger's JWKS is refused and sets no floor", async () => {
+    const forger = await newSigner();
+    const forged = await forger.sign(KEY, 99, { owned: true });
+    await writeFile(
+      cacheFile,
+      JSON.stringify({
+        format: "fleetconf-client-cache/1",
+        key: KEY,
+        version: 99,
+        etag: forged.meta.etag,
+        digest: forged.meta.digest,
+        signature: forged.meta.signature,
+        body: Buffer.from(forged.body).toString("base64"),
+        jwks: forger.jwks,
+        savedAt: 0,
+      }),
+    );
     server.handle(problem(502, "down"));
-    const { c } = client({ jwks: undefined, jwksUrl });
-    await expect(c.ready()).resolves.toMatchObject({ version: 5, stale: true });
+    const { c, errors } = client();
+    const changes: number[] = [];
+    c.onChange((s) => changes.push(s.version));
+    await expect(c.ready()).rejects.toMatchObject({ code: "http_error" });
+    expect(errors[0]).toMatchObject({ code: "cache_invalid" });
+    expect(errors[0]?.message).toContain("unknown_kid");
+    // The real edge comes back with version 5: accepted, because 99 never became the floor.
+    server.handle(serveSnapshot(await signer.sign(KEY, 5, { real: true })));
+    await waitFor(() => c.current()?.version === 5);
+    expect(changes).toEqual([5]);
+    await c.close(); // waits for the queued cache write
+    const record = parseCacheRecord(JSON.parse(await readFile(cacheFile, "utf8")));
+    expect(record.version).toBe(5);
   });
 });

@@ -211,20 +211,25 @@ describe("JWKS from a URL", () => {
     expect(jwksFetches()).toBe(1);
   });
 
-  it("refetches once on an unknown kid, then accepts the rotated key", async () => {
-    const rotated = await newSigner();
+  it("never lets a JWKS fetched from the edge replace the keys it trusts (the key swap): a new kid is refused", async () => {
+    const forger = await newSigner();
     let published = harness.signer.jwks;
     serveJwks(() => published, await harness.signer.sign(KEY, 1, {}));
-    const { c } = client({
+    const { c, errors } = client({
       jwks: undefined,
       jwksUrl: `${harness.server.url}/.well-known/jwks.json`,
       jwksRefetchMinMs: 0,
     });
     await c.ready();
-    published = { keys: [...rotated.jwks.keys, ...harness.signer.jwks.keys] };
-    serveJwks(() => published, await rotated.sign(KEY, 2, { rotated: true }));
-    await waitFor(() => c.current()?.version === 2);
-    expect(jwksFetches()).toBe(2);
+    const changes: number[] = [];
+    c.onChange((s) => changes.push(s.version));
+    // The edge now claims a "rotated" key set holding the forger's key only.
+    published = forger.jwks;
+    serveJwks(() => published, await forger.sign(KEY, 2, { forged: true }));
+    await waitFor(() => errors.filter((e) => e.code === "unknown_kid").length >= 3);
+    expect(c.current()?.version).toBe(1);
+    expect(changes).toEqual([]);
+    expect(jwksFetches()).toBe(1);
   });
 
   it("does not refetch again for unknown kids within jwksRefetchMinMs", async () => {

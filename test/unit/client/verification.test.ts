@@ -221,9 +221,16 @@ describe("constructor checks", () => {
     expect(() => createConfigClient({ edge: "http://x", key: KEY, jwks, clientId: "a b" })).toThrow(
       /clientId/,
     );
-    expect(() => createConfigClient({ edge: "http://x", key: KEY })).toThrow(/exactly one/);
-    expect(() => createConfigClient({ edge: "http://x", key: KEY, jwks, jwksUrl: "http://x/j" })).toThrow(
-      /exactly one/,
-    );
+    expect(() => createConfigClient({ edge: "http://x", key: KEY })).toThrow(/pin what to trust/);
+    expect(() => createConfigClient({ edge: "http://x", key: KEY, jwks })).toThrow(/no keys/);
+    const pinned = {
+      keys: [{ kty: "OKP" as const, crv: "Ed25519" as const, x: "A".repeat(43), kid: "s-1" }],
+    };
+    expect(() =>
+      createConfigClient({ edge: "http://x", key: KEY, jwks: pinned, jwksUrl: "http://x/j" }),
+    ).toThrow(/jwksUrl goes with keyThumbprints/);
+    expect(() =>
+      createConfigClient({ edge: "http://x", key: KEY, jwks: pinned, keyThumbprints: ["A".repeat(43)] }),
+    ).toThrow(/only one of/);
   });
 });

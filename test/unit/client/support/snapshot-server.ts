@@ -129,11 +129,14 @@ export function serveSnapshot(snapshot: Snapshot, options: ServeOptions = {}): H
     for (const name of options.omit ?? []) delete headers[name];
     if (req.headers["if-none-match"] === snapshot.meta.etag) {
       const applied = headers["Preference-Applied"];
+      // The edge sends Config-Freshness on 304s too (DESIGN §8).
+      const proof = headers["Config-Freshness"];
       res
         .writeHead(304, {
           ETag: snapshot.meta.etag,
           "Cache-Control": headers["Cache-Control"] ?? "",
           ...(applied === undefined ? {} : { "Preference-Applied": applied }),
+          ...(proof === undefined ? {} : { "Config-Freshness": proof }),
         })
         .end();
       return;
