@@ -129,8 +129,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const fields = { key, version: snapshot.version, etag: snapshot.etag, stale: snapshot.stale };
     if (existing?.equals(snapshot.bytes)) {
       log("info", "config.current", { ...fields, file: options.out });
-      if (!hook || (appliedBytes !== null && appliedBytes.equals(snapshot.bytes)))
-        reportTo?.reportApplied(snapshot.version);
+      if (!hook || appliedBytes?.equals(snapshot.bytes)) reportTo?.reportApplied(snapshot.version);
       writeStatus(client.freshness());
       return;
     }
