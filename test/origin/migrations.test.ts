@@ -91,7 +91,7 @@ describe("NamespaceStore migrations", () => {
     await runInDurableObject(storeOf(ns), (_, state) => {
       const sql = state.storage.sql;
       expect(schemaVersion(sql)).toBe(NAMESPACE_MIGRATIONS.length);
-      expect(recorded(sql).map((r) => r.id)).toEqual([1, 2]);
+      expect(recorded(sql).map((r) => r.id)).toEqual(NAMESPACE_MIGRATIONS.map((m) => m.id));
       expect(tableNames(sql)).toEqual(expect.arrayContaining(["rollouts", "schemas", "keys", "versions"]));
     });
     // And the migrated tables work: a rollout (migration 2's table) can start over the old version.
@@ -121,7 +121,7 @@ describe("NamespaceStore migrations", () => {
       const rows = recorded(state.storage.sql);
       expect(rows.map((r) => [r.id, r.applied_at === 5])).toEqual([
         [1, true],
-        [2, false],
+        ...NAMESPACE_MIGRATIONS.slice(1).map((m) => [m.id, false]),
       ]);
     });
   });
@@ -132,7 +132,8 @@ describe("NamespaceStore migrations", () => {
       const sql = state.storage.sql;
       const before = recorded(sql);
       const report = runMigrations(sql, (work) => state.storage.transactionSync(work), NAMESPACE_MIGRATIONS);
-      expect(report).toEqual({ from: 2, to: 2, applied: [] });
+      const last = NAMESPACE_MIGRATIONS.length;
+      expect(report).toEqual({ from: last, to: last, applied: [] });
       expect(recorded(sql)).toEqual(before);
     });
   });
@@ -162,7 +163,7 @@ describe("NamespaceStore migrations", () => {
     await runInDurableObject(storeOf(ns), (_, state) => {
       expect(() =>
         runMigrations(state.storage.sql, (work) => state.storage.transactionSync(work), firstOnly),
-      ).toThrow(/at migration 2, this build knows only 1/);
+      ).toThrow(new RegExp(`at migration ${NAMESPACE_MIGRATIONS.length}, this build knows only 1`));
     });
   });
 
@@ -185,7 +186,8 @@ describe("FleetStore and NamespaceRegistry migrations", () => {
     const now = Date.now();
     await runInDurableObject(fleet(), (_, state) => {
       const sql = state.storage.sql;
-      unrecordedSchema(sql, FLEET_MIGRATIONS);
+      // Before migrations were recorded a FleetStore had migration 1's table only.
+      unrecordedSchema(sql, FLEET_MIGRATIONS.slice(0, 1));
       sql.exec(
         "INSERT INTO last_seen (key, client_id, version, seen_at, colo) VALUES (?, 'c1', 3, ?, 'AMS')",
         `${ns}/app`,
@@ -196,7 +198,7 @@ describe("FleetStore and NamespaceRegistry migrations", () => {
     await abortAllDurableObjects();
     expect(await fleet().activeClients(now - 1000)).toEqual([{ key: `${ns}/app`, clients: 1 }]);
     await runInDurableObject(fleet(), (_, state) => {
-      expect(recorded(state.storage.sql).map((r) => r.id)).toEqual([1]);
+      expect(recorded(state.storage.sql).map((r) => r.id)).toEqual(FLEET_MIGRATIONS.map((m) => m.id));
     });
   });
 

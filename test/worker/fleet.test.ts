@@ -192,7 +192,7 @@ describe("fleet recording", () => {
     const key = freshKey();
     await publicKey(key, { v: 1 });
     // The real origin as the sink (the default), the default 2 s interval, and no later request.
-    const e = edge();
+    const e = edge({ telemetry: { flushTimer: true } });
     for (let i = 0; i < 200; i++) {
       // send, not fetch: the test must not wait on the timer in waitUntil, nor poll again.
       const { res } = await e.send(`/v1/configs/${key}`, { headers: { "Config-Client-Id": `host-${i}` } });
