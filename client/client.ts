@@ -7,6 +7,7 @@
  * Runs in Node, Workers and browsers; only the optional cache file touches Node APIs
  * (client/cache-file.ts).
  */
+import { CLIENT_STATUS_HEADER, type ClientStatus, formatClientStatus } from "../core/client-status";
 import { type FreshnessPayload, sameSha256Digest } from "../core/freshness";
 import { parseKey } from "../core/keys";
 import { readWithin } from "../core/streams";
@@ -41,7 +42,9 @@ export function createConfigClient<T = unknown>(options: ConfigClientOptions<T>)
 
 type Outcome =
   | { kind: "ok"; freshness: number | null; changed: boolean }
-  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
+  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null }
+  /** A held long-poll given up so a new status goes out now (reportApplied/reportRejected). */
+  | { kind: "resend" };
 
 /** What a request asked for and how long it took, for the long-poll decision. */
 interface Exchange {
@@ -51,6 +54,8 @@ interface Exchange {
 }
 
 class PollingConfigClient<T> implements ConfigClient<T> {
+  /** What the application (and verification) reported, sent as `Config-Client-Status` on each poll. */
+  private status: ClientStatus = { applied: null, rejected: null, reason: null };
   private readonly url: string;
   private readonly trust: TrustStore;
   /** The newest valid Config-Freshness payload seen (from the edge or the cache file). */
@@ -75,6 +80,10 @@ class PollingConfigClient<T> implements ConfigClient<T> {
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: AbortController | undefined;
+  /** The in-flight request's Config-Client-Status, and whether it is a held long-poll. */
+  private sentStatus: { header: string | null; held: boolean } | null = null;
+  /** Set when a held long-poll is aborted to carry a new status: not a failure. */
+  private resending = false;
   private loop: Promise<void> = Promise.resolve();
   private cacheWrites: Promise<void> = Promise.resolve();
   private readonly changeListeners = new Set<
@@ -207,7 +216,9 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       this.persist(this.snapshot);
     }
     let delay: number;
-    if (outcome.kind === "ok") {
+    if (outcome.kind === "resend") {
+      delay = 0;
+    } else if (outcome.kind === "ok") {
       this.failures = 0;
       const atOnce = pollAgainAtOnce({
         enabled: this.waitSeconds !== null,
@@ -246,6 +257,10 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         "Config-Client-Id": this.clientId,
       };
       if (known) headers["If-None-Match"] = known.etag;
+      // Rides on every poll (the edge records the latest with the sighting): no extra request.
+      const status = formatClientStatus(this.status);
+      if (status !== null) headers[CLIENT_STATUS_HEADER] = status;
+      this.sentStatus = { header: status, held: wait !== null };
       if (wait !== null) headers.Prefer = `wait=${wait}`;
       exchange.asked = wait !== null;
       const token =
@@ -257,6 +272,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
         res = await this.fetcher(this.url, { headers, signal: controller.signal });
         body = await readCapped(res, MAX_BODY_BYTES);
       } catch (error) {
+        if (this.resending && !this.closed) return { kind: "resend" };
         if (error instanceof ConfigClientError) return this.failed(error);
         const reason =
           controller.signal.aborted && !this.closed ? `timed out after ${timeoutMs} ms` : String(error);
@@ -282,7 +298,49 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     } finally {
       clearTimeout(timeout);
       this.inFlight = undefined;
+      this.sentStatus = null;
+      this.resending = false;
     }
+  }
+
+  /**
+   * A status reported while a long-poll is held would otherwise wait out the hold (up to
+   * `waitSeconds`); a health gate needs it within seconds. So the held request is given up and
+   * the next one, carrying the status, goes at once — one replacement request per report, never
+   * an extra one beside the poll. A plain poll in flight is left alone: the next one carries it.
+   */
+  private resendIfHeld(): void {
+    const sent = this.sentStatus;
+    if (!sent?.held || !this.inFlight || this.closed) return;
+    if (sent.header === formatClientStatus(this.status)) return;
+    this.resending = true;
+    this.inFlight.abort();
+  }
+
+  reportApplied(version?: number): void {
+    const applied = version ?? this.snapshot?.version;
+    if (applied === undefined || !Number.isSafeInteger(applied) || applied < 1) return;
+    // Applying the version it had rejected clears that rejection; an older one stays.
+    this.status = {
+      applied,
+      rejected: this.status.rejected === applied ? null : this.status.rejected,
+      reason: this.status.rejected === applied ? null : this.status.reason,
+    };
+    this.resendIfHeld();
+  }
+
+  reportRejected(reason: string, version?: number): void {
+    const rejected = version ?? this.snapshot?.version;
+    if (rejected === undefined || !Number.isSafeInteger(rejected) || rejected < 1) return;
+    this.status = { ...this.status, rejected, reason };
+    this.resendIfHeld();
+  }
+
+  /** A 200 whose snapshot failed verification or `validate`: reported as rejected, then failed. */
+  private rejectedBy(res: Response, error: ConfigClientError): Outcome {
+    const version = Number(res.headers.get("Config-Version"));
+    if (Number.isSafeInteger(version) && version >= 1) this.reportRejected(`${error.code}`, version);
+    return this.failed(error);
   }
 
   private failed(error: ConfigClientError, retryAfter: number | null = null): Outcome {
@@ -319,7 +377,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       { key: this.options.key, minVersion: this.floorVersion() },
       this.trust,
     );
-    if (!result.ok) return this.failed(result.error);
+    if (!result.ok) return this.rejectedBy(res, result.error);
     // Freshness names this very answer or the answer is refused (mix-and-match): a proof for
     // another key, version or body must not make an old snapshot look current.
     const proof = res.headers.get("Config-Freshness");
@@ -341,7 +399,7 @@ class PollingConfigClient<T> implements ConfigClient<T> {
       return { kind: "ok", freshness, changed: false };
     }
     const typed = toConfigSnapshot(result.snapshot, false, this.options.validate);
-    if (!typed.ok) return this.failed(typed.error);
+    if (!typed.ok) return this.rejectedBy(res, typed.error);
     this.adopt(typed.snapshot);
     this.persist(typed.snapshot);
     return { kind: "ok", freshness, changed: true };

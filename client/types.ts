@@ -98,6 +98,17 @@ export interface ConfigClient<T> {
     listener: (snapshot: ConfigSnapshot<T>, previous: ConfigSnapshot<T> | undefined) => void,
   ): () => void;
   onError(listener: (error: ConfigClientError) => void): () => void;
+  /**
+   * Tells the origin (through `Config-Client-Status` on the next poll, DESIGN §8) that the
+   * application applied `version` (default: the current snapshot's). No request of its own.
+   */
+  reportApplied(version?: number): void;
+  /**
+   * Tells the origin the application refused or failed to apply `version` (default: the current
+   * snapshot's), with a short reason; a health-gated rollout aborts on enough of these. Snapshots
+   * that fail verification or `validate` are reported by the client itself.
+   */
+  reportRejected(reason: string, version?: number): void;
   /** Called when the client becomes stale: no fresh proof can be had (a freeze attack, a stuck
    *  cache, an unreachable edge). The last good snapshot stays in use. */
   onStale(listener: (state: FreshnessState) => void): () => void;

@@ -4,8 +4,9 @@
  * applies to the last-seen table. Pure: no bindings, no I/O.
  */
 import { isClientId } from "./client-id";
+import { MAX_REJECT_REASON_LENGTH } from "./client-status";
 import { isValidSegment, parseKey } from "./keys";
-import { type RolloutHead, servesCandidate, shareAt } from "./rollout";
+import { BUCKETS, type RolloutHead, shareAt } from "./rollout";
 
 /** The most sightings one batch may carry; the edge never sends more. */
 export const MAX_FLEET_BATCH = 2000;
@@ -24,6 +25,18 @@ export interface FleetSighting {
   seenAt: number;
   /** The Cloudflare location (`request.cf.colo`), when known. */
   colo: string | null;
+  /** The version this isolate served the client before `version`, when it changed between flushes. */
+  previous?: number | null;
+  /** From its `Config-Client-Status` (core/client-status.ts): the last version it applied. */
+  applied?: number | null;
+  /** From its `Config-Client-Status`: a version it refused or failed to apply, and why. */
+  rejected?: number | null;
+  reason?: string | null;
+  /**
+   * In a private namespace, the read token's `sub`: a client id, once seen with one subject, is
+   * not taken over by another (FleetStore), so a token cannot skew other holders' rows.
+   */
+  subject?: string | null;
 }
 
 export interface FleetBatch {
@@ -61,13 +74,43 @@ export function parseFleetBatch(text: string): FleetBatchParse {
 
 function parseSighting(raw: unknown): FleetSighting | null {
   if (typeof raw !== "object" || raw === null) return null;
-  const { key, version, clientId, seenAt, colo = null } = raw as Record<string, unknown>;
+  const {
+    key,
+    version,
+    clientId,
+    seenAt,
+    colo = null,
+    previous = null,
+    applied = null,
+    rejected = null,
+    reason = null,
+    subject = null,
+  } = raw as Record<string, unknown>;
   if (typeof key !== "string" || !parseKey(key).ok) return null;
-  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) return null;
+  if (!isVersion(version)) return null;
   if (!isClientId(clientId)) return null;
   if (typeof seenAt !== "number" || !Number.isSafeInteger(seenAt) || seenAt < 0) return null;
   if (colo !== null && (typeof colo !== "string" || !COLO.test(colo))) return null;
-  return { key, version, clientId, seenAt, colo };
+  if (![previous, applied, rejected].every((v) => v === null || isVersion(v))) return null;
+  if (reason !== null && (typeof reason !== "string" || reason.length > MAX_REJECT_REASON_LENGTH))
+    return null;
+  if (subject !== null && (typeof subject !== "string" || subject.length > 256)) return null;
+  return {
+    key,
+    version,
+    clientId,
+    seenAt,
+    colo,
+    previous: previous as number | null,
+    applied: applied as number | null,
+    rejected: rejected as number | null,
+    reason: reason as string | null,
+    subject: subject as string | null,
+  };
+}
+
+function isVersion(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
 }
 
 /** The namespace of a sighting's key (already validated by parseFleetBatch). */
@@ -83,64 +126,127 @@ export interface FleetExpectation {
   rollout: RolloutHead | null;
 }
 
-/** One client's last sighting of a key within the window. */
-export interface LastSeen {
-  clientId: string;
+/**
+ * One group of last sightings, counted in SQL by FleetStore (no row is loaded): clients on
+ * `version` in `colo`, whether they are in the rollout's cohort, and how many of them reported
+ * having applied / rejected the version they were served.
+ */
+export interface FleetGroup {
   version: number;
   colo: string | null;
+  inCohort: boolean;
+  clients: number;
+}
+
+/** Clients whose status names `version` as applied or rejected, grouped like FleetGroup. */
+export interface FleetReportGroup {
+  version: number;
+  colo: string | null;
+  inCohort: boolean;
+  applied: number;
+  rejected: number;
+}
+
+export interface FleetCounts {
+  clients: number;
+  applied: number;
+  rejected: number;
 }
 
 export interface FleetView {
   clients: number;
-  versions: { version: number; clients: number }[];
+  /** Per version: clients served it, and clients reporting it applied / rejected. */
+  versions: ({ version: number } & FleetCounts)[];
   /** Share (0–1, 4 decimals) of clients holding the version meant for them; 0 when none were seen. */
   converged: number;
-  locations: { colo: string; clients: number; converged: number }[];
-  rollout: { candidate: number; stable: number; share: number } | null;
+  locations: ({ colo: string; converged: number } & FleetCounts)[];
+  rollout: {
+    candidate: number;
+    stable: number;
+    share: number;
+    /** Per cohort: the candidate's cohort (applied/rejected of the candidate) and the rest (of the stable). */
+    cohorts: { candidate: FleetCounts & { converged: number }; stable: FleetCounts & { converged: number } };
+  } | null;
 }
 
 /**
- * The version a client should hold now: the current one, or during a rollout the candidate for
- * clients in its cohort (core/rollout.ts, the same math the edge serves by) and the stable one
- * for the rest.
+ * The bucket bound of the candidate's cohort now (core/rollout.ts): a client is in it when its
+ * bucket is below this; everyone at 100%. FleetStore compares the stored bucket with it in SQL.
  */
-export function expectedVersion(expectation: FleetExpectation, clientId: string, nowMs: number): number {
-  const { rollout } = expectation;
-  if (rollout === null) return expectation.current;
-  return servesCandidate(expectation.key, rollout, clientId, nowMs)
-    ? rollout.candidate.version
-    : expectation.current;
+export function cohortBound(rollout: RolloutHead | null, nowMs: number): number {
+  if (rollout === null) return 0;
+  const share = shareAt(rollout, nowMs);
+  return share >= 100 ? BUCKETS : Math.round(share * 100);
 }
 
-/** Aggregates last sightings into the fleet view (versions newest first, locations by name). */
+/** The version a client should hold now: during a rollout, the candidate for its cohort. */
+export function expectedVersion(expectation: FleetExpectation, inCohort: boolean): number {
+  const { rollout } = expectation;
+  return rollout !== null && inCohort ? rollout.candidate.version : expectation.current;
+}
+
+/** Folds the SQL groups into the fleet view (versions newest first, locations by name). */
 export function fleetView(
-  rows: readonly LastSeen[],
+  groups: readonly FleetGroup[],
+  reports: readonly FleetReportGroup[],
   expectation: FleetExpectation,
   nowMs: number,
 ): FleetView {
-  const versions = new Map<number, number>();
-  const locations = new Map<string, { clients: number; converged: number }>();
+  type Tally = FleetCounts & { converged: number };
+  const versions = new Map<number, Tally>();
+  const locations = new Map<string, Tally>();
+  const cohorts = { candidate: emptyCohort(), stable: emptyCohort() };
+  const tally = <K>(map: Map<K, Tally>, at: K): Tally => {
+    const known = map.get(at);
+    if (known) return known;
+    const entry = emptyCohort();
+    map.set(at, entry);
+    return entry;
+  };
+  let clients = 0;
   let converged = 0;
-  for (const row of rows) {
-    versions.set(row.version, (versions.get(row.version) ?? 0) + 1);
-    const ok = row.version === expectedVersion(expectation, row.clientId, nowMs);
-    if (ok) converged++;
-    const colo = row.colo ?? "unknown";
-    const location = locations.get(colo) ?? { clients: 0, converged: 0 };
-    location.clients++;
-    if (ok) location.converged++;
-    locations.set(colo, location);
+  for (const g of groups) {
+    clients += g.clients;
+    tally(versions, g.version).clients += g.clients;
+    const location = tally(locations, g.colo ?? "unknown");
+    location.clients += g.clients;
+    const cohort = g.inCohort ? cohorts.candidate : cohorts.stable;
+    cohort.clients += g.clients;
+    if (g.version === expectedVersion(expectation, g.inCohort)) {
+      converged += g.clients;
+      location.converged += g.clients;
+      cohort.converged += g.clients;
+    }
+  }
+  for (const r of reports) {
+    const version = tally(versions, r.version);
+    version.applied += r.applied;
+    version.rejected += r.rejected;
+    const location = tally(locations, r.colo ?? "unknown");
+    location.applied += r.applied;
+    location.rejected += r.rejected;
+    const cohort = r.inCohort ? cohorts.candidate : cohorts.stable;
+    if (r.version === expectedVersion(expectation, r.inCohort)) {
+      cohort.applied += r.applied;
+      cohort.rejected += r.rejected;
+    }
   }
   const { rollout } = expectation;
   return {
-    clients: rows.length,
+    clients,
     versions: [...versions.entries()]
       .sort((a, b) => b[0] - a[0])
-      .map(([version, clients]) => ({ version, clients })),
-    converged: shareOf(converged, rows.length),
+      .map(([version, c]) => ({ version, clients: c.clients, applied: c.applied, rejected: c.rejected })),
+    converged: shareOf(converged, clients),
     locations: [...locations.entries()]
       .sort((a, b) => a[0].localeCompare(b[0]))
-      .map(([colo, l]) => ({ colo, clients: l.clients, converged: shareOf(l.converged, l.clients) })),
+      .map(([colo, l]) => ({
+        colo,
+        clients: l.clients,
+        converged: shareOf(l.converged, l.clients),
+        applied: l.applied,
+        rejected: l.rejected,
+      })),
     rollout:
       rollout === null
         ? null
@@ -148,8 +254,22 @@ export function fleetView(
             candidate: rollout.candidate.version,
             stable: expectation.current,
             share: shareAt(rollout, nowMs),
+            cohorts: {
+              candidate: {
+                ...cohorts.candidate,
+                converged: shareOf(cohorts.candidate.converged, cohorts.candidate.clients),
+              },
+              stable: {
+                ...cohorts.stable,
+                converged: shareOf(cohorts.stable.converged, cohorts.stable.clients),
+              },
+            },
           },
   };
+}
+
+function emptyCohort(): FleetCounts & { converged: number } {
+  return { clients: 0, applied: 0, rejected: 0, converged: 0 };
 }
 
 function shareOf(part: number, whole: number): number {

@@ -2,6 +2,7 @@
 export * from "./bundles";
 export * from "./cache-control";
 export * from "./client-id";
+export * from "./client-status";
 export * from "./conditional";
 export * from "./encoding";
 export * from "./errors";

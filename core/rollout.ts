@@ -45,27 +45,54 @@ function clampPercent(p: number): number {
   return Math.min(100, Math.max(0, Math.round(p * 100) / 100));
 }
 
-/** Parses a `Config-Rollout` header: `30` or `linear; start=10; step=10; every=60`. */
+/**
+ * A rollout's health gate (DESIGN §8, "Health-gated rollouts"): the origin aborts by itself when
+ * more than `maxRejected` percent of at least `minClients` clients reporting on the candidate
+ * rejected it; `bakeSeconds` is how long it must run healthy before it may complete.
+ */
+export interface HealthGates {
+  /** Percent, 0–100; null: no automatic abort (bake alone). */
+  maxRejected: number | null;
+  minClients: number;
+  bakeSeconds: number;
+}
+
+/** min-clients when max-rejected is given without it: one bad host of one is not a signal. */
+export const DEFAULT_MIN_CLIENTS = 10;
+const GATE_PARAMS = ["max-rejected", "min-clients", "bake"];
+
+export type RolloutHeaderValue = Pick<RolloutHead, "mode" | "percent" | "start" | "step" | "everySeconds"> & {
+  gates: HealthGates | null;
+};
+
+/**
+ * Parses a `Config-Rollout` header: `30` or `linear; start=10; step=10; every=60`, either followed
+ * by health-gate parameters `; max-rejected=10; min-clients=20; bake=300`.
+ */
 export function parseRolloutHeader(
   header: string,
-):
-  | { ok: true; value: Pick<RolloutHead, "mode" | "percent" | "start" | "step" | "everySeconds"> }
-  | { ok: false; reason: string } {
-  const trimmed = header.trim();
-  const percent = parsePercent(trimmed);
-  if (percent !== null) {
-    return { ok: true, value: { mode: "fixed", percent, start: percent, step: 0, everySeconds: 0 } };
-  }
-  const [mode, ...params] = trimmed.split(";").map((s) => s.trim());
-  if (mode !== "linear")
-    return { ok: false, reason: "expected a percentage or 'linear; start=…; step=…; every=…'" };
+): { ok: true; value: RolloutHeaderValue } | { ok: false; reason: string } {
+  const [head = "", ...params] = header.split(";").map((s) => s.trim());
   const values = new Map<string, string>();
   for (const param of params) {
-    const [name, value] = param.split("=").map((s) => s.trim());
-    if (!name || value === undefined || values.has(name))
+    const [name, value, ...rest] = param.split("=").map((s) => s.trim());
+    if (!name || value === undefined || rest.length > 0 || values.has(name))
       return { ok: false, reason: `bad parameter ${JSON.stringify(param)}` };
     values.set(name, value);
   }
+  const gates = parseGates(values);
+  if (!gates.ok) return gates;
+  const percent = parsePercent(head);
+  if (percent !== null) {
+    if ([...values.keys()].some((k) => !GATE_PARAMS.includes(k)))
+      return { ok: false, reason: "unknown parameter" };
+    return {
+      ok: true,
+      value: { mode: "fixed", percent, start: percent, step: 0, everySeconds: 0, gates: gates.value },
+    };
+  }
+  if (head !== "linear")
+    return { ok: false, reason: "expected a percentage or 'linear; start=…; step=…; every=…'" };
   const start = parsePercent(values.get("start") ?? "");
   const step = parsePercent(values.get("step") ?? "");
   const every = Number(values.get("every"));
@@ -79,10 +106,39 @@ export function parseRolloutHeader(
   ) {
     return { ok: false, reason: "linear needs start=0..100, step=0..100 (>0) and every=1..2592000 seconds" };
   }
-  if ([...values.keys()].some((k) => !["start", "step", "every"].includes(k))) {
+  if ([...values.keys()].some((k) => !["start", "step", "every", ...GATE_PARAMS].includes(k))) {
     return { ok: false, reason: "unknown parameter" };
   }
-  return { ok: true, value: { mode: "linear", percent: start, start, step, everySeconds: every } };
+  return {
+    ok: true,
+    value: { mode: "linear", percent: start, start, step, everySeconds: every, gates: gates.value },
+  };
+}
+
+function parseGates(
+  values: Map<string, string>,
+): { ok: true; value: HealthGates | null } | { ok: false; reason: string } {
+  const rawMax = values.get("max-rejected");
+  const rawMin = values.get("min-clients");
+  const rawBake = values.get("bake");
+  if (rawMax === undefined && rawMin === undefined && rawBake === undefined) return { ok: true, value: null };
+  const maxRejected = rawMax === undefined ? null : parsePercent(rawMax);
+  if (rawMax !== undefined && maxRejected === null)
+    return { ok: false, reason: "max-rejected must be a percentage from 0 to 100" };
+  if (rawMin !== undefined && rawMax === undefined)
+    return { ok: false, reason: "min-clients needs max-rejected" };
+  const minClients = rawMin === undefined ? DEFAULT_MIN_CLIENTS : wholeNumber(rawMin, 1, 1_000_000);
+  if (minClients === null)
+    return { ok: false, reason: "min-clients must be a whole number from 1 to 1000000" };
+  const bakeSeconds = rawBake === undefined ? 0 : wholeNumber(rawBake, 0, 86400 * 30);
+  if (bakeSeconds === null) return { ok: false, reason: "bake must be whole seconds from 0 to 2592000" };
+  return { ok: true, value: { maxRejected, minClients, bakeSeconds } };
+}
+
+function wholeNumber(text: string, min: number, max: number): number | null {
+  if (!/^[0-9]{1,7}$/.test(text)) return null;
+  const n = Number(text);
+  return n >= min && n <= max ? n : null;
 }
 
 function parsePercent(text: string): number | null {

@@ -129,6 +129,20 @@ export const RolloutPatch = z.strictObject({
 });
 
 const versionRef = z.object({ version: z.int(), etag: z.string(), publishedAt: dateTime.nullable() });
+const AutoAbortDocument = z
+  .object({
+    trigger: z.enum(["health-gate", "alarm"]),
+    at: dateTime.nullable(),
+    reporting: z.int(),
+    rejected: z.int(),
+    rejectedPercent: z.number(),
+    maxRejected: z.number().nullable(),
+    minClients: z.int().nullable(),
+    reasons: z.array(z.object({ reason: z.string(), clients: z.int() })),
+    alarm: z.object({ name: z.string(), detail: z.string().nullable() }).optional(),
+  })
+  .openapi("AutoAbort");
+
 export const RolloutStatus = z
   .object({
     key: z.string(),
@@ -151,9 +165,40 @@ export const RolloutStatus = z
     endedAt: dateTime.nullable().optional(),
     endedBy: z.string().nullable().optional(),
     resultVersion: z.int().nullable().optional(),
+    gates: z
+      .object({
+        maxRejected: z.number().nullable(),
+        minClients: z.int().nullable(),
+        bakeSeconds: z.int(),
+        bakedAt: dateTime.nullable(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "Health gates from Config-Rollout (max-rejected, min-clients, bake)." }),
+    autoAbort: AutoAbortDocument.nullable()
+      .optional()
+      .openapi({ description: "Why the origin aborted the rollout by itself, with the figures." }),
     distribution: distribution.optional(),
   })
   .openapi("RolloutStatus");
+
+/** The body of POST …/-/rollout/alarm (optional: a bare POST is an alarm named "external"). */
+export const RolloutAlarm = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/ -]{1,128}$/, {
+      error: "name must be 1–128 characters of A-Z a-z 0-9 . _ : / - and space.",
+    })
+    .optional(),
+  detail: z
+    .string()
+    .max(500, { error: "detail is limited to 500 characters." })
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+    .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), {
+      error: "detail must not contain control characters.",
+    })
+    .optional(),
+});
 
 export const PublishResult = WriteResult.extend({
   rollout: RolloutStatus.optional().openapi({
@@ -161,16 +206,44 @@ export const PublishResult = WriteResult.extend({
   }),
 }).openapi("PublishResult");
 
+/** One side of a rollout in the fleet view: its clients and their reports on the version meant for them. */
+const FleetCohort = z.object({
+  clients: z.int(),
+  converged: z.number(),
+  applied: z.int(),
+  rejected: z.int(),
+});
+
 export const FleetDocument = z
   .object({
     key: z.string(),
     window: z.int(),
     clients: z.int(),
-    versions: z.array(z.object({ version: z.int(), clients: z.int() })),
+    versions: z.array(
+      z.object({ version: z.int(), clients: z.int(), applied: z.int(), rejected: z.int() }).openapi({
+        description:
+          "Clients served the version, and clients whose Config-Client-Status names it applied / rejected.",
+      }),
+    ),
     current: z.int(),
     converged: z.number().openapi({ description: "0–1: the share holding the version meant for them." }),
-    rollout: z.object({ candidate: z.int(), stable: z.int(), share: z.number() }).nullable(),
-    locations: z.array(z.object({ colo: z.string(), clients: z.int(), converged: z.number() })),
+    rollout: z
+      .object({
+        candidate: z.int(),
+        stable: z.int(),
+        share: z.number(),
+        cohorts: z.object({ candidate: FleetCohort, stable: FleetCohort }),
+      })
+      .nullable(),
+    locations: z.array(
+      z.object({
+        colo: z.string(),
+        clients: z.int(),
+        converged: z.number(),
+        applied: z.int(),
+        rejected: z.int(),
+      }),
+    ),
     at: dateTime,
   })
   .openapi("FleetDocument");

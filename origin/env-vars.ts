@@ -21,6 +21,8 @@ export interface OriginVars {
   ADMIN_JWKS_URL?: string;
   ADMIN_ISSUER?: string;
   PURGE_SECRET: string;
+  /** FleetStore objects per namespace (origin/store/fleet-shards.ts; default 8). */
+  FLEET_SHARDS?: string;
   /** Zone purge (production): the zone id and an API token with Cache Purge permission. */
   PURGE_ZONE_ID?: string;
   PURGE_API_TOKEN?: string;

@@ -18,6 +18,7 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
+  type ConfigClient,
   type ConfigClientOptions,
   type ConfigSnapshot,
   createConfigClient,
@@ -108,7 +109,26 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
   const hookEnv = Object.fromEntries(
     Object.entries(options.env).filter(([name]) => !WITHHELD_FROM_HOOK.includes(name)),
   );
-  const hook = options.exec ? new HookRunner(options.exec, log, hookEnv) : null;
+  // The hook's result reaches the origin as Config-Client-Status on the next poll (DESIGN §8):
+  // exit 0 → applied, non-zero → rejected, which a health-gated rollout aborts on.
+  let reportTo: ConfigClient<unknown> | null = null;
+  // The bytes the hook last succeeded on (this process): a new version with the same bytes (an
+  // abort restoring them) needs no write and no hook, and is as applied as they were.
+  let appliedBytes: Buffer | null = null;
+  const hookedBytes = new Map<number, Buffer>();
+  const hook = options.exec
+    ? new HookRunner(options.exec, log, hookEnv, (run, ok, detail) => {
+        const bytes = hookedBytes.get(run.version) ?? null;
+        for (const version of hookedBytes.keys()) if (version <= run.version) hookedBytes.delete(version);
+        if (ok) {
+          appliedBytes = bytes;
+          reportTo?.reportApplied(run.version);
+        } else {
+          appliedBytes = null;
+          reportTo?.reportRejected(detail, run.version);
+        }
+      })
+    : null;
   const key = options.client.key;
   let writes = 0;
   let latest: ConfigSnapshot<unknown> | null = null;
@@ -128,6 +148,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     const existing = await readIfExists(out).catch(() => null);
     if (existing?.equals(snapshot.bytes)) {
       log("info", "config.current", { ...fields, file: out });
+      if (!hook || appliedBytes?.equals(snapshot.bytes)) reportTo?.reportApplied(snapshot.version);
       writeStatus(client.freshness());
       return;
     }
@@ -142,7 +163,11 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     writes++;
     log("info", "config.written", { ...fields, file: out, bytes: snapshot.bytes.length });
     writeStatus(client.freshness());
-    hook?.trigger({ key, version: snapshot.version, file: out });
+    // Without a hook, a written file is an applied version.
+    if (hook) {
+      hookedBytes.set(snapshot.version, Buffer.from(snapshot.bytes));
+      hook.trigger({ key, version: snapshot.version, file: out });
+    } else reportTo?.reportApplied(snapshot.version);
   }
 
   function enqueue(snapshot: ConfigSnapshot<unknown>): void {
@@ -158,6 +183,7 @@ export async function runAgent(options: AgentOptions, signal: AbortSignal, log: 
     cacheFile,
     warn: (message) => log("warn", "client.trust", { key, message }),
   });
+  reportTo = client;
   let statusWrites: Promise<void> = Promise.resolve();
   function writeStatus(state: FreshnessState): void {
     const file = options.statusFile;

@@ -32,6 +32,8 @@ export class HookRunner {
     private readonly command: string,
     private readonly log: LogFn,
     private readonly baseEnv: Record<string, string | undefined>,
+    /** Told each run's result: exit 0 → applied, anything else → rejected (with why). */
+    private readonly onResult?: (run: HookRun, ok: boolean, detail: string) => void,
   ) {}
 
   trigger(run: HookRun): void {
@@ -100,6 +102,7 @@ export class HookRunner {
       }
       child.once("error", (error) => {
         this.log("error", "hook.failed", { version: run.version, error: error.message });
+        this.onResult?.(run, false, `hook failed: ${error.message}`);
       });
       child.once("close", (code, signal) => {
         this.child = null;
@@ -113,6 +116,7 @@ export class HookRunner {
         };
         if (code === 0) this.log("info", "hook.done", fields);
         else this.log("error", "hook.failed", fields);
+        this.onResult?.(run, code === 0, code === null ? `hook killed by ${signal}` : `hook exit ${code}`);
         resolve();
       });
     });

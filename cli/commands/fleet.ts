@@ -40,15 +40,34 @@ export function renderFleet(out: Output, view: FleetDocument): string {
         : ""),
   ];
   if (view.versions.length > 0) {
-    const rows = [["VERSION", "CLIENTS", "SHARE"]];
+    // APPLIED / REJECTED: clients whose Config-Client-Status names the version (docs/rollouts.md).
+    const rows = [["VERSION", "CLIENTS", "SHARE", "APPLIED", "REJECTED"]];
     for (const v of view.versions) {
-      rows.push([`v${v.version}`, String(v.clients), percent(v.clients / Math.max(1, view.clients))]);
+      rows.push([
+        `v${v.version}`,
+        String(v.clients),
+        percent(v.clients / Math.max(1, view.clients)),
+        String(v.applied),
+        v.rejected > 0 ? p.red(String(v.rejected)) : "0",
+      ]);
+    }
+    lines.push("", table(rows));
+  }
+  if (view.rollout) {
+    const { cohorts, candidate, stable } = view.rollout;
+    const rows = [["COHORT", "CLIENTS", "CONVERGED", "APPLIED", "REJECTED"]];
+    for (const [name, c] of [
+      [`candidate v${candidate}`, cohorts.candidate],
+      [`stable v${stable}`, cohorts.stable],
+    ] as const) {
+      rows.push([name, String(c.clients), percent(c.converged), String(c.applied), String(c.rejected)]);
     }
     lines.push("", table(rows));
   }
   if (view.locations.length > 1) {
-    const rows = [["LOCATION", "CLIENTS", "CONVERGED"]];
-    for (const l of view.locations) rows.push([l.colo, String(l.clients), percent(l.converged)]);
+    const rows = [["LOCATION", "CLIENTS", "CONVERGED", "APPLIED", "REJECTED"]];
+    for (const l of view.locations)
+      rows.push([l.colo, String(l.clients), percent(l.converged), String(l.applied), String(l.rejected)]);
     lines.push("", table(rows));
   }
   return lines.join("\n");

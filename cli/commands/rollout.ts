@@ -47,6 +47,23 @@ export function rolloutHeaderFrom(
   return header;
 }
 
+/** Appends `--max-rejected/--min-clients/--bake` as Config-Rollout's health-gate parameters. */
+export function withGates(
+  header: string,
+  gates: { maxRejected?: string | undefined; minClients?: string | undefined; bake?: string | undefined },
+  command: string,
+): string {
+  const params: string[] = [];
+  if (gates.maxRejected !== undefined) params.push(`max-rejected=${gates.maxRejected}`);
+  if (gates.minClients !== undefined) params.push(`min-clients=${gates.minClients}`);
+  if (gates.bake !== undefined) params.push(`bake=${parseDuration(gates.bake, "--bake", command)}`);
+  if (params.length === 0) return header;
+  const full = `${header}; ${params.join("; ")}`;
+  const parsed = parseRolloutHeader(full);
+  if (!parsed.ok) throw new UsageError(`health gates: ${parsed.reason}`, command);
+  return full;
+}
+
 function seconds(total: number): string {
   for (const [unit, size] of [
     ["d", 86_400],
@@ -87,11 +104,31 @@ export function renderRollout(out: Output, status: RolloutStatus): string {
     rows.push([p.bold("share now"), p.bold(`${status.share ?? 0}%`)]);
     if (status.fullAt) rows.push([p.bold("everyone at"), formatTime(status.fullAt)]);
   }
+  const gates = status.gates;
+  if (gates) {
+    const parts = [
+      gates.maxRejected === null
+        ? null
+        : `abort above ${gates.maxRejected}% rejected of ≥ ${gates.minClients} reporting`,
+      gates.bakeSeconds > 0 ? `bake ${seconds(gates.bakeSeconds)}` : null,
+    ].filter((x) => x !== null);
+    rows.push([p.bold("gates"), parts.join("; ")]);
+  }
   rows.push([p.bold("started"), `${formatTime(status.startedAt ?? "")} by ${status.startedBy ?? "?"}`]);
   if (status.message) rows.push([p.bold("message"), status.message]);
   if (status.state !== "running") {
     rows.push([p.bold("ended"), `${formatTime(status.endedAt ?? "")} by ${status.endedBy ?? "?"}`]);
     rows.push([p.bold("everyone now"), `v${status.resultVersion ?? status.live.version}`]);
+    const auto = status.autoAbort;
+    if (auto) {
+      const why =
+        auto.trigger === "alarm"
+          ? `alarm ${auto.alarm?.name ?? "external"}${auto.alarm?.detail ? `: ${auto.alarm.detail}` : ""}`
+          : `${auto.rejected} of ${auto.reporting} reporting clients (${auto.rejectedPercent}%) rejected v${status.candidate.version}, above max-rejected=${auto.maxRejected}%`;
+      rows.push([p.bold("aborted by"), p.red(why)]);
+      if (auto.reasons.length > 0)
+        rows.push([p.bold("reasons"), auto.reasons.map((r) => `${r.reason} (${r.clients})`).join(", ")]);
+    }
   }
   return table(rows);
 }
@@ -108,6 +145,10 @@ client given the candidate keeps it as the share grows. Clients without an id ge
 Options:
   --percent N                 a fixed share, 0-100 (two decimals at most)
   --linear START,STEP,EVERY   START% now, STEP% more every EVERY (seconds, or 30s, 5m, 1h, 1d)
+  --max-rejected P            abort by itself when more than P% of the clients reporting on the
+                              candidate rejected it (Config-Client-Status; docs/rollouts.md)
+  --min-clients N             ... once at least N clients report (default 10)
+  --bake S                    refuse to complete before S seconds (or 30s, 5m, 1h)
   --if-match ETAG             only if the current version still has this ETag
   -m, --message TEXT          a note for the audit log and history
 
@@ -115,10 +156,14 @@ Then: fleetconf rollout status KEY, rollout set KEY --percent N, rollout complet
 
 Examples:
   fleetconf rollout start payments/prod/flags flags.json --percent 5 -m "canary"
-  fleetconf rollout start payments/prod/flags flags.json --linear 10,10,5m`,
+  fleetconf rollout start payments/prod/flags flags.json --linear 10,10,5m
+  fleetconf rollout start payments/prod/flags flags.json --percent 30 --max-rejected 10 --bake 10m`,
   options: {
     percent: { type: "string" },
     linear: { type: "string" },
+    "max-rejected": { type: "string" },
+    "min-clients": { type: "string" },
+    bake: { type: "string" },
     "if-match": { type: "string" },
     ...MESSAGE_OPTION,
   },
@@ -126,9 +171,13 @@ Examples:
   async run(ctx: CommandContext) {
     const name = "rollout start";
     const key = keyArg(positional(ctx, 0), name);
-    const header = rolloutHeaderFrom(
-      stringOption(ctx.values, "percent"),
-      stringOption(ctx.values, "linear"),
+    const header = withGates(
+      rolloutHeaderFrom(stringOption(ctx.values, "percent"), stringOption(ctx.values, "linear"), name),
+      {
+        maxRejected: stringOption(ctx.values, "max-rejected"),
+        minClients: stringOption(ctx.values, "min-clients"),
+        bake: stringOption(ctx.values, "bake"),
+      },
       name,
     );
     const body = await readDocument(positional(ctx, 1), ctx.io, ctx.out);

@@ -15,14 +15,14 @@ const NAME = "token";
 const MAX_ADMIN_TTL = 30 * 86_400;
 const MIN_READ_TOKEN_TTL = 60;
 
-/** An admin scope: space-separated `admin`, `publish:{ns}` or `read:{ns}` (DESIGN §5). */
+/** An admin scope: space-separated `admin`, `publish:{ns}`, `read:{ns}` or `alarm:{ns}` (DESIGN §5). */
 export function isAdminScope(scope: string): boolean {
   const parts = scope.split(" ").filter((s) => s.length > 0);
   return (
     parts.length > 0 &&
     parts.every((part) => {
       if (part === "admin") return true;
-      const match = /^(publish|read):(.+)$/.exec(part);
+      const match = /^(publish|read|alarm):(.+)$/.exec(part);
       return match?.[2] !== undefined && isValidSegment(match[2]);
     })
   );
@@ -34,7 +34,7 @@ export const tokenCommand: Command = {
   usage: "token [--scope SCOPE] [--ttl DURATION] [--read]",
   help: `Without --read: mints an admin token (aud fleetconf-admin, HS256) from ADMIN_JWT_SECRET in
 .dev.vars — for local development; production admin tokens come from your identity provider.
-SCOPE is space-separated: admin | publish:NS | read:NS (default "admin"). TTL default 1h, max 30d.
+SCOPE is space-separated: admin | publish:NS | read:NS | alarm:NS (default "admin"). TTL default 1h, max 30d.
 
 With --read: asks the origin for a read token (aud fleetconf-read, EdDSA) that services and agents
 send to the edge. --scope is required: read:NS, or read:* (every namespace, needs admin) only when

@@ -48,7 +48,7 @@ export function requireScope(c: Context<OriginApp>, permission: Permission): voi
  * of checks"). The key is parsed here by the route's own key schema (400 invalid_key, with the
  * same `errors` member) because the check needs its namespace.
  */
-export function keyScope(action: "read" | "publish"): MiddlewareHandler<OriginApp> {
+export function keyScope(action: "read" | "publish" | "alarm"): MiddlewareHandler<OriginApp> {
   return async function keyScope(c, next) {
     const parsed = KeyParams.safeParse({ key: c.req.param("key") });
     if (!parsed.success) refuseInvalid({ success: false, error: parsed.error, target: "param" });

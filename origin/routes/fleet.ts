@@ -14,9 +14,10 @@ import {
 import { FleetDocument } from "../contract";
 import { CONFIGS, KeyParams } from "../http/config-params";
 import { declaredRoutes, KEY, optionalParsedBy, problems } from "../http/declared-routes";
-import { fleetStore } from "../http/ops-stores";
+import { fleetShards } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { keyScope } from "../middleware/admin-auth";
+import { fleetViewAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
 
 /** `window`: whole seconds, 1 to 86400 (the sightings' retention). */
@@ -65,7 +66,7 @@ export function fleetRoutes() {
         running && state.rollout && state.candidate ? rolloutHeadOf(state.rollout, state.candidate) : null,
     };
     const now = Date.now();
-    const view = await fleetStore(c.env, namespace).view(expectation, now - window * 1000, now);
+    const view = await fleetViewAcross(fleetShards(c.env, namespace), expectation, now - window * 1000, now);
     c.header("Cache-Control", "no-store");
     return c.json(
       {

@@ -15,7 +15,8 @@ import {
 } from "../../core";
 import type { OriginApp } from "../app-env";
 import { readBodyWithin } from "../http/body";
-import { fleetStore } from "../http/ops-stores";
+import { fleetShard } from "../http/ops-stores";
+import { shardCount, shardOfColo } from "../store/fleet-shards";
 
 export const INTERNAL_SECRET_HEADER = "Fleetconf-Purge-Secret";
 const MAX_FLEET_BODY_BYTES = 1024 * 1024;
@@ -40,18 +41,30 @@ async function recordFleet(c: Context<OriginApp>): Promise<Response> {
   const body = await readBodyWithin(c.req.raw, MAX_FLEET_BODY_BYTES);
   const parsed = parseFleetBatch(new TextDecoder().decode(body));
   if (!parsed.ok) throw new FleetconfError("invalid_request", `Invalid fleet batch: ${parsed.reason}.`);
-  const byNamespace = new Map<string, FleetSighting[]>();
+  // One call per (namespace, shard): a location's sightings always go to the same shard.
+  const shards = shardCount(c.env);
+  const byShard = new Map<string, { namespace: string; shard: number; list: FleetSighting[] }>();
+  const namespaces = new Set<string>();
   for (const sighting of parsed.value.sightings) {
     const namespace = namespaceOfKey(sighting.key);
-    const list = byNamespace.get(namespace) ?? [];
-    list.push(sighting);
-    byNamespace.set(namespace, list);
+    const shard = shardOfColo(sighting.colo, shards);
+    namespaces.add(namespace);
+    const id = `${namespace}#${shard}`;
+    const entry = byShard.get(id) ?? { namespace, shard, list: [] };
+    entry.list.push(sighting);
+    byShard.set(id, entry);
   }
-  await Promise.all([...byNamespace].map(([namespace, list]) => fleetStore(c.env, namespace).record(list)));
+  const outcomes = await Promise.all(
+    [...byShard.values()].map((e) => fleetShard(c.env, e.namespace, e.shard).record(e.list)),
+  );
+  const sum = (field: "refused" | "unserved" | "foreign") => outcomes.reduce((n, o) => n + o[field], 0);
   annotate(c, {
     sightings: parsed.value.sightings.length,
-    namespaces: byNamespace.size,
+    namespaces: namespaces.size,
     dropped: parsed.value.dropped,
+    refused: sum("refused"),
+    unserved: sum("unserved"),
+    foreign: sum("foreign"),
   });
   return c.json({ accepted: parsed.value.sightings.length }, 202);
 }

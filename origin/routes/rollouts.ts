@@ -7,15 +7,17 @@
  * depend on stored state are made by the namespace's Durable Object (origin/store/rollouts.ts).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { annotate, FleetconfError, fullShareAt, parseRolloutHeader } from "../../core";
+import type { Context, MiddlewareHandler } from "hono";
+import { annotate, FleetconfError, fullShareAt, logLine, parseRolloutHeader } from "../../core";
 import type { OriginApp } from "../app-env";
-import { RolloutPatch, RolloutStatus, type RolloutStatusDocument } from "../contract";
+import { RolloutAlarm, RolloutPatch, RolloutStatus, type RolloutStatusDocument } from "../contract";
 import { strictJsonBody } from "../http/body";
 import { CONFIGS, KeyParams, WriteHeaders } from "../http/config-params";
 import { declaredRoutes, deprecatedAlias, KEY, problems } from "../http/declared-routes";
+import { fleetShards } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
 import { keyScope } from "../middleware/admin-auth";
+import { gateFiguresAcross } from "../store/fleet-shards";
 import { rolloutHeadOf } from "../store/rollout-tables";
 import { shareOf } from "../store/rollouts";
 import type { Distribution, RolloutSpec, RolloutView, VersionRecord } from "../store/types";
@@ -65,6 +67,16 @@ export function rolloutDocument(view: RolloutView, nowMs: number): RolloutStatus
     endedAt: iso(rollout.endedAt),
     endedBy: rollout.endedBy,
     resultVersion: rollout.resultVersion,
+    gates: rollout.gates
+      ? {
+          maxRejected: rollout.gates.maxRejected,
+          minClients: rollout.gates.maxRejected === null ? null : rollout.gates.minClients,
+          bakeSeconds: rollout.gates.bakeSeconds,
+          bakedAt: iso(rollout.startedAt + rollout.gates.bakeSeconds * 1000),
+        }
+      : null,
+    // Why the origin aborted it by itself (health gate or external alarm), with the figures.
+    autoAbort: rollout.autoAbort ? { ...rollout.autoAbort, at: iso(rollout.autoAbort.at) } : null,
   };
 }
 
@@ -124,6 +136,23 @@ function finishRoute(how: "complete" | "abort", legacy: boolean) {
   });
 }
 
+/**
+ * POST …/-/rollout/alarm: a monitoring system stops the key's running rollout (as AppConfig's
+ * CloudWatch alarms roll a deployment back). Needs only `alarm:{namespace}` (or publish/admin);
+ * new, so it has no spelling without `/-/`.
+ */
+const alarmRoute = createRoute({
+  method: "post",
+  path: `${CONFIGS}/${KEY}/-/rollout/alarm`,
+  summary: "An external alarm stops a running rollout (scope alarm:{namespace})",
+  middleware: [keyScope("alarm"), optionalJsonBody()] as const,
+  request: {
+    params: KeyParams,
+    body: { required: false, content: { "application/json": { schema: RolloutAlarm } } },
+  },
+  responses: rolloutResponses([409, 413, 415]),
+});
+
 export function rolloutRoutes() {
   return declaredRoutes()
     .openapi(readRoute, async (c) => {
@@ -137,7 +166,8 @@ export function rolloutRoutes() {
     .openapi(finishRoute("complete", false), (c) => finishRollout(c, "complete"))
     .openapi(finishRoute("abort", false), (c) => finishRollout(c, "abort"))
     .openapi(finishRoute("complete", true), (c) => finishRollout(c, "complete"))
-    .openapi(finishRoute("abort", true), (c) => finishRollout(c, "abort"));
+    .openapi(finishRoute("abort", true), (c) => finishRollout(c, "abort"))
+    .openapi(alarmRoute, raiseRolloutAlarm);
 }
 
 type KeyInput = { param: z.output<typeof KeyParams>; header: z.output<typeof headers> };
@@ -185,6 +215,87 @@ async function finishRollout(c: Context<OriginApp, string, { out: KeyInput }>, h
     return rolloutResponse(c, change.view, change.distribution);
   }
   const outcome = unwrap(await store.abortRollout(input));
+  annotate(c, { version: outcome.record.version });
+  c.header("Config-Version", String(outcome.record.version));
+  c.header("ETag", outcome.record.etag);
+  return rolloutResponse(c, outcome.view, outcome.distribution);
+}
+
+/** The body is optional: a bare POST (no Content-Type, no bytes) reads as `{}`; else strict JSON. */
+function optionalJsonBody(): MiddlewareHandler<OriginApp> {
+  const strict = strictJsonBody();
+  return async function optionalJsonBody(c, next) {
+    const bare =
+      c.req.header("Content-Type") === undefined && (c.req.header("Content-Length") ?? "0") === "0";
+    if (!bare) return strict(c, next);
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("Content-Type", "application/json");
+    c.req.raw = new Request(c.req.raw, { body: "{}", headers });
+    await next();
+  };
+}
+
+/**
+ * Aborts as a person would — the stable content as a new version — by actor `fleetconf:alarm`,
+ * recording the alarm and the fleet's figures on the candidate at that moment (docs/rollouts.md).
+ */
+async function raiseRolloutAlarm(
+  c: Context<
+    OriginApp,
+    string,
+    { out: { param: z.output<typeof KeyParams>; json: z.output<typeof RolloutAlarm> } }
+  >,
+) {
+  const { key, namespace } = c.req.valid("param").key;
+  const body = c.req.valid("json");
+  const alarm = { name: body.name ?? "external", detail: body.detail ?? null };
+  annotate(c, { key, alarm: alarm.name });
+  const store = c.get("services").store(namespace);
+  const view = unwrap(await store.rolloutStatus(key));
+  const running = view.rollout !== null && view.rollout.endedAt === null ? view.rollout : null;
+  if (running === null) {
+    throw new FleetconfError(
+      "conflict",
+      `No rollout is running for ${key}: there is nothing for the alarm to stop.`,
+    );
+  }
+  const gates = running.gates ?? null;
+  const figures = await gateFiguresAcross(fleetShards(c.env, namespace), {
+    key,
+    candidate: running.candidateVersion,
+    startedAt: running.startedAt,
+    maxRejected: gates?.maxRejected ?? 0,
+    minClients: gates?.minClients ?? 0,
+  });
+  const outcome = unwrap(
+    await store.abortForHealth({
+      namespace,
+      key,
+      candidate: running.candidateVersion,
+      autoAbort: {
+        trigger: "alarm",
+        at: Date.now(),
+        ...figures,
+        maxRejected: gates?.maxRejected ?? null,
+        minClients: gates === null || gates.maxRejected === null ? null : gates.minClients,
+        alarm,
+      },
+    }),
+  );
+  // The line to alert on, as for a health gate's abort (fleet-store.ts).
+  logLine({
+    part: "origin",
+    event: "rollout_auto_abort",
+    trigger: "alarm",
+    alarm: alarm.name,
+    key,
+    candidate: running.candidateVersion,
+    outcome: "aborted",
+    reporting: figures.reporting,
+    rejected: figures.rejected,
+    rejectedPercent: figures.rejectedPercent,
+    requestId: c.get("requestId"),
+  });
   annotate(c, { version: outcome.record.version });
   c.header("Config-Version", String(outcome.record.version));
   c.header("ETag", outcome.record.etag);

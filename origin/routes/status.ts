@@ -8,8 +8,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_FLEET_WINDOW_SECONDS, parseNamespace } from "../../core";
 import { StatusDocument } from "../contract";
 import { declaredRoutes, optionalParsedBy, problems } from "../http/declared-routes";
-import { fleetStore, namespaceRegistry } from "../http/ops-stores";
+import { fleetShards, namespaceRegistry } from "../http/ops-stores";
 import { requireScope } from "../middleware/admin-auth";
+import { activeClientsAcross } from "../store/fleet-shards";
 
 /** Namespaces described per answer; beyond this, ask per namespace. */
 export const MAX_STATUS_NAMESPACES = 200;
@@ -46,7 +47,7 @@ export function statusRoutes() {
         const [status, settings, active] = await Promise.all([
           services.store(namespace).status(),
           services.store(namespace).settings(),
-          fleetStore(c.env, namespace).activeClients(since),
+          activeClientsAcross(fleetShards(c.env, namespace), since),
         ]);
         const clients = new Map(active.map((a) => [a.key, a.clients]));
         return {

@@ -184,4 +184,16 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
   )`,
     ],
   },
+  {
+    id: 5,
+    name: "rollout health gates",
+    statements: [
+      // Config-Rollout's max-rejected / min-clients / bake (docs/rollouts.md, "Health gates").
+      "ALTER TABLE rollouts ADD COLUMN max_rejected REAL",
+      "ALTER TABLE rollouts ADD COLUMN min_clients INTEGER",
+      "ALTER TABLE rollouts ADD COLUMN bake_seconds INTEGER NOT NULL DEFAULT 0",
+      // JSON (types.ts AutoAbort): why the origin aborted it by itself, with the gate's figures.
+      "ALTER TABLE rollouts ADD COLUMN auto_abort TEXT",
+    ],
+  },
 ];

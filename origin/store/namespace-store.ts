@@ -9,7 +9,7 @@
  * error thrown across RPC loses its class and code.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type HeadRecord, type NamespaceSettings, parseBundleKey } from "../../core";
+import { type HeadRecord, logLine, type NamespaceSettings, parseBundleKey } from "../../core";
 import { originConfig } from "../config";
 import { type DistributionDeps, headRecordOf } from "../distribution/drain";
 import { armFreshnessAlarm, enqueueDueProofs } from "../distribution/freshness-clock";
@@ -27,6 +27,7 @@ import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
 import { redactedDetail, redactKeyVersion } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
+import { readRunningRollout } from "./rollout-tables";
 import * as rollouts from "./rollouts";
 import { type RootInput, type RootStoredOutcome, storeRoot } from "./roots";
 import { type NamespaceStatus, namespaceStatus } from "./status";
@@ -39,6 +40,7 @@ import type {
   DeleteInput,
   DeleteOutcome,
   Distribution,
+  HealthAbortInput,
   HistoryPage,
   PublishInput,
   RedactInput,
@@ -100,8 +102,41 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     });
   }
 
-  publish(input: PublishInput): Promise<StoreResult<WriteOutcome>> {
-    return publishKey(this.core, input);
+  async publish(input: PublishInput): Promise<StoreResult<WriteOutcome>> {
+    const outcome = await publishKey(this.core, input);
+    const gates = input.rollout?.gates;
+    if (outcome.ok && outcome.value.created && gates && gates.maxRejected !== null)
+      await this.watchGate(input.namespace, input.key, gates.maxRejected, gates.minClients);
+    return outcome;
+  }
+
+  /**
+   * Hands a gated rollout to the namespace's FleetStore, which holds the sightings the gate
+   * decides on and checks it by alarm. After the commit: a failure is logged (and the rollout runs
+   * ungated, as the log line says), never a failed publish of a version already committed.
+   */
+  private async watchGate(
+    namespace: string,
+    key: string,
+    maxRejected: number,
+    minClients: number,
+  ): Promise<void> {
+    const running = readRunningRollout(this.sql, key);
+    const fleet = this.env.FLEET;
+    if (!running || !fleet) return;
+    try {
+      await fleet.get(fleet.idFromName(namespace)).watch({
+        namespace,
+        key,
+        candidate: running.candidateVersion,
+        stable: running.stableVersion,
+        startedAt: running.startedAt,
+        maxRejected,
+        minClients,
+      });
+    } catch (error) {
+      logLine({ part: "origin", event: "gate_watch_failed", key, error: String(error) });
+    }
   }
 
   rollback(input: RollbackInput): Promise<StoreResult<WriteOutcome>> {
@@ -237,6 +272,11 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
 
   abortRollout(input: ChangeMeta): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
     return rollouts.abortRollout(this.core, input);
+  }
+
+  /** An automatic abort (FleetStore's health gate, or the external alarm route). */
+  abortForHealth(input: HealthAbortInput): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+    return rollouts.abortForHealth(this.core, input);
   }
 
   putSchema(input: SchemaInput): Promise<StoreResult<SchemaOutcome>> {

@@ -12,7 +12,7 @@ import { readRunningRollout } from "./rollout-tables";
 import { isRetryOfStart, rolloutConflict } from "./rollouts";
 import type { CommitOptions } from "./store-core";
 import { readLive, readVersion } from "./tables";
-import type { PublishInput, VersionRecord } from "./types";
+import type { AuditDetail, PublishInput, RolloutSpec, VersionRecord } from "./types";
 
 /** A write's outcome inside the lock, before distribution. */
 export type Committed = { created: boolean; record: VersionRecord };
@@ -59,7 +59,19 @@ export function planPublish(sql: SqlStorage, input: PublishInput, digest: string
   return {
     kind: "commit",
     options: spec
-      ? { action: "rollout_start", live, detail: { ...spec }, startRollout: spec }
+      ? { action: "rollout_start", live, detail: rolloutStartDetail(spec), startRollout: spec }
       : { action: "publish", live, detail: null },
+  };
+}
+
+/** The audit detail of a rollout start: its spec and health gates, as flat members. */
+function rolloutStartDetail(spec: RolloutSpec): AuditDetail {
+  const { gates, ...share } = spec;
+  if (!gates) return share;
+  return {
+    ...share,
+    maxRejected: gates.maxRejected,
+    minClients: gates.minClients,
+    bakeSeconds: gates.bakeSeconds,
   };
 }

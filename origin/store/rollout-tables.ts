@@ -3,7 +3,14 @@
  * tables.ts: a read-decide-write sequence without an `await` cannot interleave with another call.
  */
 import type { RolloutHead } from "../../core";
-import type { RolloutOutcome, RolloutRecord, RolloutSpec, SchemaRecord, VersionRecord } from "./types";
+import type {
+  AutoAbort,
+  RolloutOutcome,
+  RolloutRecord,
+  RolloutSpec,
+  SchemaRecord,
+  VersionRecord,
+} from "./types";
 
 type RolloutRow = {
   id: number;
@@ -24,6 +31,10 @@ type RolloutRow = {
   ended_by: string | null;
   outcome: string | null;
   result_version: number | null;
+  max_rejected: number | null;
+  min_clients: number | null;
+  bake_seconds: number;
+  auto_abort: string | null;
 };
 
 function toRollout(row: RolloutRow): RolloutRecord {
@@ -46,6 +57,11 @@ function toRollout(row: RolloutRow): RolloutRecord {
     endedBy: row.ended_by,
     outcome: row.outcome === "completed" || row.outcome === "aborted" ? row.outcome : null,
     resultVersion: row.result_version,
+    gates:
+      row.max_rejected === null && row.bake_seconds === 0
+        ? null
+        : { maxRejected: row.max_rejected, minClients: row.min_clients ?? 0, bakeSeconds: row.bake_seconds },
+    autoAbort: row.auto_abort === null ? null : (JSON.parse(row.auto_abort) as AutoAbort),
   };
 }
 
@@ -78,8 +94,9 @@ export function insertRollout(
 ): void {
   sql.exec(
     `INSERT INTO rollouts (key, stable_version, candidate_version, mode, percent, start, step,
-       every_seconds, started_at, started_by, message, updated_at, updated_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       every_seconds, started_at, started_by, message, updated_at, updated_by, max_rejected, min_clients,
+       bake_seconds)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     entry.key,
     entry.stableVersion,
     entry.candidateVersion,
@@ -93,7 +110,15 @@ export function insertRollout(
     entry.message,
     entry.at,
     entry.actor,
+    entry.gates?.maxRejected ?? null,
+    entry.gates?.maxRejected == null ? null : entry.gates.minClients,
+    entry.gates?.bakeSeconds ?? 0,
   );
+}
+
+/** Records why the origin aborted a rollout by itself (set in the abort's transaction). */
+export function writeAutoAbort(sql: SqlStorage, id: number, reason: AutoAbort): void {
+  sql.exec("UPDATE rollouts SET auto_abort = ? WHERE id = ?", JSON.stringify(reason), id);
 }
 
 /** Replaces how the running rollout's share is set (PATCH …/rollout). */

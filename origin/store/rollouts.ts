@@ -14,11 +14,15 @@ import {
   readRunningRollout,
   rolloutHeadOf,
   updateRolloutSpec,
+  writeAutoAbort,
 } from "./rollout-tables";
 import type { StoreCore } from "./store-core";
 import { readBody, readKey, readLive, readVersion, writeKey } from "./tables";
 import type {
+  AuditDetail,
+  AutoAbort,
   ChangeMeta,
+  HealthAbortInput,
   RolloutChange,
   RolloutRecord,
   RolloutSpec,
@@ -74,7 +78,8 @@ export function isRetryOfStart(
     running.percent === spec.percent &&
     running.start === spec.start &&
     running.step === spec.step &&
-    running.everySeconds === spec.everySeconds
+    running.everySeconds === spec.everySeconds &&
+    JSON.stringify(running.gates ?? null) === JSON.stringify(spec.gates ?? null)
   );
 }
 
@@ -153,6 +158,13 @@ export async function completeRollout(
     const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
     if (!running || !row || !candidate) return failure<null>("conflict", noRollout(input.key));
     const at = Date.now();
+    const bakedAt = running.startedAt + (running.gates?.bakeSeconds ?? 0) * 1000;
+    if (at < bakedAt) {
+      return failure<null>(
+        "conflict",
+        `The rollout of v${running.candidateVersion} bakes until ${new Date(bakedAt).toISOString()} (bake=${running.gates?.bakeSeconds}s): it can complete once it has run healthy that long.`,
+      );
+    }
     commitChange(core, {
       at,
       write: () => {
@@ -190,13 +202,21 @@ export async function completeRollout(
  */
 export async function abortRollout(
   core: StoreCore,
-  input: ChangeMeta,
+  input: ChangeMeta & {
+    /** Abort only the rollout of this candidate (an automatic abort must not hit a later rollout). */
+    candidate?: number;
+    /** Set when the origin aborts by itself: recorded in the rollout and the audit entry. */
+    autoAbort?: AutoAbort;
+  },
 ): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
   const { sql } = core;
   const result = await core.locked(async () => {
     const running = readRunningRollout(sql, input.key);
     const candidate = running ? readVersion(sql, input.key, running.candidateVersion) : null;
     if (!running || !candidate) return failure<VersionRecord>("conflict", noRollout(input.key));
+    if (input.candidate !== undefined && input.candidate !== running.candidateVersion)
+      return failure<VersionRecord>("conflict", noRollout(input.key));
+    const auto = input.autoAbort;
     const body = readBody(sql, input.key, running.stableVersion);
     const message =
       input.message ?? `rollout of v${running.candidateVersion} aborted: restores v${running.stableVersion}`;
@@ -207,9 +227,12 @@ export async function abortRollout(
         stable: running.stableVersion,
         candidate: running.candidateVersion,
         share: shareOf(running, Date.now()),
+        ...(auto ? autoAbortDetail(auto) : {}),
       },
-      alongside: (version, at) =>
-        endRollout(sql, running.id, { at, actor: input.actor, outcome: "aborted", resultVersion: version }),
+      alongside: (version, at) => {
+        endRollout(sql, running.id, { at, actor: input.actor, outcome: "aborted", resultVersion: version });
+        if (auto) writeAutoAbort(sql, running.id, auto);
+      },
     });
     return success(record);
   });
@@ -224,4 +247,41 @@ async function changed(core: StoreCore, key: string): Promise<StoreResult<Rollou
   const distribution = await core.distribute(key);
   const view = rolloutView(core.sql, key);
   return view.ok ? success({ view: view.value, distribution }) : view;
+}
+
+/** The actor of an automatic abort in the audit log and the rollout document. */
+export const AUTO_ABORT_ACTOR = "fleetconf:health-gate";
+
+/** Aborts the rollout of `candidate` by the origin's own decision, with the figures as the reason. */
+export function abortForHealth(
+  core: StoreCore,
+  input: HealthAbortInput,
+): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
+  const a = input.autoAbort;
+  const why =
+    a.trigger === "alarm"
+      ? `alarm ${a.alarm?.name ?? "external"} fired${a.alarm?.detail ? `: ${a.alarm.detail}` : ""}`
+      : `${a.rejected} of ${a.reporting} reporting clients (${a.rejectedPercent}%) rejected it, above max-rejected=${a.maxRejected}%`;
+  return abortRollout(core, {
+    namespace: input.namespace,
+    key: input.key,
+    actor: a.trigger === "alarm" ? "fleetconf:alarm" : AUTO_ABORT_ACTOR,
+    message: `rollout of v${input.candidate} aborted automatically: ${why}`.slice(0, 1000),
+    candidate: input.candidate,
+    autoAbort: a,
+  });
+}
+
+/** An automatic abort's figures as flat audit members (the audit detail holds scalars). */
+function autoAbortDetail(a: AutoAbort): AuditDetail {
+  return {
+    trigger: a.trigger,
+    reporting: a.reporting,
+    rejected: a.rejected,
+    rejectedPercent: a.rejectedPercent,
+    maxRejected: a.maxRejected,
+    minClients: a.minClients,
+    reasons: a.reasons.map((r) => `${r.reason} (${r.clients})`).join("; ") || null,
+    alarm: a.alarm?.name ?? null,
+  };
 }

@@ -3,7 +3,9 @@
  * (key-writes.ts, rollouts.ts, key-schemas.ts): its SQLite, its write lock, its one way to commit a new version, and
  * its distribution step. Keeps the Durable Object class an assembly of small operations.
  */
+
 import type { OriginVars } from "../env-vars";
+import type { GateWatcher } from "./fleet-types";
 import type { AuditAction, AuditDetail, ChangeMeta, Distribution, RolloutSpec, VersionRecord } from "./types";
 
 export interface CommitOptions {
@@ -34,4 +36,6 @@ export interface StoreCore {
 /** What the NamespaceStore reads from its env: the settings config.ts parses, and KV to drain to. */
 export interface StoreEnv extends OriginVars {
   CONFIGS: KVNamespace;
+  /** The namespace's FleetStore, which watches health-gated rollouts (fleet-store.ts). */
+  FLEET?: DurableObjectNamespace<GateWatcher>;
 }

@@ -1,5 +1,5 @@
 /** Values exchanged with the NamespaceStore over RPC: plain, structured-clonable data. */
-import type { NamespaceSettings, SnapshotMeta } from "../../core";
+import type { HealthGates, NamespaceSettings, SnapshotMeta } from "../../core";
 
 /** Whether a change has reached KV and the edge caches yet (DESIGN §4). */
 export type Distribution = "complete" | "pending";
@@ -40,6 +40,30 @@ export interface RolloutSpec {
   start: number;
   step: number;
   everySeconds: number;
+  /** Health gates from `Config-Rollout` (core HealthGates); null or absent: none. */
+  gates?: HealthGates | null;
+}
+
+/** Why the origin aborted a rollout by itself: the health gate's figures when it tripped. */
+export interface AutoAbort {
+  trigger: "health-gate" | "alarm";
+  at: number;
+  reporting: number;
+  rejected: number;
+  rejectedPercent: number;
+  maxRejected: number | null;
+  minClients: number | null;
+  reasons: { reason: string; clients: number }[];
+  /** For an external alarm: its name and note. */
+  alarm?: { name: string; detail: string | null };
+}
+
+/** What FleetStore's gate check (or the external alarm route) found: why the origin aborts. */
+export interface HealthAbortInput {
+  namespace: string;
+  key: string;
+  candidate: number;
+  autoAbort: AutoAbort;
 }
 
 export type RolloutOutcome = "completed" | "aborted";
@@ -60,6 +84,8 @@ export interface RolloutRecord extends RolloutSpec {
   outcome: RolloutOutcome | null;
   /** The version everyone got when it ended: the candidate (completed) or the restoring version (aborted). */
   resultVersion: number | null;
+  /** Set when the origin aborted it by itself (health gate or external alarm). */
+  autoAbort: AutoAbort | null;
 }
 
 /** A key's rollout state: its live (stable) version, and its running or latest rollout. */

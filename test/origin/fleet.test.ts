@@ -116,7 +116,7 @@ describe("POST /internal/fleet", () => {
     expect((await sendBatch([sighting(key, "c1", 2, 0)])).status).toBe(202);
     expect((await sendBatch([sighting(key, "c1", 1, 5000)])).status).toBe(202);
     const { body } = await fleetOf(key);
-    expect(body.versions).toEqual([{ version: 2, clients: 1 }]);
+    expect(body.versions).toEqual([{ version: 2, clients: 1, applied: 0, rejected: 0 }]);
   });
 });
 

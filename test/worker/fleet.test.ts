@@ -56,7 +56,11 @@ describe("fleet recording", () => {
     await publicKey(key, { v: 1 });
     let recorder: FleetRecorder | undefined;
     const e = edge({
-      telemetry: { sink: () => async () => undefined, inspect: (t) => (recorder = t.recorder) },
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
     });
     await poll(e, key);
     await poll(e, `${key}-missing`, "client-1");
@@ -75,6 +79,7 @@ describe("fleet recording", () => {
     const e = edge({
       clock,
       telemetry: {
+        flushTimer: false,
         now: clock.now,
         fleet: { flushIntervalMs: 60_000, maxBatch: 2, maxBatchesPerFlush: 2 },
         sink: () => async (batch) => {
@@ -100,6 +105,7 @@ describe("fleet recording", () => {
     let recorder: FleetRecorder | undefined;
     const e = edge({
       telemetry: {
+        flushTimer: false,
         fleet: { maxEntries: 3, flushIntervalMs: 60_000 },
         sink: () => async (batch) => {
           batches.push(batch);
@@ -125,6 +131,7 @@ describe("fleet recording", () => {
     let recorder: FleetRecorder | undefined;
     const e = edge({
       telemetry: {
+        flushTimer: false,
         fleet: { maxBatch: 2, maxBatchesPerFlush: 2, flushIntervalMs: 60_000 },
         sink: () => async () => undefined,
         inspect: (t) => (recorder = t.recorder),
@@ -142,6 +149,7 @@ describe("fleet recording", () => {
     let recorder: FleetRecorder | undefined;
     const e = edge({
       telemetry: {
+        flushTimer: false,
         fleet: { flushIntervalMs: 1 },
         // The real origin, with the wrong secret: it answers 401.
         sink: () => async (batch) => {
@@ -179,4 +187,118 @@ describe("fleet recording", () => {
     expect(res.status).toBe(200);
     expect(recorder?.counters.recorded).toBe(0);
   });
+
+  it("flushes the last sightings on a timer: 200 clients poll once and the idle fleet's view counts 200 within 5 s", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    // The real origin as the sink (the default), the default 2 s interval, and no later request.
+    const e = edge({ telemetry: { flushTimer: true } });
+    for (let i = 0; i < 200; i++) {
+      // send, not fetch: the test must not wait on the timer in waitUntil, nor poll again.
+      const { res } = await e.send(`/v1/configs/${key}`, { headers: { "Config-Client-Id": `host-${i}` } });
+      expect(res.status).toBe(200);
+    }
+    const polledAt = Date.now();
+    let clients = 0;
+    while (Date.now() - polledAt < 5000) {
+      clients = ((await (await admin("GET", `/v1/configs/${key}/-/fleet`)).json()) as { clients: number })
+        .clients;
+      if (clients === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(clients, "clients in the view within 5 s of the last poll").toBe(200);
+  }, 30_000);
+
+  it("records only answers with the current version, not ?version=N reads", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    const res = await e.fetch(`/v1/configs/${key}?version=1`, { headers: { "Config-Client-Id": "history" } });
+    expect(res.status).toBe(200);
+    expect(recorder?.counters.recorded).toBe(0);
+    await poll(e, key, "current");
+    expect(recorder?.counters.recorded).toBe(1);
+  });
+
+  it("records Config-Client-Status with the sighting and counts a malformed one without failing the read", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    const batches: FleetBatch[] = [];
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        flushTimer: false,
+        fleet: { flushIntervalMs: 60_000 },
+        sink: () => async (batch) => {
+          batches.push(batch);
+        },
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    const ok = await e.fetch(`/v1/configs/${key}`, {
+      headers: {
+        "Config-Client-Id": "a",
+        "Config-Client-Status": 'applied=1, rejected=1;reason="bad schema"',
+      },
+    });
+    expect(ok.status).toBe(200);
+    for (const bad of ["applied=", "applied=0", "applied=1.5", 'applied="1"', "aplied=1", "x".repeat(600)]) {
+      const res = await e.fetch(`/v1/configs/${key}`, {
+        headers: { "Config-Client-Id": "b", "Config-Client-Status": bad },
+      });
+      expect(res.status, bad).toBe(200);
+    }
+    expect(recorder?.counters.statusMalformed).toBe(6);
+    const sightings = recorder?.takeBatches(Date.now() + 60_000).flatMap((b) => b.sightings) ?? [];
+    expect(sightings.find((s) => s.clientId === "a")).toMatchObject({
+      applied: 1,
+      rejected: 1,
+      reason: "bad schema",
+    });
+    expect(sightings.find((s) => s.clientId === "b")).toMatchObject({ applied: null, rejected: null });
+  });
+
+  it("records a long-poll's sighting and status when it is parked, not when the hold ends", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    const first = await e.fetch(`/v1/configs/${key}`, { headers: { "Config-Client-Id": "lp" } });
+    const etag = first.headers.get("ETag") ?? "";
+    const held = e.send(`/v1/configs/${key}`, {
+      headers: {
+        "Config-Client-Id": "lp",
+        "If-None-Match": etag,
+        Prefer: "wait=3",
+        "Config-Client-Status": 'rejected=1;reason="hook exit 1"',
+      },
+    });
+    let settled = false;
+    void held.then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled, "still held").toBe(false);
+    const sightings = recorder?.takeBatches(Date.now() + 60_000).flatMap((b) => b.sightings) ?? [];
+    expect(sightings.find((s) => s.clientId === "lp")).toMatchObject({
+      version: 1,
+      rejected: 1,
+      reason: "hook exit 1",
+    });
+    const { res } = await held;
+    expect(res.status).toBe(304);
+  }, 15_000);
 });

@@ -77,6 +77,9 @@ export function edge(
     // No request log lines: they would drown the test output (logging is covered separately).
     log: false,
     ...options,
+    // fetch() waits for background work: a fleet flush timer (2 s) would hold every request
+    // that sent a client id. The timer has its own test (fleet.test.ts), which turns it on.
+    telemetry: { flushTimer: false, ...options.telemetry },
     now: clock.now,
     kv: (_env, timeoutMs) => timedKvReader(kv, timeoutMs),
   });

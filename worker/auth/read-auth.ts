@@ -17,4 +17,6 @@ export async function authorizeRead(c: Context<EdgeHonoEnv>, namespace: string):
       headers: { "WWW-Authenticate": 'Bearer realm="fleetconf", error="insufficient_scope"' },
     });
   }
+  // The fleet view ties a client id to this subject, so one token cannot skew another's rows.
+  c.set("readSubject", token.sub);
 }

@@ -4,8 +4,11 @@
  * Map and flushed to the origin in batches at most every `flushIntervalMs`, from `ctx.waitUntil`.
  * Recording is one Map set and never awaits: a full table drops (and counts) new clients rather
  * than grow, and a failed batch is lost rather than retried, since the next polls re-report.
+ * A sighting carries the client's `Config-Client-Status` (core/client-status.ts) when it sent one,
+ * and the version it was served before, so the origin can tell a report on a version this
+ * client was served from one on a version it never was.
  */
-import { type FleetBatch, type FleetSighting, MAX_FLEET_BATCH } from "../../core";
+import { type ClientStatus, type FleetBatch, type FleetSighting, MAX_FLEET_BATCH } from "../../core";
 
 export interface FleetRecorderOptions {
   /** Distinct (key, client) entries held between flushes; past it, new ones are dropped. */
@@ -29,6 +32,8 @@ export type FleetSink = (batch: FleetBatch) => Promise<void>;
 
 export interface FleetCounters {
   recorded: number;
+  /** `Config-Client-Status` headers that were not a valid status (ignored; the read is served). */
+  statusMalformed: number;
   dropped: number;
   batchesSent: number;
   batchesFailed: number;
@@ -36,7 +41,13 @@ export interface FleetCounters {
 
 export class FleetRecorder {
   readonly options: FleetRecorderOptions;
-  readonly counters: FleetCounters = { recorded: 0, dropped: 0, batchesSent: 0, batchesFailed: 0 };
+  readonly counters: FleetCounters = {
+    recorded: 0,
+    statusMalformed: 0,
+    dropped: 0,
+    batchesSent: 0,
+    batchesFailed: 0,
+  };
   readonly #pending = new Map<string, FleetSighting>();
   /** Drops not yet reported to the origin (sent with the next batch). */
   #unreportedDrops = 0;
@@ -52,24 +63,59 @@ export class FleetRecorder {
     return this.#pending.size;
   }
 
-  /** The hot path: remembers the sighting, replacing the client's previous one for the key. */
-  record(key: string, version: number, clientId: string, colo: string | null, nowMs: number): void {
+  /**
+   * The hot path: remembers the sighting, replacing the client's previous one for the key. A
+   * status (from `Config-Client-Status`) is kept until a later one replaces it, so a report rides
+   * on whichever batch follows it.
+   */
+  record(
+    key: string,
+    version: number,
+    clientId: string,
+    colo: string | null,
+    nowMs: number,
+    status: ClientStatus | null = null,
+    subject: string | null = null,
+  ): void {
     const id = `${key}\u0000${clientId}`;
     const held = this.#pending.get(id);
     if (held !== undefined) {
       // A client polling again within the interval: update its sighting in place, no allocation.
+      if (held.version !== version) held.previous = held.version;
       held.version = version;
       held.seenAt = nowMs;
       held.colo = colo;
+      held.subject = subject;
+      if (status !== null) {
+        held.applied = status.applied;
+        held.rejected = status.rejected;
+        held.reason = status.reason;
+      }
     } else if (this.#pending.size >= this.options.maxEntries) {
       this.counters.dropped++;
       this.#unreportedDrops++;
       return;
     } else {
-      this.#pending.set(id, { key, version, clientId, seenAt: nowMs, colo });
+      this.#pending.set(id, {
+        key,
+        version,
+        clientId,
+        seenAt: nowMs,
+        colo,
+        previous: null,
+        applied: status?.applied ?? null,
+        rejected: status?.rejected ?? null,
+        reason: status?.reason ?? null,
+        subject,
+      });
     }
     this.counters.recorded++;
     this.#intervalStart ??= nowMs;
+  }
+
+  /** When the pending sightings are due (ms), or null when nothing is pending. */
+  get dueAt(): number | null {
+    return this.#intervalStart === null ? null : this.#intervalStart + this.options.flushIntervalMs;
   }
 
   /** Whether a flush is due: something pending and the interval over. */

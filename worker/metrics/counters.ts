@@ -43,7 +43,13 @@ export class EdgeMetrics {
   readonly isolate = crypto.randomUUID().slice(0, 8);
   #counts = emptyCounts();
   #intervalStart: number | null = null;
-  #fleetAtLastLine: FleetCounters = { recorded: 0, dropped: 0, batchesSent: 0, batchesFailed: 0 };
+  #fleetAtLastLine: FleetCounters = {
+    recorded: 0,
+    statusMalformed: 0,
+    dropped: 0,
+    batchesSent: 0,
+    batchesFailed: 0,
+  };
 
   constructor(readonly intervalMs: number = DEFAULT_METRICS_INTERVAL_MS) {}
 
@@ -92,6 +98,7 @@ export class EdgeMetrics {
       purges: c.purges,
       fleet: {
         recorded: fleet.recorded - last.recorded,
+        statusMalformed: fleet.statusMalformed - last.statusMalformed,
         dropped: fleet.dropped - last.dropped,
         batchesSent: fleet.batchesSent - last.batchesSent,
         batchesFailed: fleet.batchesFailed - last.batchesFailed,

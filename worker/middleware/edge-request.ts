@@ -18,7 +18,7 @@ const renderProblem = problemErrorHandler("edge");
 
 export function edgeRequest(options: EdgeRequestOptions = {}): MiddlewareHandler<EdgeHonoEnv> {
   const services = servicesOnce(options);
-  const observe = telemetryObserver(options.telemetry);
+  const telemetry = telemetryObserver(options.telemetry);
   const end = requestLogger("edge", options);
   return async function edgeRequest(c, next) {
     const requestId = beginRequest(c);
@@ -33,9 +33,10 @@ export function edgeRequest(options: EdgeRequestOptions = {}): MiddlewareHandler
     }
     if (ready !== undefined) {
       c.set("services", ready);
+      c.set("recordHeld", (key, version) => telemetry.recordHeld(c, key, version));
       await next();
     }
-    observe(c);
+    telemetry.observe(c);
     end(c, requestId, started);
   };
 }

@@ -128,6 +128,8 @@ async function hold(
   const deadline = Date.now() + waitSeconds * 1000;
   const applied = `wait=${waitSeconds}`;
   let last = first;
+  // The client holds `first` now and its status is fresh: recorded before the hold, not after.
+  c.get("recordHeld")?.(key, first.version);
   for (;;) {
     const remaining = deadline - Date.now();
     const outcome =

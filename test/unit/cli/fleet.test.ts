@@ -44,15 +44,15 @@ const view = {
   window: 300,
   clients: 200,
   versions: [
-    { version: 4, clients: 150 },
-    { version: 3, clients: 50 },
+    { version: 4, clients: 150, applied: 140, rejected: 6 },
+    { version: 3, clients: 50, applied: 50, rejected: 0 },
   ],
   current: 4,
   converged: 0.75,
   rollout: null,
   locations: [
-    { colo: "AMS", clients: 120, converged: 0.8 },
-    { colo: "LHR", clients: 80, converged: 0.675 },
+    { colo: "AMS", clients: 120, converged: 0.8, applied: 110, rejected: 6 },
+    { colo: "LHR", clients: 80, converged: 0.675, applied: 80, rejected: 0 },
   ],
 };
 
@@ -60,9 +60,9 @@ describe("fleet view", () => {
   it("prints the summary, one row per version with its share, and locations when there are several", () => {
     const text = renderFleet(piped(), parseFleet(view));
     expect(text).toContain("payments/prod/flags: 200 clients in the last 300s, 75.0% converged on v4");
-    expect(text).toMatch(/v4\s+150\s+75\.0%/);
-    expect(text).toMatch(/v3\s+50\s+25\.0%/);
-    expect(text).toMatch(/AMS\s+120\s+80\.0%/);
+    expect(text).toMatch(/v4\s+150\s+75\.0%\s+140\s+6/);
+    expect(text).toMatch(/v3\s+50\s+25\.0%\s+50\s+0/);
+    expect(text).toMatch(/AMS\s+120\s+80\.0%\s+110\s+6/);
     expect(text).toMatch(/LHR\s+80\s+67\.5%/);
     expect(text).not.toContain("\u001b[");
   });
@@ -72,17 +72,29 @@ describe("fleet view", () => {
       piped(),
       parseFleet({
         ...view,
-        rollout: { candidate: 5, stable: 4, share: 30 },
-        locations: [{ colo: "AMS", clients: 200, converged: 0.75 }],
+        rollout: {
+          candidate: 5,
+          stable: 4,
+          share: 30,
+          cohorts: {
+            candidate: { clients: 60, converged: 0.9, applied: 50, rejected: 4 },
+            stable: { clients: 140, converged: 1, applied: 140, rejected: 0 },
+          },
+        },
+        locations: [{ colo: "AMS", clients: 200, converged: 0.75, applied: 190, rejected: 4 }],
       }),
     );
     expect(text).toContain("(rollout: v5 to 30% of clients, v4 to the rest)");
+    expect(text).toMatch(/candidate v5\s+60\s+90\.0%\s+50\s+4/);
     expect(text).not.toContain("LOCATION");
   });
 
   it("says 1 client, singular, and prints no table for nobody", () => {
     expect(
-      renderFleet(piped(), parseFleet({ ...view, clients: 1, versions: [{ version: 4, clients: 1 }] })),
+      renderFleet(
+        piped(),
+        parseFleet({ ...view, clients: 1, versions: [{ version: 4, clients: 1, applied: 1, rejected: 0 }] }),
+      ),
     ).toContain(": 1 client in");
     expect(
       renderFleet(piped(), parseFleet({ ...view, clients: 0, versions: [], locations: [] })),

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { BUCKETS, bucketOf, inCohort, parseRolloutHeader, type RolloutHead, shareAt } from "../../../core";
+import {
+  BUCKETS,
+  bucketOf,
+  DEFAULT_MIN_CLIENTS,
+  inCohort,
+  parseRolloutHeader,
+  type RolloutHead,
+  shareAt,
+} from "../../../core";
 
 const ids = Array.from({ length: 10_000 }, (_, i) => `client-${i}`);
 
@@ -72,7 +80,28 @@ describe("parseRolloutHeader", () => {
   it("parses a linear schedule", () => {
     expect(parseRolloutHeader("linear; start=10; step=10; every=60")).toEqual({
       ok: true,
-      value: { mode: "linear", percent: 10, start: 10, step: 10, everySeconds: 60 },
+      value: { mode: "linear", percent: 10, start: 10, step: 10, everySeconds: 60, gates: null },
+    });
+  });
+  it("parses health gates after a percentage or a linear schedule", () => {
+    expect(parseRolloutHeader("30; max-rejected=10; min-clients=20; bake=300")).toEqual({
+      ok: true,
+      value: {
+        mode: "fixed",
+        percent: 30,
+        start: 30,
+        step: 0,
+        everySeconds: 0,
+        gates: { maxRejected: 10, minClients: 20, bakeSeconds: 300 },
+      },
+    });
+    expect(parseRolloutHeader("linear; start=10; step=10; every=60; max-rejected=2.5")).toMatchObject({
+      ok: true,
+      value: { mode: "linear", gates: { maxRejected: 2.5, minClients: DEFAULT_MIN_CLIENTS, bakeSeconds: 0 } },
+    });
+    expect(parseRolloutHeader("30; bake=60")).toMatchObject({
+      ok: true,
+      value: { gates: { maxRejected: null, bakeSeconds: 60 } },
     });
   });
   it.each([
@@ -84,6 +113,15 @@ describe("parseRolloutHeader", () => {
     "linear; start=10; step=5; every=0",
     "linear; start=1; step=1; every=1; x=2",
     "linear; start=1; start=2; step=1; every=1",
+    "30; max-rejected=101",
+    "30; max-rejected=ten",
+    "30; min-clients=5",
+    "30; max-rejected=5; min-clients=0",
+    "30; max-rejected=5; min-clients=1.5",
+    "30; bake=-1",
+    "30; bake=2592001",
+    "30; max-rejected=5; max-rejected=6",
+    "30; start=10",
   ])("refuses %j", (header) => {
     expect(parseRolloutHeader(header).ok).toBe(false);
   });

@@ -1,0 +1,66 @@
+/**
+ * `Config-Client-Status` (DESIGN §8, "Client status"): what a client says it did with the versions
+ * it was served, as an RFC 8941 dictionary — `applied=3, rejected=4;reason="schema"`. `applied` is
+ * the last version it applied, `rejected` a version it refused or failed to apply, with an optional
+ * short `reason` parameter. Parsed with `structured-headers` (RFC 8941/9651) rather than by hand;
+ * this module only maps the dictionary onto the two integers fleetconf knows.
+ */
+import { parseDictionary, serializeDictionary } from "structured-headers";
+
+export const CLIENT_STATUS_HEADER = "Config-Client-Status";
+/** The longest header the edge parses; a longer one is malformed (it is a few dozen bytes in use). */
+export const MAX_CLIENT_STATUS_LENGTH = 512;
+/** The longest `reason` kept; a longer one is cut (it is for people reading the fleet view). */
+export const MAX_REJECT_REASON_LENGTH = 200;
+
+export interface ClientStatus {
+  applied: number | null;
+  rejected: number | null;
+  reason: string | null;
+}
+
+/**
+ * Parses the header; null when it is malformed (not an RFC 8941 dictionary, a member that is not a
+ * positive integer, an unknown member, or nothing fleetconf knows). Unknown members are refused
+ * rather than skipped so a typo (`aplied=3`) shows up in the edge's malformed count.
+ */
+export function parseClientStatus(header: string): ClientStatus | null {
+  if (header.length > MAX_CLIENT_STATUS_LENGTH) return null;
+  let dictionary: ReturnType<typeof parseDictionary>;
+  try {
+    dictionary = parseDictionary(header);
+  } catch {
+    return null;
+  }
+  const status: ClientStatus = { applied: null, rejected: null, reason: null };
+  for (const [name, member] of dictionary) {
+    if (name !== "applied" && name !== "rejected") return null;
+    const [value, params] = member;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) return null;
+    if (name === "applied") {
+      if (params.size > 0) return null;
+      status.applied = value;
+      continue;
+    }
+    for (const [param, paramValue] of params) {
+      if (param !== "reason" || typeof paramValue !== "string") return null;
+      status.reason = paramValue.slice(0, MAX_REJECT_REASON_LENGTH);
+    }
+    status.rejected = value;
+  }
+  return status.applied === null && status.rejected === null ? null : status;
+}
+
+/** The header value for a status (what the SDK and the agent send); null when there is nothing to say. */
+export function formatClientStatus(status: ClientStatus): string | null {
+  const members = new Map<string, [number, Map<string, string>]>();
+  if (status.applied !== null) members.set("applied", [status.applied, new Map()]);
+  if (status.rejected !== null) {
+    const params = new Map<string, string>();
+    // sf-string allows printable ASCII only (RFC 8941 §3.3.3): anything else becomes "?".
+    if (status.reason !== null)
+      params.set("reason", status.reason.replace(/[^\x20-\x7e]/g, "?").slice(0, MAX_REJECT_REASON_LENGTH));
+    members.set("rejected", [status.rejected, params]);
+  }
+  return members.size === 0 ? null : serializeDictionary(members);
+}
