@@ -446,7 +446,7 @@ describe("fleetconf agent: refused at start", () => {
     const base = ["agent", "--key", KEY, "--out", out, ...(await jwksArgs())];
     const cases: [string[], string][] = [
       [["--mode", "rw-r--r--", "--state-dir", stateDir], "is not octal permission bits"],
-      [["--mode", "0040", "--state-dir", stateDir], "unreadable by its owner"],
+      [["--mode", "0040", "--state-dir", stateDir], "readable and writable by its owner"],
       [["--state-dir", dir], "is the folder of --out"],
       [["--cache", join(dir, "state.json")], "sits beside --out"],
       [["--cache", join(stateDir, "s.json"), "--state-dir", stateDir], "give one"],
