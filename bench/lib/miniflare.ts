@@ -27,7 +27,8 @@ export function bundleWorker(entry: string, outfile: string, root: string = REPO
     platform: "neutral",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    // "browser" first, as wrangler and vitest.config.ts do: object-hash (flagd-core) has a self-contained browser build.
+    mainFields: ["browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
     outfile,
     logLevel: "error",
