@@ -64,3 +64,23 @@ export function formatClientStatus(status: ClientStatus): string | null {
   }
   return members.size === 0 ? null : serializeDictionary(members);
 }
+
+const newer = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.max(a, b);
+
+/**
+ * Folds a report into the status held for the same client, whatever order the two arrived in.
+ * They can arrive out of order: a client that gives up a held long-poll to report at once
+ * (client/client.ts resendIfHeld) cannot recall the request it already sent, and the edge may
+ * park that one after its replacement — so arrival order is not report order. A client's
+ * versions only go up (versions are never reused, a rollout's share only grows, an abort is a new
+ * version), and so do the versions it reports: the higher `applied` and the higher `rejected` are
+ * the newer ones. A rejection of the version it then applied is cleared, as the client clears it.
+ */
+export function mergeClientStatus(held: ClientStatus, report: ClientStatus): ClientStatus {
+  const applied = newer(held.applied, report.applied);
+  const rejected = newer(held.rejected, report.rejected);
+  if (rejected === null || rejected === applied) return { applied, rejected: null, reason: null };
+  const reason = report.rejected === rejected ? report.reason : held.reason;
+  return { applied, rejected, reason };
+}

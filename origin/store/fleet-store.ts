@@ -28,6 +28,7 @@ import {
   type FleetSighting,
   logLine,
   MAX_FLEET_WINDOW_SECONDS,
+  mergeClientStatus,
 } from "../../core";
 import { type FleetShardVars, gateFiguresAcross, shardCount, shardName } from "./fleet-shards";
 
@@ -170,12 +171,17 @@ export class FleetStore extends DurableObject<FleetEnv> {
       outcome.unserved++;
       return null;
     };
-    const applied = report(s.applied) ?? held?.applied ?? null;
     const rejectedNow = report(s.rejected);
-    const rejected =
-      rejectedNow ?? (s.applied != null && s.applied === held?.rejected ? null : (held?.rejected ?? null));
-    const reason =
-      rejectedNow !== null ? (s.reason ?? null) : rejected === null ? null : (held?.reason ?? null);
+    // Folded, not replaced: this sighting may carry an older report than the row's, from a
+    // request its client gave up that reached the edge after its replacement (mergeClientStatus).
+    const { applied, rejected, reason } = mergeClientStatus(
+      { applied: held?.applied ?? null, rejected: held?.rejected ?? null, reason: held?.reason ?? null },
+      {
+        applied: report(s.applied),
+        rejected: rejectedNow,
+        reason: rejectedNow === null ? null : (s.reason ?? null),
+      },
+    );
     // The last version served before this one: this isolate's, else the row's if it changed now.
     const previous =
       s.previous ?? (held && held.version !== s.version ? held.version : (held?.previous ?? null));

@@ -125,6 +125,22 @@ describe("client status in the fleet view", () => {
     ]);
   });
 
+  it("keeps the newer report when an older one arrives later (a hold its client gave up)", async () => {
+    const key = `${freshNamespace()}/svc/flags`;
+    await publishOk(key, { v: 1 });
+    await publishOk(key, { v: 2 });
+    await publishOk(key, { v: 3 });
+    const at = Date.now();
+    // A host outside a rollout's cohort: served and applied 1, then served 3 (an abort restoring
+    // 1's content), which it applied; its older report comes in a later batch, seen later, from
+    // the request it had given up to send the newer one.
+    await sendBatch([{ ...sighting(key, "host", 1, { applied: 1 }), seenAt: at }]);
+    await sendBatch([{ ...sighting(key, "host", 3, { previous: 1, applied: 3 }), seenAt: at + 10 }]);
+    await sendBatch([{ ...sighting(key, "host", 3, { applied: 1 }), seenAt: at + 50 }]);
+    const view = await fleetOf(key);
+    expect(view.versions).toEqual([{ version: 3, clients: 1, applied: 1, rejected: 0 }]);
+  });
+
   it("keeps a client id with the read-token subject it was first seen with", async () => {
     const key = `${freshNamespace()}/svc/flags`;
     await publishOk(key, { v: 1 });

@@ -301,4 +301,44 @@ describe("fleet recording", () => {
     const { res } = await held;
     expect(res.status).toBe(304);
   }, 15_000);
+
+  it("keeps the newer report when the hold a client gave up is parked after its replacement", async () => {
+    const key = freshKey();
+    await publicKey(key, { v: 1 });
+    let recorder: FleetRecorder | undefined;
+    const e = edge({
+      telemetry: {
+        flushTimer: false,
+        sink: () => async () => undefined,
+        inspect: (t) => (recorder = t.recorder),
+      },
+    });
+    const etag = (
+      await e.fetch(`/v1/configs/${key}`, { headers: { "Config-Client-Id": "host" } })
+    ).headers.get("ETag");
+    const hold = (status: string) =>
+      e.send(`/v1/configs/${key}`, {
+        headers: {
+          "Config-Client-Id": "host",
+          "If-None-Match": etag ?? "",
+          Prefer: "wait=1",
+          "Config-Client-Status": status,
+        },
+      });
+    // The client's hook failed on v1, then a retry applied it: it gave up the hold carrying the
+    // rejection to send the news, but the edge parks the given-up request last (wrangler dev
+    // shows this under load: the aborted request still arrives, after its replacement).
+    const replacement = hold("applied=1");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const givenUp = hold('rejected=1;reason="hook exit 1"');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const sightings = recorder?.takeBatches(Date.now() + 60_000).flatMap((b) => b.sightings) ?? [];
+    expect(sightings.find((s) => s.clientId === "host")).toMatchObject({
+      version: 1,
+      applied: 1,
+      rejected: null,
+      reason: null,
+    });
+    for (const held of [replacement, givenUp]) expect((await held).res.status).toBe(304);
+  }, 15_000);
 });

@@ -8,7 +8,13 @@
  * and the version it was served before, so the origin can tell a report on a version this
  * client was served from one on a version it never was.
  */
-import { type ClientStatus, type FleetBatch, type FleetSighting, MAX_FLEET_BATCH } from "../../core";
+import {
+  type ClientStatus,
+  type FleetBatch,
+  type FleetSighting,
+  MAX_FLEET_BATCH,
+  mergeClientStatus,
+} from "../../core";
 
 export interface FleetRecorderOptions {
   /** Distinct (key, client) entries held between flushes; past it, new ones are dropped. */
@@ -65,8 +71,8 @@ export class FleetRecorder {
 
   /**
    * The hot path: remembers the sighting, replacing the client's previous one for the key. A
-   * status (from `Config-Client-Status`) is kept until a later one replaces it, so a report rides
-   * on whichever batch follows it.
+   * status (from `Config-Client-Status`) is kept until a newer one replaces it, so a report rides
+   * on whichever batch follows it; an older report recorded later changes nothing.
    */
   record(
     key: string,
@@ -87,9 +93,15 @@ export class FleetRecorder {
       held.colo = colo;
       held.subject = subject;
       if (status !== null) {
-        held.applied = status.applied;
-        held.rejected = status.rejected;
-        held.reason = status.reason;
+        // Not simply replaced: a request the client gave up may be recorded after its
+        // replacement, with the older report (core mergeClientStatus).
+        const merged = mergeClientStatus(
+          { applied: held.applied ?? null, rejected: held.rejected ?? null, reason: held.reason ?? null },
+          status,
+        );
+        held.applied = merged.applied;
+        held.rejected = merged.rejected;
+        held.reason = merged.reason;
       }
     } else if (this.#pending.size >= this.options.maxEntries) {
       this.counters.dropped++;

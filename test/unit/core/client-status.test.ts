@@ -3,7 +3,13 @@
  * fleetconf keeps `applied` and `rejected` (positive integers) and `rejected`'s `reason`.
  */
 import { describe, expect, it } from "vitest";
-import { formatClientStatus, MAX_REJECT_REASON_LENGTH, parseClientStatus } from "../../../core";
+import {
+  type ClientStatus,
+  formatClientStatus,
+  MAX_REJECT_REASON_LENGTH,
+  mergeClientStatus,
+  parseClientStatus,
+} from "../../../core";
 
 describe("parseClientStatus", () => {
   it("reads applied and rejected with its reason (RFC 8941 §3.2 dictionary, §3.1.2 parameters)", () => {
@@ -55,5 +61,48 @@ describe("formatClientStatus", () => {
       'rejected=2;reason="bad?line ?"',
     );
     expect(formatClientStatus({ applied: null, rejected: null, reason: null })).toBeNull();
+  });
+});
+
+/** Every order of `items` (a handful: n! of them). */
+function orders<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) =>
+    orders([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
+const NOTHING: ClientStatus = { applied: null, rejected: null, reason: null };
+const status = (header: string): ClientStatus => parseClientStatus(header) ?? NOTHING;
+
+describe("mergeClientStatus", () => {
+  // What one host sends over time (test/e2e/health-gate.test.ts): each report is a poll's header.
+  it.each([
+    [
+      "a host whose hook fails on the candidate, then applies the abort's version",
+      [
+        "applied=1",
+        'applied=1, rejected=2;reason="hook exit 1"',
+        'applied=3, rejected=2;reason="hook exit 1"',
+      ],
+    ],
+    ["a host that never gets the candidate", ["applied=1", "applied=3"]],
+    [
+      "a host that applies the version it had rejected (the client clears the rejection)",
+      ["applied=1", 'applied=1, rejected=2;reason="verify"', "applied=2"],
+    ],
+  ])("ends on the newest report whatever order the reports arrive in: %s", (_what, sent) => {
+    const newest = status(sent.at(-1) ?? "");
+    for (const order of orders(sent.map(status))) {
+      expect(order.reduce(mergeClientStatus, NOTHING), JSON.stringify(order)).toEqual(newest);
+    }
+  });
+
+  it("keeps the reason of the newer rejection", () => {
+    expect(mergeClientStatus(status('rejected=4;reason="new"'), status('rejected=2;reason="old"'))).toEqual({
+      applied: null,
+      rejected: 4,
+      reason: "new",
+    });
   });
 });
