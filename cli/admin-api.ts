@@ -53,11 +53,7 @@ export class AdminApi {
     body: Uint8Array,
     options: { ifMatch?: string; create?: boolean; message?: string },
   ) {
-    const headers: Record<string, string> = { "Content-Type": "application/json" };
-    if (options.ifMatch) headers["If-Match"] = options.ifMatch;
-    if (options.create) headers["If-None-Match"] = "*";
-    if (options.message) headers["Config-Message"] = headerText(options.message);
-    const answer = await this.call("PUT", `/v1/configs/${key}`, { body, headers });
+    const answer = await this.call("PUT", `/v1/configs/${key}`, { body, headers: writeHeaders(options) });
     return parseWrite(answer);
   }
 
@@ -184,6 +180,25 @@ export class AdminApi {
     if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, bytes };
     throw problemError(method, path, res, bytes);
   }
+}
+
+/** The preconditions, audit note and rollout of a config write (`PUT /v1/configs/{key}`, DESIGN §4). */
+export interface WriteOptions {
+  ifMatch?: string;
+  /** Create only: `If-None-Match: *`. */
+  create?: boolean;
+  message?: string;
+  /** A `Config-Rollout` value: the write starts a staged rollout (docs/rollouts.md). */
+  rollout?: string;
+}
+
+export function writeHeaders(options: WriteOptions): Record<string, string> {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
+  if (options.create) headers["If-None-Match"] = "*";
+  if (options.message) headers["Config-Message"] = headerText(options.message);
+  if (options.rollout) headers["Config-Rollout"] = options.rollout;
+  return headers;
 }
 
 /** Header values travel as bytes; send the message's UTF-8 bytes one per character (the origin decodes UTF-8). */

@@ -14,7 +14,14 @@ import {
   RolloutStatus as RolloutStatusSchema,
   SchemaSummary as SchemaSummarySchema,
 } from "../origin/contract";
-import { type AdminApi, type Answer, documentOf, headerText, type PublishResult } from "./admin-api";
+import {
+  type AdminApi,
+  type Answer,
+  documentOf,
+  headerText,
+  type PublishResult,
+  writeHeaders,
+} from "./admin-api";
 import { CliError } from "./errors";
 
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
@@ -36,9 +43,7 @@ export async function startRollout(
   rollout: string,
   options: { ifMatch?: string; message?: string },
 ): Promise<{ write: PublishResult; rollout: RolloutStatus | null }> {
-  const headers: Record<string, string> = { ...JSON_BODY, "Config-Rollout": rollout };
-  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
-  if (options.message) headers["Config-Message"] = headerText(options.message);
+  const headers = writeHeaders({ ...options, rollout });
   const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers });
   const { rollout: started, ...write } = documentOf(PublishResultSchema, answer);
   return { write: { ...write, created: answer.status === 201 }, rollout: started ?? null };

@@ -14,6 +14,7 @@ import { fleetCommand, statusCommand } from "./commands/fleet";
 import { keysGenerateCommand, keysRetireCommand, keysRotateCommand } from "./commands/keys";
 import { keysRootKeyCommand } from "./commands/keys-root";
 import { namespaceGetCommand, namespaceSetCommand } from "./commands/namespace";
+import { promoteCommand } from "./commands/promote";
 import { publishCommand } from "./commands/publish";
 import { getCommand, historyCommand, showCommand } from "./commands/read";
 import {
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   rollbackCommand,
   deleteCommand,
   redactCommand,
+  promoteCommand,
   rolloutStartCommand,
   rolloutStatusCommand,
   rolloutSetCommand,
