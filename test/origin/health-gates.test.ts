@@ -276,6 +276,24 @@ describe("health-gated rollouts", () => {
     expect((await rolloutOf(key)).gates).toMatchObject({ bakeSeconds: 600, maxRejected: null });
   });
 
+  it("keeps checking the gate once a linear rollout serves everyone, while it bakes, and aborts an unhealthy one", async () => {
+    const { namespace, key } = await gatedRollout(
+      "linear; start=50; step=50; every=1; max-rejected=10; min-clients=2; bake=600",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await rolloutOf(key)).toMatchObject({ state: "running", share: 100 });
+    const early = await call("POST", `/v1/configs/${key}/${ROLLOUT}/complete`);
+    expect(early.status, "still baking at 100%").toBe(409);
+    await sendBatch([
+      sighting(key, "h1", 2, { applied: 2 }),
+      sighting(key, "h2", 2, { previous: 1, rejected: 2, reason: "p99 up" }),
+    ]);
+    expect(await runDurableObjectAlarm(fleetStub(namespace))).toBe(true);
+    const rollout = await rolloutOf(key);
+    expect(rollout).toMatchObject({ state: "aborted", endedBy: "fleetconf:health-gate", resultVersion: 3 });
+    expect(rollout.autoAbort).toMatchObject({ reporting: 2, rejected: 1, rejectedPercent: 50 });
+  });
+
   it.each([
     ["max-rejected above 100", "30; max-rejected=101"],
     ["min-clients without max-rejected", "30; min-clients=5"],
