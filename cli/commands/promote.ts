@@ -35,15 +35,7 @@ export function parsePromoteSource(raw: string): PromoteSource {
   };
 }
 
-/** DST as it is now: its current version, or null when it has none (never published, or deleted). */
-interface Destination {
-  key: string;
-  version: number;
-  etag: string;
-  bytes: Uint8Array;
-  digest: string;
-}
-
+/** A key's current version, with its digest computed from the bytes the origin answered. */
 async function currentOf(api: AdminApi, key: string): Promise<ExactVersion> {
   const current = await api.current(key);
   return {
@@ -56,7 +48,8 @@ async function currentOf(api: AdminApi, key: string): Promise<ExactVersion> {
   };
 }
 
-async function destinationOf(api: AdminApi, key: string): Promise<Destination | null> {
+/** DST as it is now, or null when it has no current version (never published, or deleted). */
+async function destinationOf(api: AdminApi, key: string): Promise<ExactVersion | null> {
   try {
     return await currentOf(api, key);
   } catch (error) {
