@@ -185,7 +185,13 @@ describe("fleetconf agent", () => {
     await first.stop();
     server.handle(problem(502, "edge down"));
     const second = startAgent();
-    await waitFor(() => second.events("client.error").length >= 3, 5000, "retries");
+    // The stale cached version is reported once its file has been read back, which under load can
+    // come after the third failed poll: wait for both, then check what was reported.
+    await waitFor(
+      () => second.events("client.error").length >= 3 && second.events("config.current").length >= 1,
+      5000,
+      "retries and the stale version",
+    );
     expect(second.events("config.current")[0]).toMatchObject({ version: 1, stale: true });
     expect(await fileText()).toBe('{"v":1}');
     server.handle(serveSnapshot(await signer.sign(KEY, 2, { v: 2 })));
