@@ -28,6 +28,8 @@ export class SnapshotCache<T> {
 
   /** The verified snapshot the file holds (marked stale), or undefined when there is none to trust. */
   async load(): Promise<ConfigSnapshot<T> | undefined> {
+    // Once verified, the snapshot is kept even if its stored proof then cannot be checked.
+    let verified: ConfigSnapshot<T> | undefined;
     try {
       const record = await readCacheFile(this.file);
       if (!record) return undefined;
@@ -46,6 +48,7 @@ export class SnapshotCache<T> {
       if (!result.ok) throw result.error;
       const typed = toConfigSnapshot(result.snapshot, true, this.validate);
       if (!typed.ok) throw typed.error;
+      verified = typed.snapshot;
       if (record.freshness) {
         const problem = await this.watch.accept(
           record.freshness,
@@ -54,7 +57,7 @@ export class SnapshotCache<T> {
         );
         if (problem) this.report(problem);
       }
-      return typed.snapshot;
+      return verified;
     } catch (error) {
       const reason = error instanceof ConfigClientError ? `${error.code}: ${error.message}` : String(error);
       this.report(
@@ -62,7 +65,7 @@ export class SnapshotCache<T> {
           cause: error,
         }),
       );
-      return undefined;
+      return verified;
     }
   }
 
