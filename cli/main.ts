@@ -3,7 +3,6 @@
  * into an exit code (0 ok, 1 failure, 2 usage). `main` takes its streams and environment as
  * arguments so tests run it in-process; cli/bin.mjs wires it to the real process.
  */
-
 import type { AdminApi } from "./admin-api";
 import { flag, GLOBAL_OPTIONS, parseCommandArgs } from "./args";
 import type { Command, CommandContext, CommandEntry } from "./command";
