@@ -1,4 +1,7 @@
-/** What every CLI command is and receives. Commands are plain objects listed in cli/main.ts. */
+/**
+ * What every CLI command is and receives. Commands are plain objects; cli/main.ts lists each as a
+ * CommandEntry that imports its module only when the command runs.
+ */
 import { parseKey } from "../core/keys";
 import type { AdminApi } from "./admin-api";
 import type { OptionSpec, OptionValues } from "./args";
@@ -28,6 +31,14 @@ export interface Command {
   positionals: { min: number; max: number };
   /** Resolves with the exit code (0 when omitted). */
   run(ctx: CommandContext): Promise<number | undefined>;
+}
+
+/** A row of the command table (cli/main.ts): enough to dispatch without loading the command. */
+export interface CommandEntry {
+  /** As typed, and as the loaded definition names itself. */
+  name: string;
+  /** Imports the command's module (`import()`), so a command loads only what it uses. */
+  load(): Promise<Command>;
 }
 
 /** A key argument, checked with core's rules so a typo fails here (exit 2), not at the origin. */

@@ -3,66 +3,57 @@
  * into an exit code (0 ok, 1 failure, 2 usage). `main` takes its streams and environment as
  * arguments so tests run it in-process; cli/bin.mjs wires it to the real process.
  */
-import { AdminApi } from "./admin-api";
+import type { AdminApi } from "./admin-api";
 import { flag, GLOBAL_OPTIONS, parseCommandArgs } from "./args";
-import type { Command, CommandContext } from "./command";
-import { agentCommand } from "./commands/agent";
-import { auditCommand } from "./commands/audit";
-import { deleteCommand, redactCommand, rollbackCommand } from "./commands/change";
-import { diffCommand } from "./commands/diff";
-import { fleetCommand, statusCommand } from "./commands/fleet";
-import { keysGenerateCommand, keysRetireCommand, keysRotateCommand } from "./commands/keys";
-import { keysRootKeyCommand } from "./commands/keys-root";
-import { namespaceGetCommand, namespaceSetCommand } from "./commands/namespace";
-import { promoteCommand } from "./commands/promote";
-import { publishCommand } from "./commands/publish";
-import { getCommand, historyCommand, showCommand } from "./commands/read";
-import {
-  rolloutAbortCommand,
-  rolloutCompleteCommand,
-  rolloutSetCommand,
-  rolloutStartCommand,
-  rolloutStatusCommand,
-} from "./commands/rollout";
-import { schemaDeleteCommand, schemaGetCommand, schemaSetCommand } from "./commands/schema";
-import { tokenCommand } from "./commands/token";
-import { watchCommand } from "./commands/watch";
+import type { Command, CommandContext, CommandEntry } from "./command";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
 import { commandHelp, topLevelHelp } from "./help";
 import { type Io, Output } from "./output";
 import { adminToken, originUrl } from "./settings";
 
-export const COMMANDS: readonly Command[] = [
-  publishCommand,
-  getCommand,
-  historyCommand,
-  showCommand,
-  diffCommand,
-  rollbackCommand,
-  deleteCommand,
-  redactCommand,
-  promoteCommand,
-  rolloutStartCommand,
-  rolloutStatusCommand,
-  rolloutSetCommand,
-  rolloutCompleteCommand,
-  rolloutAbortCommand,
-  schemaSetCommand,
-  schemaGetCommand,
-  schemaDeleteCommand,
-  auditCommand,
-  namespaceSetCommand,
-  namespaceGetCommand,
-  tokenCommand,
-  keysGenerateCommand,
-  keysRotateCommand,
-  keysRetireCommand,
-  keysRootKeyCommand,
-  agentCommand,
-  watchCommand,
-  fleetCommand,
-  statusCommand,
+/**
+ * Every command, in `--help` order: its name as typed and where its definition lives. A
+ * definition is imported only when its command runs (or its help is asked for), so `fleetconf
+ * agent` never loads the admin commands and the zod schemas of origin/contract.ts they parse
+ * answers with (BENCHMARKS.md, "Agent start-up and memory"). One line per command:
+ *   { name: "x y", load: async () => (await import("./commands/x")).xyCommand },
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "publish", load: async () => (await import("./commands/publish")).publishCommand },
+  { name: "get", load: async () => (await import("./commands/read")).getCommand },
+  { name: "history", load: async () => (await import("./commands/read")).historyCommand },
+  { name: "show", load: async () => (await import("./commands/read")).showCommand },
+  { name: "diff", load: async () => (await import("./commands/diff")).diffCommand },
+  { name: "rollback", load: async () => (await import("./commands/change")).rollbackCommand },
+  { name: "delete", load: async () => (await import("./commands/change")).deleteCommand },
+  { name: "redact", load: async () => (await import("./commands/change")).redactCommand },
+  { name: "promote", load: async () => (await import("./commands/promote")).promoteCommand },
+  { name: "rollout start", load: async () => (await import("./commands/rollout")).rolloutStartCommand },
+  { name: "rollout status", load: async () => (await import("./commands/rollout")).rolloutStatusCommand },
+  { name: "rollout set", load: async () => (await import("./commands/rollout")).rolloutSetCommand },
+  { name: "rollout complete", load: async () => (await import("./commands/rollout")).rolloutCompleteCommand },
+  { name: "rollout abort", load: async () => (await import("./commands/rollout")).rolloutAbortCommand },
+  { name: "schema set", load: async () => (await import("./commands/schema")).schemaSetCommand },
+  { name: "schema get", load: async () => (await import("./commands/schema")).schemaGetCommand },
+  { name: "schema delete", load: async () => (await import("./commands/schema")).schemaDeleteCommand },
+  { name: "audit", load: async () => (await import("./commands/audit")).auditCommand },
+  { name: "namespace set", load: async () => (await import("./commands/namespace")).namespaceSetCommand },
+  { name: "namespace get", load: async () => (await import("./commands/namespace")).namespaceGetCommand },
+  { name: "token", load: async () => (await import("./commands/token")).tokenCommand },
+  { name: "keys generate", load: async () => (await import("./commands/keys")).keysGenerateCommand },
+  { name: "keys rotate", load: async () => (await import("./commands/keys")).keysRotateCommand },
+  { name: "keys retire", load: async () => (await import("./commands/keys")).keysRetireCommand },
+  { name: "keys root-key", load: async () => (await import("./commands/keys-root")).keysRootKeyCommand },
+  { name: "agent", load: async () => (await import("./commands/agent")).agentCommand },
+  { name: "watch", load: async () => (await import("./commands/watch")).watchCommand },
+  { name: "fleet", load: async () => (await import("./commands/fleet")).fleetCommand },
+  { name: "status", load: async () => (await import("./commands/fleet")).statusCommand },
 ];
+
+/** Every definition, in table order: only the command list (`fleetconf --help`) needs them all. */
+export function loadAllCommands(): Promise<Command[]> {
+  return Promise.all(COMMANDS.map((entry) => entry.load()));
+}
 
 export const VERSION = "0.1.0";
 
@@ -73,7 +64,7 @@ export interface MainOptions {
 }
 
 /** Finds the command named by the leading words of argv ("namespace set KEY…" → "namespace set"). */
-export function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | null {
+export function findCommand(argv: readonly string[]): { command: CommandEntry; rest: string[] } | null {
   const two = `${argv[0] ?? ""} ${argv[1] ?? ""}`;
   const byTwo = COMMANDS.find((c) => c.name === two);
   if (byTwo) return { command: byTwo, rest: argv.slice(2) };
@@ -107,7 +98,9 @@ export async function main(rawArgv: string[], io: Io, options: MainOptions = {})
   const first = argv[0];
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const target = first === "help" ? findCommand(argv.slice(1)) : null;
-    io.stdout.write(target ? commandHelp(target.command) : topLevelHelp(COMMANDS, VERSION));
+    io.stdout.write(
+      target ? commandHelp(await target.command.load()) : topLevelHelp(await loadAllCommands(), VERSION),
+    );
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === "--version" || first === "-v") {
@@ -126,8 +119,9 @@ export async function main(rawArgv: string[], io: Io, options: MainOptions = {})
     }
     return EXIT_USAGE;
   }
-  const { command, rest } = found;
+  const { rest } = found;
   try {
+    const command = await found.command.load();
     const parsed = parseCommandArgs(command.name, rest, command.options, command.positionals);
     if (flag(parsed.values, "help")) {
       io.stdout.write(commandHelp(command));
@@ -143,6 +137,8 @@ export async function main(rawArgv: string[], io: Io, options: MainOptions = {})
       positionals: parsed.positionals,
       fetch: fetcher,
       async api() {
+        // Imported here, not at the top: the admin API's answer schemas are zod (origin/contract.ts).
+        const { AdminApi } = await import("./admin-api");
         api ??= new AdminApi(
           originUrl(parsed.values, io.env),
           await adminToken(parsed.values, io.env, io.cwd),

@@ -17,25 +17,25 @@ import {
   parseBundlePath,
 } from "../core/bundles";
 import type { Jwks } from "../core/jws";
-import { readWithin } from "../core/streams";
-import { MAX_BODY_BYTES, MAX_WAIT_SECONDS, trustAnchorOf } from "./client";
 import { ConfigClientError, errorForStatus } from "./errors";
-import { appliedWaitSeconds, freshnessSeconds, problemDetail, retryAfterMs } from "./headers";
-import { DEFAULT_JWKS_REFETCH_MIN_MS } from "./jwks";
+import { appliedWaitSeconds, freshnessSeconds, problemDetail } from "./headers";
+import { SnapshotListeners } from "./listeners";
 import {
-  DEFAULT_INTERVAL_MS,
-  DEFAULT_MAX_BACKOFF_MS,
-  delayAfterFailure,
-  delayAfterSuccess,
-  pollAgainAtOnce,
-  type SchedulePolicy,
-} from "./schedule";
-import { DEFAULT_ROOT_REFRESH_MS, TrustStore } from "./trust";
+  type Exchange,
+  failed,
+  failedBy,
+  getCapped,
+  newExchange,
+  type PollingSettings,
+  type PollOutcome,
+  PollPacer,
+  pollingSettings,
+  refusedBy,
+  trustStoreOf,
+} from "./polling";
+import { DEFAULT_ROOT_REFRESH_MS, type TrustStore } from "./trust";
 import type { ConfigClientOptions, ConfigSnapshot } from "./types";
-import { toConfigSnapshot, verifySnapshotParts } from "./verify";
-
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_WAIT_SECONDS = 30;
+import { snapshotPartsOf, toConfigSnapshot, verifySnapshotParts } from "./verify";
 
 export interface BundleClientOptions {
   /** Base URL of the edge. */
@@ -82,10 +82,6 @@ export function createBundleClient(options: BundleClientOptions): BundleClient {
   return new PollingBundleClient(options);
 }
 
-type Outcome =
-  | { kind: "ok"; freshness: number | null; changed: boolean }
-  | { kind: "failed"; error: ConfigClientError; retryAfter: number | null };
-
 class PollingBundleClient implements BundleClient {
   private readonly base: string;
   private readonly bundle: string;
@@ -93,23 +89,15 @@ class PollingBundleClient implements BundleClient {
   private readonly namespace: string;
   private readonly name: string;
   private readonly keys: TrustStore;
-  private readonly policy: SchedulePolicy;
-  private readonly fetcher: typeof fetch;
-  private readonly timeoutMs: number;
-  private readonly waitSeconds: number | null;
+  private readonly settings: PollingSettings;
+  private readonly pacer: PollPacer;
   private snapshot: BundleSnapshot | undefined;
-  private failures = 0;
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Requests in flight (members are fetched in parallel): close() aborts them all. */
   private readonly inFlight = new Set<AbortController>();
   private loop: Promise<void> = Promise.resolve();
-  private readonly changeListeners = new Set<(s: BundleSnapshot, p: BundleSnapshot | undefined) => void>();
-  private readonly errorListeners = new Set<(error: ConfigClientError) => void>();
-  private readonly waiters = new Set<{
-    resolve: (s: BundleSnapshot) => void;
-    reject: (e: unknown) => void;
-  }>();
+  private readonly listeners = new SnapshotListeners<BundleSnapshot>();
 
   constructor(private readonly options: BundleClientOptions) {
     let ref: ReturnType<typeof parseBundlePath>;
@@ -124,26 +112,12 @@ class PollingBundleClient implements BundleClient {
     this.bundle = `${ref.namespace}/${ref.name}`;
     this.signedKey = `${BUNDLE_KEY_PREFIX}${this.bundle}`;
     this.base = options.edge.replace(/\/+$/, "");
-    this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const wait = options.waitSeconds ?? DEFAULT_WAIT_SECONDS;
-    if (!Number.isInteger(wait) || wait < 1 || wait > MAX_WAIT_SECONDS) {
-      throw new TypeError(`fleetconf: waitSeconds must be an integer from 1 to ${MAX_WAIT_SECONDS}`);
-    }
-    this.waitSeconds = options.longPoll === false ? null : wait;
-    this.policy = {
-      intervalMs: Math.max(1, options.intervalMs ?? DEFAULT_INTERVAL_MS),
-      maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
-      random: options.random ?? Math.random,
-    };
-    this.keys = new TrustStore(trustAnchorOf(options), {
-      fetch: this.fetcher,
-      timeoutMs: this.timeoutMs,
-      now: Date.now,
-      refetchMinMs: options.jwksRefetchMinMs ?? DEFAULT_JWKS_REFETCH_MIN_MS,
-      rootRefreshMs: DEFAULT_ROOT_REFRESH_MS,
+    this.settings = pollingSettings(options);
+    this.pacer = new PollPacer(this.settings);
+    this.keys = trustStoreOf(options, this.settings, {
       report: (error) => this.report(error, false),
       warn: (message) => console.warn(`fleetconf: ${message}`),
+      rootRefreshMs: DEFAULT_ROOT_REFRESH_MS,
     });
     this.loop = this.start();
   }
@@ -161,9 +135,7 @@ class PollingBundleClient implements BundleClient {
   }
 
   ready(): Promise<BundleSnapshot> {
-    if (this.snapshot) return Promise.resolve(this.snapshot);
-    if (this.closed) return Promise.reject(new ConfigClientError("closed", "the client is closed"));
-    return new Promise((resolve, reject) => this.waiters.add({ resolve, reject }));
+    return this.listeners.ready(this.snapshot, this.closed);
   }
 
   current(): BundleSnapshot | undefined {
@@ -171,13 +143,11 @@ class PollingBundleClient implements BundleClient {
   }
 
   onChange(listener: (s: BundleSnapshot, p: BundleSnapshot | undefined) => void) {
-    this.changeListeners.add(listener);
-    return () => void this.changeListeners.delete(listener);
+    return this.listeners.onChange(listener);
   }
 
   onError(listener: (error: ConfigClientError) => void) {
-    this.errorListeners.add(listener);
-    return () => void this.errorListeners.delete(listener);
+    return this.listeners.onError(listener);
   }
 
   async close(): Promise<void> {
@@ -186,30 +156,16 @@ class PollingBundleClient implements BundleClient {
     clearTimeout(this.timer);
     for (const controller of this.inFlight) controller.abort();
     await this.loop;
-    const error = new ConfigClientError("closed", "the client was closed before a set arrived");
-    for (const waiter of this.waiters) waiter.reject(error);
-    this.waiters.clear();
+    this.listeners.closed("the client was closed before a set arrived");
   }
 
   private async pollAndSchedule(): Promise<void> {
     await this.keys.refreshIfDue();
-    const exchange = { asked: false, appliedWaitSeconds: null as number | null, elapsedMs: 0 };
+    const exchange = newExchange();
     const outcome = await this.poll(exchange);
     if (this.closed) return;
-    let delay: number;
-    if (outcome.kind === "ok") {
-      this.failures = 0;
-      const atOnce = pollAgainAtOnce({
-        enabled: this.waitSeconds !== null,
-        changed: outcome.changed,
-        ...exchange,
-      });
-      delay = atOnce ? 0 : delayAfterSuccess(this.policy, outcome.freshness);
-    } else {
-      this.failures++;
-      this.report(outcome.error);
-      delay = delayAfterFailure(this.policy, this.failures, outcome.retryAfter);
-    }
+    if (outcome.kind === "failed") this.report(outcome.error);
+    const delay = this.pacer.delayAfter(outcome, exchange);
     this.timer = setTimeout(() => {
       this.loop = this.pollAndSchedule();
     }, delay);
@@ -223,38 +179,17 @@ class PollingBundleClient implements BundleClient {
   ): Promise<{ res: Response; body: Uint8Array }> {
     const controller = new AbortController();
     this.inFlight.add(controller);
-    const timeoutMs = this.timeoutMs + (waitSeconds ?? 0) * 1000;
-    const timeout = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const token =
-        typeof this.options.token === "function" ? await this.options.token() : this.options.token;
-      const all: Record<string, string> = { Accept: "application/json", ...headers };
-      if (token) all.Authorization = `Bearer ${token}`;
-      let res: Response;
-      try {
-        res = await this.fetcher(url, { headers: all, signal: controller.signal });
-      } catch (error) {
-        const reason =
-          controller.signal.aborted && !this.closed ? `timed out after ${timeoutMs} ms` : String(error);
-        throw new ConfigClientError("network_error", `cannot reach ${url}: ${reason}`, { cause: error });
-      }
-      const body = await readWithin(res.body, MAX_BODY_BYTES);
-      if (body === null)
-        throw new ConfigClientError("malformed_response", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-      return { res, body };
+      const request = { url, headers: { Accept: "application/json", ...headers }, waitSeconds };
+      return await getCapped(this.settings, this.options.token, request, controller, () => this.closed);
     } finally {
-      clearTimeout(timeout);
       this.inFlight.delete(controller);
     }
   }
 
-  private async poll(exchange: {
-    asked: boolean;
-    appliedWaitSeconds: number | null;
-    elapsedMs: number;
-  }): Promise<Outcome> {
+  private async poll(exchange: Exchange): Promise<PollOutcome> {
     const known = this.snapshot;
-    const wait = known ? this.waitSeconds : null;
+    const wait = known ? this.settings.waitSeconds : null;
     const headers: Record<string, string> = {};
     if (known) headers["If-None-Match"] = known.etag;
     if (wait !== null) headers.Prefer = `wait=${wait}`;
@@ -268,27 +203,17 @@ class PollingBundleClient implements BundleClient {
       const freshness = freshnessSeconds(res.headers.get("Cache-Control"));
       if (res.status === 304) {
         if (known) return { kind: "ok", freshness, changed: false };
-        return this.failed(new ConfigClientError("malformed_response", "304 without a conditional request"));
+        return failed(new ConfigClientError("malformed_response", "304 without a conditional request"));
       }
       if (res.status !== 200) {
-        const detail = problemDetail(res.headers.get("Content-Type"), body);
-        return this.failed(
-          errorForStatus(res.status, detail),
-          retryAfterMs(res.headers.get("Retry-After"), Date.now()),
-        );
+        return refusedBy(res, body);
       }
       const verified = await verifySnapshotParts(
-        {
-          etag: res.headers.get("ETag"),
-          configVersion: res.headers.get("Config-Version"),
-          contentDigest: res.headers.get("Content-Digest"),
-          signature: res.headers.get("Config-Signature"),
-          body,
-        },
+        snapshotPartsOf(res, body),
         { key: this.signedKey, minVersion: known?.version ?? 0 },
         this.keys,
       );
-      if (!verified.ok) return this.failed(verified.error);
+      if (!verified.ok) return failed(verified.error);
       if (known && verified.snapshot.version === known.version)
         return { kind: "ok", freshness, changed: false };
       let manifest: BundleManifest;
@@ -298,15 +223,15 @@ class PollingBundleClient implements BundleClient {
           name: this.name,
         });
       } catch (error) {
-        return this.failed(new ConfigClientError("malformed_response", String(error)));
+        return failed(new ConfigClientError("malformed_response", String(error)));
       }
       if (manifest.version !== verified.snapshot.version) {
-        return this.failed(
+        return failed(
           new ConfigClientError("version_mismatch", "the manifest's version differs from its signed version"),
         );
       }
       const members = await this.fetchMembers(manifest);
-      if (members instanceof ConfigClientError) return this.failed(members);
+      if (members instanceof ConfigClientError) return failed(members);
       this.adopt(
         Object.freeze({
           bundle: this.bundle,
@@ -317,8 +242,7 @@ class PollingBundleClient implements BundleClient {
       );
       return { kind: "ok", freshness, changed: true };
     } catch (error) {
-      if (error instanceof ConfigClientError) return this.failed(error);
-      return this.failed(new ConfigClientError("network_error", String(error), { cause: error }));
+      return failedBy(error);
     }
   }
 
@@ -340,13 +264,7 @@ class PollingBundleClient implements BundleClient {
           if (res.status !== 200)
             return errorForStatus(res.status, problemDetail(res.headers.get("Content-Type"), body));
           const verified = await verifySnapshotParts(
-            {
-              etag: res.headers.get("ETag"),
-              configVersion: res.headers.get("Config-Version"),
-              contentDigest: res.headers.get("Content-Digest"),
-              signature: res.headers.get("Config-Signature"),
-              body,
-            },
+            snapshotPartsOf(res, body),
             { key, minVersion: member.version },
             this.keys,
           );
@@ -376,40 +294,13 @@ class PollingBundleClient implements BundleClient {
     return Object.freeze(members);
   }
 
-  private failed(error: ConfigClientError, retryAfter: number | null = null): Outcome {
-    return { kind: "failed", error, retryAfter };
-  }
-
   private adopt(next: BundleSnapshot): void {
     const previous = this.snapshot;
     this.snapshot = next;
-    for (const waiter of this.waiters) waiter.resolve(next);
-    this.waiters.clear();
-    for (const listener of this.changeListeners) {
-      try {
-        listener(next, previous);
-      } catch (error) {
-        this.report(
-          new ConfigClientError("listener_error", `an onChange listener threw: ${String(error)}`, {
-            cause: error,
-          }),
-          false,
-        );
-      }
-    }
+    this.listeners.adopted(next, previous);
   }
 
   private report(error: ConfigClientError, settlesReady = true): void {
-    if (settlesReady && !this.snapshot) {
-      for (const waiter of this.waiters) waiter.reject(error);
-      this.waiters.clear();
-    }
-    for (const listener of this.errorListeners) {
-      try {
-        listener(error);
-      } catch {
-        // An error listener that throws has nowhere left to report to.
-      }
-    }
+    this.listeners.report(error, settlesReady, this.snapshot !== undefined);
   }
 }

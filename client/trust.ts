@@ -261,13 +261,7 @@ export class TrustStore {
   }
 
   private async addPinnedThumbprints(anchor: { thumbprints: string[]; jwksUrl: string }): Promise<void> {
-    const raw = await fetchSmallJson(this.options.fetch, anchor.jwksUrl, {
-      timeoutMs: this.options.timeoutMs,
-      limit: MAX_JWKS_BYTES,
-      code: "jwks_unavailable",
-    });
-    const jwks = raw === null ? null : parseJwks(raw);
-    if (!jwks) throw new ConfigClientError("jwks_unavailable", `${anchor.jwksUrl} is not a JWKS`);
+    const jwks = await this.fetchJwks(anchor.jwksUrl);
     const known = new Set(this.keys.keys.map((k) => k.kid));
     const added: PublicJwk[] = [];
     for (const key of snapshotOnly(jwks).keys) {
@@ -294,17 +288,23 @@ export class TrustStore {
         return;
       }
     }
-    const raw = await fetchSmallJson(this.options.fetch, anchor.jwksUrl, {
+    const jwks = await this.fetchJwks(anchor.jwksUrl);
+    this.keys = snapshotOnly(jwks);
+    this.options.warn(
+      `trusting the edge's JWKS on first use (loopback development only): ${this.keys.keys.map((k) => k.kid).join(", ")}; pin keys with trustRoot, jwks or keyThumbprints`,
+    );
+  }
+
+  /** The edge's JWKS (thumbprint pins and first use); unreachable or not a JWKS: jwks_unavailable. */
+  private async fetchJwks(url: string): Promise<Jwks> {
+    const raw = await fetchSmallJson(this.options.fetch, url, {
       timeoutMs: this.options.timeoutMs,
       limit: MAX_JWKS_BYTES,
       code: "jwks_unavailable",
     });
     const jwks = raw === null ? null : parseJwks(raw);
-    if (!jwks) throw new ConfigClientError("jwks_unavailable", `${anchor.jwksUrl} is not a JWKS`);
-    this.keys = snapshotOnly(jwks);
-    this.options.warn(
-      `trusting the edge's JWKS on first use (loopback development only): ${this.keys.keys.map((k) => k.kid).join(", ")}; pin keys with trustRoot, jwks or keyThumbprints`,
-    );
+    if (!jwks) throw new ConfigClientError("jwks_unavailable", `${url} is not a JWKS`);
+    return jwks;
   }
 }
 

@@ -26,6 +26,17 @@ export interface SnapshotParts {
   body: Uint8Array;
 }
 
+/** The parts of an edge answer that verification reads: its four headers and the body. */
+export function snapshotPartsOf(res: Response, body: Uint8Array): SnapshotParts {
+  return {
+    etag: res.headers.get("ETag"),
+    configVersion: res.headers.get("Config-Version"),
+    contentDigest: res.headers.get("Content-Digest"),
+    signature: res.headers.get("Config-Signature"),
+    body,
+  };
+}
+
 export interface VerifiedSnapshot {
   key: string;
   version: number;

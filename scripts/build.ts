@@ -1,7 +1,8 @@
 /**
  * `npm run build` (also run by `prepack`): the package's runnable and importable files, so an
  * installed fleetconf needs neither tsx nor TypeScript at run time.
- *   dist/cli.mjs              the CLI and agent, one ESM file for Node >= 20 (package `bin`)
+ *   dist/cli.mjs, dist/cli/   the CLI and agent for Node >= 20: the entry (package `bin`) and the
+ *                             chunks it imports per command (scripts/lib/cli-build.ts)
  *   dist/client/index.mjs     the SDK, one dependency-free ESM file for Node, Workers and browsers
  *   dist/types/**.d.ts        the SDK's declarations (`exports["./client"].types`)
  * Run with tsx: `tsx scripts/build.ts`.
@@ -11,6 +12,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { cliBuildOptions } from "./lib/cli-build";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -18,22 +20,7 @@ const version = (await import(join(root, "package.json"), { with: { type: "json"
 
 rmSync(dist, { recursive: true, force: true });
 
-await build({
-  entryPoints: [join(root, "cli", "bin.ts")],
-  outfile: join(dist, "cli.mjs"),
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  // Full minification: start-up pays for parsing every byte (BENCHMARKS.md, "Agent start-up and
-  // memory"); the linked source map gives stack traces their names back
-  // (`node --enable-source-maps`).
-  minify: true,
-  legalComments: "linked",
-  sourcemap: "linked",
-  banner: { js: "#!/usr/bin/env node" },
-  logLevel: "warning",
-});
+await build(cliBuildOptions(root));
 
 await build({
   entryPoints: [join(root, "client", "index.ts")],
@@ -71,4 +58,4 @@ function declarationFiles(dir: string): string[] {
   });
 }
 
-console.log(`fleetconf ${version}: built dist/cli.mjs, dist/client/index.mjs, dist/types/`);
+console.log(`fleetconf ${version}: built dist/cli.mjs (+ dist/cli/), dist/client/index.mjs, dist/types/`);

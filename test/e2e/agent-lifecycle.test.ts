@@ -3,15 +3,14 @@
  * tampering proxy: the file follows every verified version, the hook runs exactly once per
  * change, tampered content never reaches the file, and SIGTERM exits 0 leaving no temp files.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type EdgeProxy, startEdgeProxy } from "../unit/client/support/proxy";
 import { waitFor } from "../unit/client/support/snapshot-server";
+import { type AgentProcess, type LogLine, spawnAgent } from "./support/agent-process";
 import { adminTokenFor, edgeServes, type OriginClient, originClient, uniqueNamespace } from "./support/http";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("agent");
@@ -20,8 +19,8 @@ const key = `${namespace}/web/nginx`;
 let admin: OriginClient;
 let proxy: EdgeProxy;
 let dir: string;
-let agent: ChildProcess | undefined;
-const logLines: Array<Record<string, unknown>> = [];
+let agent: AgentProcess | undefined;
+const logLines: LogLine[] = [];
 
 const out = () => join(dir, "nginx.json");
 const hookLog = () => join(dir, "hooks.log");
@@ -43,11 +42,8 @@ beforeAll(async () => {
   // A pinned JWKS, as a fleet would ship it.
   await writeFile(join(dir, "jwks.json"), stack.secrets.PUBLIC_JWKS);
   await publish(1, { workers: 2 });
-  agent = spawn(
-    process.execPath,
+  agent = spawnAgent(
     [
-      join(REPO_ROOT, "cli", "bin.mjs"),
-      "agent",
       "--edge",
       proxy.url,
       "--key",
@@ -67,19 +63,13 @@ beforeAll(async () => {
       "--exec",
       `echo "$FLEETCONF_KEY $FLEETCONF_VERSION $FLEETCONF_FILE" >> "${hookLog()}"`,
     ],
-    { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "pipe", "pipe"] },
+    dir,
+    logLines,
   );
-  let partial = "";
-  agent.stdout?.setEncoding("utf8");
-  agent.stdout?.on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) logLines.push(JSON.parse(line) as Record<string, unknown>);
-  });
 }, 60_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) agent.kill("SIGKILL");
+  await agent?.stop("SIGKILL");
   await proxy?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
   if (dir) await rm(`${dir}-state`, { recursive: true, force: true });
@@ -128,10 +118,7 @@ describe("fleetconf agent over wrangler dev", () => {
   });
 
   it("exits 0 on SIGTERM and leaves no temp files", async () => {
-    const running = agent as ChildProcess;
-    const exited = new Promise<number | null>((resolve) => running.once("exit", (code) => resolve(code)));
-    running.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await agent?.stop()).toBe(0);
     expect(events("agent.stop")[0]).toMatchObject({ key, writes: 4, hooks: 4 });
     expect((await readdir(dir)).sort()).toEqual(["hooks.log", "jwks.json", "nginx.json"]);
     expect(await readdir(`${dir}-state`)).toEqual([`${key.replaceAll("/", "~")}.snapshot.json`]);

@@ -4,11 +4,11 @@
  * language would do the same) that gets the verified config with ETag, a 304 on revalidation, a
  * long-poll held with `Prefer: wait`, and the new version after a publish.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type AgentProcess, type LogLine, spawnAgent } from "./support/agent-process";
 import {
   adminTokenFor,
   edgeServes,
@@ -18,7 +18,6 @@ import {
   send,
   uniqueNamespace,
 } from "./support/http";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("listen");
@@ -27,8 +26,8 @@ const key = `${namespace}/svc/app`;
 describe("fleetconf agent --listen", () => {
   let admin: OriginClient;
   let dir = "";
-  let agent: ChildProcess | undefined;
-  const lines: Array<Record<string, unknown>> = [];
+  let agent: AgentProcess | undefined;
+  const lines: LogLine[] = [];
 
   beforeAll(async () => {
     admin = originClient(stack, await adminTokenFor(stack));
@@ -37,35 +36,18 @@ describe("fleetconf agent --listen", () => {
     await edgeServes(stack.edgeUrl, key, 1);
     dir = await mkdtemp(join(tmpdir(), "fleetconf-e2e-listen-"));
     await writeFile(join(dir, "jwks.json"), stack.secrets.PUBLIC_JWKS);
-    agent = spawn(
-      process.execPath,
+    agent = spawnAgent(
       [
-        join(REPO_ROOT, "cli", "bin.mjs"),
-        "agent",
         ...["--edge", stack.edgeUrl, "--key", key, "--listen", "127.0.0.1:0"],
         ...["--jwks", join(dir, "jwks.json"), "--wait", "20", "--state-dir", join(dir, "state")],
       ],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+      dir,
+      lines,
     );
-    let partial = "";
-    agent.stdout?.setEncoding("utf8");
-    agent.stdout?.on("data", (chunk: string) => {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      for (const line of parts) lines.push(JSON.parse(line) as Record<string, unknown>);
-    });
   }, 60_000);
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((resolve) => agent?.once("exit", resolve));
-      agent.kill("SIGTERM");
-      await exited;
-    }
+    await agent?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

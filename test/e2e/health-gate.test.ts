@@ -5,12 +5,12 @@
  * itself within 15 s of the threshold being crossed, every host ends on the stable content, and
  * the fleet view, the audit and `fleetconf rollout status` say why.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bucketOf, inCohort } from "../../core";
+import { type AgentProcess, spawnAgent } from "./support/agent-process";
 import { runBin } from "./support/cli";
 import {
   adminTokenFor,
@@ -20,7 +20,6 @@ import {
   pollUntil,
   uniqueNamespace,
 } from "./support/http";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("gate");
@@ -33,7 +32,7 @@ interface Host {
   candidate: boolean;
   /** Its hook exits 1 for the candidate version (2). */
   failing: boolean;
-  agent?: ChildProcess;
+  agent?: AgentProcess;
   lines: Record<string, unknown>[];
 }
 
@@ -62,11 +61,8 @@ const outOf = (host: Host) => join(dir, `${host.id}.json`);
 function startAgent(host: Host): void {
   // The hook: exit 1 on the candidate's version for a failing host, 0 otherwise.
   const hook = host.failing ? `[ "$FLEETCONF_VERSION" != 2 ]` : "true";
-  const agent = spawn(
-    process.execPath,
+  host.agent = spawnAgent(
     [
-      join(REPO_ROOT, "cli", "bin.mjs"),
-      "agent",
       "--edge",
       stack.edgeUrl,
       "--key",
@@ -82,16 +78,9 @@ function startAgent(host: Host): void {
       "--exec",
       hook,
     ],
-    { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "pipe", "pipe"] },
+    dir,
+    host.lines,
   );
-  let partial = "";
-  agent.stdout?.setEncoding("utf8");
-  agent.stdout?.on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) host.lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  host.agent = agent;
 }
 
 async function fileOf(host: Host): Promise<unknown> {
@@ -124,7 +113,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const host of hosts) if (host.agent && host.agent.exitCode === null) host.agent.kill("SIGKILL");
+  await Promise.all(hosts.map((host) => host.agent?.stop("SIGKILL")));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

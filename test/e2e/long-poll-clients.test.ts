@@ -4,12 +4,12 @@
  * so only a held request can have delivered it. The edge's own side (held 200/304, the waiter cap)
  * is test/e2e/long-poll.test.ts.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Jwks } from "../../client";
+import { type AgentProcess, type LogLine, spawnAgent } from "./support/agent-process";
 import {
   adminTokenFor,
   edgeServes,
@@ -19,7 +19,6 @@ import {
   uniqueNamespace,
 } from "./support/http";
 import { parkedClient } from "./support/long-poll";
-import { REPO_ROOT } from "./support/stack";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("longpoll");
@@ -57,8 +56,8 @@ describe("SDK and agent long-polling the edge", () => {
   describe("the agent", () => {
     const key = `${namespace}/svc/agent`;
     let dir = "";
-    let agent: ChildProcess | undefined;
-    const lines: Array<Record<string, unknown>> = [];
+    let agent: AgentProcess | undefined;
+    const lines: LogLine[] = [];
     const written = () => lines.filter((l) => l.event === "config.written");
 
     beforeAll(async () => {
@@ -66,36 +65,19 @@ describe("SDK and agent long-polling the edge", () => {
       await writeFile(join(dir, "jwks.json"), stack.secrets.PUBLIC_JWKS);
       expect((await admin.publish(key, '{"workers":1}')).status).toBe(201);
       await edgeServes(stack.edgeUrl, key, 1);
-      agent = spawn(
-        process.execPath,
+      agent = spawnAgent(
         [
-          join(REPO_ROOT, "cli", "bin.mjs"),
-          "agent",
           ...["--edge", stack.edgeUrl, "--key", key, "--out", join(dir, "app.json")],
           ...["--jwks", join(dir, "jwks.json"), "--interval", "60", "--wait", "30"],
           ...["--state-dir", `${dir}-state`],
         ],
-        {
-          cwd: dir,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
+        dir,
+        lines,
       );
-      let partial = "";
-      agent.stdout?.setEncoding("utf8");
-      agent.stdout?.on("data", (chunk: string) => {
-        const parts = (partial + chunk).split("\n");
-        partial = parts.pop() ?? "";
-        for (const line of parts) lines.push(JSON.parse(line) as Record<string, unknown>);
-      });
     }, 60_000);
 
     afterAll(async () => {
-      if (agent && agent.exitCode === null) {
-        const exited = new Promise((resolve) => agent?.once("exit", resolve));
-        agent.kill("SIGTERM");
-        await exited;
-      }
+      await agent?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
       if (dir) await rm(`${dir}-state`, { recursive: true, force: true });
     });
@@ -120,11 +102,8 @@ describe("SDK and agent long-polling the edge", () => {
       expect(elapsed).toBeLessThan(BOUND_MS);
       expect(await readFile(join(dir, "app.json"), "utf8")).toBe('{"workers":2}');
       // SIGTERM aborts the held request: the agent exits long before its 30 s wait would end.
-      const running = agent as ChildProcess;
-      const exited = new Promise<number | null>((resolve) => running.once("exit", (code) => resolve(code)));
       const stopping = performance.now();
-      running.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await agent?.stop()).toBe(0);
       expect(performance.now() - stopping).toBeLessThan(5000);
     });
   });

@@ -9,10 +9,10 @@
  * edge will (`{key, ver, digest, iat, exp}` by a snapshot key of the JWKS), so the clients'
  * freshness rules are tested against real answers. A header the edge sent is passed as it is.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { signFreshness } from "../../../core/freshness";
 import { importSigningKey, type PrivateJwk } from "../../../core/jws";
-import { listenInRange } from "../../unit/client/support/snapshot-server";
+import { serveOnLoopback } from "../../unit/client/support/snapshot-server";
 
 export interface Upstream {
   status: number;
@@ -127,19 +127,9 @@ export async function startTamperingProxy(
     res.writeHead(sent.status, sent.headers).end(sent.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(599).end(String(error));
-      else res.destroy();
-    });
-  });
-  const port = await listenInRange(server);
-  proxy.url = `http://127.0.0.1:${port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const served = await serveOnLoopback(handle);
+  proxy.url = served.url;
+  proxy.close = served.close;
   return proxy;
 }
 

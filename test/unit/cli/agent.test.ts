@@ -185,7 +185,13 @@ describe("fleetconf agent", () => {
     await first.stop();
     server.handle(problem(502, "edge down"));
     const second = startAgent();
-    await waitFor(() => second.events("client.error").length >= 3, 5000, "retries");
+    // The stale cached version is reported once its file has been read back, which under load can
+    // come after the third failed poll: wait for both, then check what was reported.
+    await waitFor(
+      () => second.events("client.error").length >= 3 && second.events("config.current").length >= 1,
+      5000,
+      "retries and the stale version",
+    );
     expect(second.events("config.current")[0]).toMatchObject({ version: 1, stale: true });
     expect(await fileText()).toBe('{"v":1}');
     server.handle(serveSnapshot(await signer.sign(KEY, 2, { v: 2 })));
@@ -292,11 +298,14 @@ describe("agent long-poll", () => {
   it("takes --wait and --no-long-poll from the command line", async () => {
     const jwksFile = join(dir, "jwks.json");
     await writeFile(jwksFile, JSON.stringify(signer.jwks));
-    const edge = longPollEdge(await signer.sign(KEY, 1, { v: 1 }));
-    server.handle(edge.handler);
+    const v1 = await signer.sign(KEY, 1, { v: 1 });
+    // Each agent gets an edge of its own. A stopped agent may have sent one more request just
+    // before it stopped (after writing v1 its Config-Client-Status replaces the held request), and
+    // an edge shared by both agents can record that request after the next agent has started,
+    // where it would count as the next agent's first request.
     const run = async (flags: string[]) => {
+      const edge = await startTestServer(longPollEdge(v1).handler);
       const controller = new AbortController();
-      const before = server.requests.length;
       const done = runCli(
         [
           "agent",
@@ -307,7 +316,7 @@ describe("agent long-poll", () => {
           "--jwks",
           jwksFile,
           "--edge",
-          server.url,
+          edge.url,
           "--interval",
           "60",
           "--state-dir",
@@ -316,11 +325,16 @@ describe("agent long-poll", () => {
         ],
         { env: { PATH: process.env.PATH }, stopSignal: () => controller.signal },
       );
-      await waitFor(() => server.requests.length >= before + 2, 5000, "two requests");
-      controller.abort();
-      const result = await done;
-      expect(result.code, result.stderr).toBe(0);
-      return server.requests.slice(before);
+      try {
+        await waitFor(() => edge.requests.length >= 2, 5000, "two requests");
+        controller.abort();
+        const result = await done;
+        expect(result.code, result.stderr).toBe(0);
+        return edge.requests.slice();
+      } finally {
+        controller.abort();
+        await edge.close();
+      }
     };
     const held = await run(["--wait", "7"]);
     expect(held[1]?.headers.prefer).toBe("wait=7");

@@ -20,7 +20,8 @@ import {
 import { signFreshness } from "../../../core/freshness";
 import { generateSigningJwk, importSigningKey, type PrivateJwk, publicPart } from "../../../core/jws";
 import type { Snapshot } from "../../../core/snapshot";
-import { type RootDocument, type RootSigned, signRoot } from "../../../core/trust-root";
+import { type RootDocument, signRoot } from "../../../core/trust-root";
+import { rootSigned } from "../../support/trust-root-fixture";
 import {
   type Handler,
   newSigner,
@@ -50,23 +51,6 @@ afterEach(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-function rootSigned(
-  version: number,
-  roots: PrivateJwk[],
-  snapshots: PrivateJwk[],
-  extra: Partial<RootSigned> = {},
-): RootSigned {
-  return {
-    type: "fleetconf-root",
-    version,
-    expires: "2099-01-01T00:00:00Z",
-    threshold: 1,
-    keys: [...roots, ...snapshots].map(publicPart),
-    revoked: [],
-    ...extra,
-  };
-}
 
 /** Serves `roots` by version at the well-known path, and `config` for everything else. */
 function edge(roots: () => RootDocument[], config: Handler): Handler {

@@ -5,8 +5,8 @@
  * requests the edge is holding (long-poll, DESIGN §8): the proxy drops their upstream request and
  * handles them again under the new mode, as an attacker on the path could answer them any time.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listenInRange } from "./snapshot-server";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { serveOnLoopback } from "./snapshot-server";
 
 export type ProxyMode =
   | { kind: "pass" }
@@ -118,17 +118,8 @@ export async function startEdgeProxy(edgeUrl: string): Promise<EdgeProxy> {
     res.writeHead(upstream.status, outHeaders).end(body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(599).end(String(error));
-    });
-  });
-  const port = await listenInRange(server);
-  proxy.url = `http://127.0.0.1:${port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const served = await serveOnLoopback(handle);
+  proxy.url = served.url;
+  proxy.close = served.close;
   return proxy;
 }

@@ -106,6 +106,30 @@ export async function listenInRange(server: Server): Promise<number> {
   throw new Error(`no free port in ${PORT_RANGE.first}-${PORT_RANGE.last}`);
 }
 
+/**
+ * Serves `handle` on a free 127.0.0.1 port of PORT_RANGE (the proxies in front of an edge): a
+ * handler that throws is answered 599, or its response is cut if it had begun.
+ */
+export async function serveOnLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(599).end(String(error));
+      else res.destroy();
+    });
+  });
+  const port = await listenInRange(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 export interface ServeOptions {
   cacheControl?: string;
   /** Replace the body after signing (tampering). */
