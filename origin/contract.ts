@@ -291,6 +291,9 @@ export const FleetDocument = z
         converged: z.number(),
         applied: z.int(),
         rejected: z.int(),
+        inRing: z.boolean().optional().openapi({
+          description: "During a rollout with a ring: whether its share applies at this colo.",
+        }),
       }),
     ),
     at: dateTime,

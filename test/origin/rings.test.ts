@@ -5,6 +5,8 @@
  * with nothing changed, the audit entries, and the real edge following at once.
  */
 import { describe, expect, it } from "vitest";
+import type { FleetViewDocument } from "../../origin/contract";
+import { worker } from "../support/workerd";
 import {
   auditOf,
   edgeRead,
@@ -16,7 +18,7 @@ import {
   rolloutOf,
   startRollout,
 } from "./rollout-support";
-import { freshNamespace, problemOf, publishOk } from "./support/origin";
+import { call, freshNamespace, ORIGIN, originEnv, problemOf, publishOk } from "./support/origin";
 
 const AMS = { colo: "AMS", continent: "EU" };
 const FRA = { colo: "FRA", continent: "EU" };
@@ -176,5 +178,47 @@ describe("PATCH …/-/rollout widening the ring", () => {
     expect((await finish(key, "complete")).status).toBe(200);
     expect(await versionAt(key, DFW)).toBe("2");
     expect((await headOf(key))?.rollout).toBeNull();
+  });
+});
+
+/** Sightings as the edge's fleet recorder sends them (POST /internal/fleet). */
+async function sendSightings(sightings: object[]) {
+  const res = await worker.fetch(`${ORIGIN}/internal/fleet`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Fleetconf-Purge-Secret": originEnv.PURGE_SECRET },
+    body: JSON.stringify({ sightings, dropped: 0 }),
+  });
+  expect(res.status).toBe(202);
+}
+
+describe("the fleet view of a ring rollout", () => {
+  it("expects the candidate only in the ring's locations, and marks which colos are in it", async () => {
+    const { key } = await running('100; colos="AMS"; continents="OC"');
+    const seen = (clientId: string, version: number, colo: string, continent: string | null) => ({
+      key,
+      clientId,
+      version,
+      seenAt: Date.now(),
+      colo,
+      ...(continent === null ? {} : { continent }),
+    });
+    await sendSightings([
+      seen("ams-1", 2, "AMS", "EU"),
+      seen("ams-2", 1, "AMS", "EU"), // lagging: the ring serves it the candidate
+      seen("syd-1", 2, "SYD", "OC"), // in the ring by its continent
+      seen("dfw-1", 1, "DFW", "NA"), // outside: the stable version is right
+      seen("dfw-2", 1, "DFW", null), // an edge that sent no continent: judged by its colo
+    ]);
+    const res = await call("GET", `/v1/configs/${key}/-/fleet`);
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as FleetViewDocument;
+    expect(view.converged).toBe(0.8);
+    expect(view.rollout?.cohorts.candidate).toMatchObject({ clients: 3, converged: 0.6667 });
+    expect(view.rollout?.cohorts.stable).toMatchObject({ clients: 2, converged: 1 });
+    expect(view.locations).toEqual([
+      { colo: "AMS", clients: 2, converged: 0.5, applied: 0, rejected: 0, inRing: true },
+      { colo: "DFW", clients: 2, converged: 1, applied: 0, rejected: 0, inRing: false },
+      { colo: "SYD", clients: 1, converged: 1, applied: 0, rejected: 0, inRing: true },
+    ]);
   });
 });

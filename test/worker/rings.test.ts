@@ -4,7 +4,7 @@
  * request's real `cf` (colo, continent). Runs the real edge app in workerd against real KV.
  */
 import { describe, expect, it } from "vitest";
-import { bucketOf, inCohort, type RolloutHead } from "../../core";
+import { bucketOf, type FleetBatch, inCohort, type RolloutHead } from "../../core";
 import { rolloutFixture as sharedRolloutFixture } from "../support/snapshot-fixture";
 import { edge, env } from "./harness";
 
@@ -87,5 +87,26 @@ describe("a rollout with a ring", () => {
     const res = await read(edge(), key, "host-1", AMS);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ reason: "corrupt-record" });
+  });
+});
+
+describe("fleet sightings at a ring's location", () => {
+  it("carry the request's colo and continent, so the origin can tell the ring's clients", async () => {
+    const { key } = await ringed(100, { colos: [], continents: ["EU"] });
+    const batches: FleetBatch[] = [];
+    const app = edge({
+      telemetry: {
+        flushTimer: false,
+        fleet: { flushIntervalMs: 0 },
+        sink: () => async (batch) => {
+          batches.push(batch);
+        },
+      },
+    });
+    await read(app, key, "host-1", FRA);
+    await read(app, key, "host-2", FRA);
+    const sightings = batches.flatMap((b) => b.sightings);
+    expect(sightings.length).toBeGreaterThan(0);
+    for (const s of sightings) expect(s).toMatchObject({ key, version: 2, colo: "FRA", continent: "EU" });
   });
 });

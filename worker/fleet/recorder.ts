@@ -76,6 +76,7 @@ export class FleetRecorder {
     nowMs: number,
     status: ClientStatus | null = null,
     subject: string | null = null,
+    continent: string | null = null,
   ): void {
     const id = `${key}\u0000${clientId}`;
     const held = this.#pending.get(id);
@@ -85,6 +86,7 @@ export class FleetRecorder {
       held.version = version;
       held.seenAt = nowMs;
       held.colo = colo;
+      held.continent = continent;
       held.subject = subject;
       if (status !== null) {
         held.applied = status.applied;
@@ -102,6 +104,7 @@ export class FleetRecorder {
         clientId,
         seenAt: nowMs,
         colo,
+        continent,
         previous: null,
         applied: status?.applied ?? null,
         rejected: status?.rejected ?? null,
