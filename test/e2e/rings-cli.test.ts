@@ -8,8 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type BinRun, runBin } from "./support/cli";
-import { adminTokenFor, edgeServes, originClient, pollUntil, uniqueNamespace } from "./support/http";
+import { type BinRun, cliEnvFor, runBin } from "./support/cli";
+import { edgeServes, originClient, pollUntil, uniqueNamespace } from "./support/http";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("ringcli");
@@ -17,7 +17,7 @@ const key = `${namespace}/checkout/flags`;
 const client = { "Config-Client-Id": "host-dfw-1" };
 
 let dir: string;
-let env: Record<string, string | undefined>;
+let env: NodeJS.ProcessEnv;
 
 const fleetconf = (args: string[]): Promise<BinRun> => runBin(args, { cwd: dir, env });
 const json = (run: BinRun) => JSON.parse(run.stdout) as Record<string, unknown>;
@@ -26,15 +26,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fleetconf-e2e-rings-cli-"));
   await writeFile(join(dir, "v1.json"), JSON.stringify({ rps: 100 }));
   await writeFile(join(dir, "v2.json"), JSON.stringify({ rps: 200 }));
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    FLEETCONF_ORIGIN: stack.originUrl,
-    FLEETCONF_EDGE: stack.edgeUrl,
-    FLEETCONF_TOKEN: await adminTokenFor(stack),
-    FLEETCONF_DEV_VARS: join(dir, "no.dev.vars"),
-    NO_COLOR: "1",
-  };
+  env = await cliEnvFor(stack, dir);
   const admin = originClient(stack, env.FLEETCONF_TOKEN ?? "");
   expect((await admin.setNamespace(namespace, { visibility: "public" })).status).toBe(200);
 });
