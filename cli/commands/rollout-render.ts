@@ -49,7 +49,9 @@ export function renderRollout(out: Output, status: RolloutStatus, fleet?: FleetD
   ];
   if (status.state === "running") {
     rows.push([p.bold("share now"), p.bold(`${status.share ?? 0}%`)]);
-    if (status.fullAt) rows.push([p.bold("everyone at"), formatTime(status.fullAt)]);
+    // With a ring the share reaches 100% of the ring's clients only; elsewhere nobody moves.
+    if (status.fullAt)
+      rows.push([p.bold(status.ring ? "whole ring at" : "everyone at"), formatTime(status.fullAt)]);
   }
   const gates = status.gates;
   if (gates) {
