@@ -11,6 +11,7 @@ import {
   type AuditEntryDocument,
   AuditPage as AuditPageSchema,
   PublishResult as PublishResultSchema,
+  type RolloutPatch,
   RolloutStatus as RolloutStatusSchema,
   SchemaSummary as SchemaSummarySchema,
 } from "../origin/contract";
@@ -53,16 +54,17 @@ export async function rolloutStatus(api: AdminApi, key: string): Promise<Rollout
   return documentOf(RolloutStatusSchema, await api.call("GET", `/v1/configs/${key}/-/rollout`));
 }
 
-export async function setRolloutPercent(
+/** PATCH …/-/rollout: a higher fixed share and/or a wider ring (`{"ring": null}`: everywhere). */
+export async function updateRollout(
   api: AdminApi,
   key: string,
-  percent: number,
+  patch: z.input<typeof RolloutPatch>,
   message?: string,
 ): Promise<RolloutStatus> {
   const headers: Record<string, string> = { ...JSON_BODY };
   if (message) headers["Config-Message"] = headerText(message);
   const answer = await api.call("PATCH", `/v1/configs/${key}/-/rollout`, {
-    body: bytes({ percent }),
+    body: bytes(patch),
     headers,
   });
   return documentOf(RolloutStatusSchema, answer);

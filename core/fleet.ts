@@ -6,6 +6,7 @@
 import { isClientId } from "./client-id";
 import { MAX_REJECT_REASON_LENGTH } from "./client-status";
 import { isValidSegment, parseKey } from "./keys";
+import { inRing } from "./rings";
 import { BUCKETS, type RolloutHead, shareAt } from "./rollout";
 
 /** The most sightings one batch may carry; the edge never sends more. */
@@ -15,6 +16,7 @@ export const MAX_FLEET_WINDOW_SECONDS = 86_400;
 export const DEFAULT_FLEET_WINDOW_SECONDS = 300;
 
 const COLO = /^[A-Za-z0-9-]{1,16}$/;
+const CONTINENT = /^[A-Z]{2}$/;
 
 /** One client seen polling one key at the edge: the version it was served and when. */
 export interface FleetSighting {
@@ -25,6 +27,8 @@ export interface FleetSighting {
   seenAt: number;
   /** The Cloudflare location (`request.cf.colo`), when known. */
   colo: string | null;
+  /** Its continent (`request.cf.continent`), when known: rings may name continents. */
+  continent?: string | null;
   /** The version this isolate served the client before `version`, when it changed between flushes. */
   previous?: number | null;
   /** From its `Config-Client-Status` (core/client-status.ts): the last version it applied. */
@@ -80,6 +84,7 @@ function parseSighting(raw: unknown): FleetSighting | null {
     clientId,
     seenAt,
     colo = null,
+    continent = null,
     previous = null,
     applied = null,
     rejected = null,
@@ -91,6 +96,7 @@ function parseSighting(raw: unknown): FleetSighting | null {
   if (!isClientId(clientId)) return null;
   if (typeof seenAt !== "number" || !Number.isSafeInteger(seenAt) || seenAt < 0) return null;
   if (colo !== null && (typeof colo !== "string" || !COLO.test(colo))) return null;
+  if (continent !== null && (typeof continent !== "string" || !CONTINENT.test(continent))) return null;
   if (![previous, applied, rejected].every((v) => v === null || isVersion(v))) return null;
   if (reason !== null && (typeof reason !== "string" || reason.length > MAX_REJECT_REASON_LENGTH))
     return null;
@@ -101,6 +107,7 @@ function parseSighting(raw: unknown): FleetSighting | null {
     clientId,
     seenAt,
     colo,
+    continent,
     previous: previous as number | null,
     applied: applied as number | null,
     rejected: rejected as number | null,
@@ -128,12 +135,14 @@ export interface FleetExpectation {
 
 /**
  * One group of last sightings, counted in SQL by FleetStore (no row is loaded): clients on
- * `version` in `colo`, whether they are in the rollout's cohort, and how many of them reported
- * having applied / rejected the version they were served.
+ * `version` in `colo` (and `continent`), whether their bucket is in the rollout's share, and how
+ * many of them reported having applied / rejected the version they were served.
  */
 export interface FleetGroup {
   version: number;
   colo: string | null;
+  continent: string | null;
+  /** The bucket is in the share; the ring (if any) is applied by fleetView from the location. */
   inCohort: boolean;
   clients: number;
 }
@@ -142,6 +151,7 @@ export interface FleetGroup {
 export interface FleetReportGroup {
   version: number;
   colo: string | null;
+  continent: string | null;
   inCohort: boolean;
   applied: number;
   rejected: number;
@@ -159,7 +169,8 @@ export interface FleetView {
   versions: ({ version: number } & FleetCounts)[];
   /** Share (0–1, 4 decimals) of clients holding the version meant for them; 0 when none were seen. */
   converged: number;
-  locations: ({ colo: string; converged: number } & FleetCounts)[];
+  /** Per colo; during a rollout with a ring, `inRing` says whether the share applies there. */
+  locations: ({ colo: string; converged: number; inRing?: boolean } & FleetCounts)[];
   rollout: {
     candidate: number;
     stable: number;
@@ -185,13 +196,36 @@ export function expectedVersion(expectation: FleetExpectation, inCohort: boolean
   return rollout !== null && inCohort ? rollout.candidate.version : expectation.current;
 }
 
+/**
+ * Whether a group's clients are on the candidate's side: their bucket is in the share and their
+ * location in the rollout's ring (core/rings.ts; no ring: everywhere; unknown location: outside).
+ */
+function onCandidateSide(expectation: FleetExpectation, g: FleetGroup | FleetReportGroup): boolean {
+  const ring = expectation.rollout?.ring;
+  if (!g.inCohort) return false;
+  if (!ring) return true;
+  const known = g.colo !== null || g.continent !== null;
+  return inRing(ring, known ? { colo: g.colo, continent: g.continent } : null);
+}
+
 /** Folds the SQL groups into the fleet view (versions newest first, locations by name). */
 export function fleetView(
-  groups: readonly FleetGroup[],
-  reports: readonly FleetReportGroup[],
+  groupsInShare: readonly FleetGroup[],
+  reportsInShare: readonly FleetReportGroup[],
   expectation: FleetExpectation,
   nowMs: number,
 ): FleetView {
+  const groups = groupsInShare.map((g) => ({ ...g, inCohort: onCandidateSide(expectation, g) }));
+  const reports = reportsInShare.map((r) => ({ ...r, inCohort: onCandidateSide(expectation, r) }));
+  const ring = expectation.rollout?.ring ?? null;
+  // A colo is in the ring by its own code or by its continent (seen with any of its clients).
+  const ringColos = new Set<string>();
+  if (ring) {
+    for (const g of groups) {
+      if (g.colo !== null && (ring.colos.includes(g.colo) || ring.continents.includes(g.continent ?? "")))
+        ringColos.add(g.colo);
+    }
+  }
   type Tally = FleetCounts & { converged: number };
   const versions = new Map<number, Tally>();
   const locations = new Map<string, Tally>();
@@ -246,6 +280,7 @@ export function fleetView(
         converged: shareOf(l.converged, l.clients),
         applied: l.applied,
         rejected: l.rejected,
+        ...(ring ? { inRing: ringColos.has(colo) } : {}),
       })),
     rollout:
       rollout === null

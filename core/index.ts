@@ -15,6 +15,7 @@ export * from "./jws";
 export * from "./keys";
 export * from "./prefer";
 export * from "./public-jwks";
+export * from "./rings";
 export * from "./rollout";
 export * from "./scopes";
 export * from "./secret-strength";

@@ -6,6 +6,8 @@
  * cohort assignment needs spread, not secrecy.
  */
 
+import { inRing, parseRingParams, type RequestLocation, type Ring } from "./rings";
+
 export const BUCKETS = 10_000;
 
 export interface RolloutHead {
@@ -18,6 +20,11 @@ export interface RolloutHead {
   step: number;
   everySeconds: number;
   startedAt: number;
+  /**
+   * Where the share applies (core/rings.ts); null or absent (heads written before rings): everywhere.
+   * Outside the ring every request gets the stable version.
+   */
+  ring?: Ring | null;
 }
 
 export function bucketOf(key: string, clientId: string): number {
@@ -59,15 +66,18 @@ export interface HealthGates {
 
 /** min-clients when max-rejected is given without it: one bad host of one is not a signal. */
 export const DEFAULT_MIN_CLIENTS = 10;
-const GATE_PARAMS = ["max-rejected", "min-clients", "bake"];
+/** Parameters either mode takes: the health gates and the ring. */
+const SHARED_PARAMS = ["max-rejected", "min-clients", "bake", "colos", "continents"];
 
 export type RolloutHeaderValue = Pick<RolloutHead, "mode" | "percent" | "start" | "step" | "everySeconds"> & {
   gates: HealthGates | null;
+  ring: Ring | null;
 };
 
 /**
  * Parses a `Config-Rollout` header: `30` or `linear; start=10; step=10; every=60`, either followed
- * by health-gate parameters `; max-rejected=10; min-clients=20; bake=300`.
+ * by health-gate parameters `; max-rejected=10; min-clients=20; bake=300` and a ring
+ * `; colos="AMS FRA"; continents="EU"` (core/rings.ts).
  */
 export function parseRolloutHeader(
   header: string,
@@ -82,13 +92,23 @@ export function parseRolloutHeader(
   }
   const gates = parseGates(values);
   if (!gates.ok) return gates;
+  const ring = parseRingParams(values);
+  if (!ring.ok) return ring;
   const percent = parsePercent(head);
   if (percent !== null) {
-    if ([...values.keys()].some((k) => !GATE_PARAMS.includes(k)))
+    if ([...values.keys()].some((k) => !SHARED_PARAMS.includes(k)))
       return { ok: false, reason: "unknown parameter" };
     return {
       ok: true,
-      value: { mode: "fixed", percent, start: percent, step: 0, everySeconds: 0, gates: gates.value },
+      value: {
+        mode: "fixed",
+        percent,
+        start: percent,
+        step: 0,
+        everySeconds: 0,
+        gates: gates.value,
+        ring: ring.value,
+      },
     };
   }
   if (head !== "linear")
@@ -106,12 +126,20 @@ export function parseRolloutHeader(
   ) {
     return { ok: false, reason: "linear needs start=0..100, step=0..100 (>0) and every=1..2592000 seconds" };
   }
-  if ([...values.keys()].some((k) => !["start", "step", "every", ...GATE_PARAMS].includes(k))) {
+  if ([...values.keys()].some((k) => !["start", "step", "every", ...SHARED_PARAMS].includes(k))) {
     return { ok: false, reason: "unknown parameter" };
   }
   return {
     ok: true,
-    value: { mode: "linear", percent: start, start, step, everySeconds: every, gates: gates.value },
+    value: {
+      mode: "linear",
+      percent: start,
+      start,
+      step,
+      everySeconds: every,
+      gates: gates.value,
+      ring: ring.value,
+    },
   };
 }
 
@@ -147,16 +175,20 @@ function parsePercent(text: string): number | null {
 }
 
 /**
- * Whether a request gets the candidate: everyone once the share reaches 100%; below that only a
- * client with an id whose bucket is in the share. Without an id there is no stable cohort to put a
- * client in, so it keeps the stable version (it would otherwise flip between versions per request).
+ * Whether a request gets the candidate: only inside the rollout's ring (everywhere without one;
+ * `location` null: unknown, in no ring), and there everyone once the share reaches 100%; below
+ * that only a client with an id whose bucket is in the share. Without an id there is no stable
+ * cohort to put a client in, so it keeps the stable version (it would otherwise flip between
+ * versions per request).
  */
 export function servesCandidate(
   key: string,
   rollout: RolloutHead,
   clientId: string | null,
   nowMs: number,
+  location: RequestLocation | null = null,
 ): boolean {
+  if (!inRing(rollout.ring, location)) return false;
   const share = shareAt(rollout, nowMs);
   if (share >= 100) return true;
   if (clientId === null) return false;

@@ -11,6 +11,7 @@ import {
   MAX_FRESHNESS_TTL,
   MAX_READ_TOKEN_TTL,
   MIN_FRESHNESS_TTL,
+  parseRingCodes,
 } from "../core";
 
 const dateTime = z.string().openapi({ format: "date-time" });
@@ -118,15 +119,60 @@ export const RollbackRequest = z.strictObject({
   }),
 });
 
-export const RolloutPatch = z.strictObject({
-  percent: z
-    .number({ error: "percent must be a number from 0 to 100 with at most two decimals." })
-    .min(0, { error: "percent must be a number from 0 to 100 with at most two decimals." })
-    .max(100, { error: "percent must be a number from 0 to 100 with at most two decimals." })
-    .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) <= 1e-9, {
-      error: "percent must be a number from 0 to 100 with at most two decimals.",
-    }),
-});
+/** A ring's list of colo or continent codes in a PATCH (core/rings.ts parseRingCodes). */
+const ringCodes = (kind: "colos" | "continents") => {
+  const error =
+    kind === "colos"
+      ? 'colos must be a non-empty list of IATA colo codes, e.g. ["AMS", "FRA"].'
+      : 'continents must be a non-empty list of AF AN AS EU NA OC SA, e.g. ["EU"].';
+  return z
+    .array(z.string({ error }), { error })
+    .min(1, { error })
+    .superRefine((codes, ctx) => {
+      const parsed = parseRingCodes(kind, codes);
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: `${parsed.reason}.` });
+    });
+};
+
+export const RolloutPatch = z
+  .strictObject({
+    percent: z
+      .number({ error: "percent must be a number from 0 to 100 with at most two decimals." })
+      .min(0, { error: "percent must be a number from 0 to 100 with at most two decimals." })
+      .max(100, { error: "percent must be a number from 0 to 100 with at most two decimals." })
+      .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) <= 1e-9, {
+        error: "percent must be a number from 0 to 100 with at most two decimals.",
+      })
+      .optional(),
+    colos: ringCodes("colos")
+      .optional()
+      .openapi({ description: "The ring's colos after the change: every current one plus any new." }),
+    continents: ringCodes("continents")
+      .optional()
+      .openapi({ description: "The ring's continents after the change: every current one plus any new." }),
+    ring: z
+      .null({
+        error: 'ring takes only null (the rollout everywhere); widen a ring with "colos" and "continents".',
+      })
+      .optional()
+      .openapi({ description: "null: drop the ring, the share applies everywhere." }),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, {
+    error: 'The body must give at least one of "percent", "colos", "continents" or "ring": null.',
+  })
+  .refine((patch) => patch.ring !== null || (patch.colos === undefined && patch.continents === undefined), {
+    error: '"ring": null (everywhere) cannot be combined with "colos" or "continents".',
+  })
+  .openapi("RolloutPatch", {
+    description:
+      "Every change may only grow the cohort: percent never below the share now, the ring never narrower.",
+  });
+
+const RingDocument = z
+  .object({ colos: z.array(z.string()), continents: z.array(z.string()) })
+  .openapi("Ring", {
+    description: "Where the rollout's share applies: requests whose cf.colo or cf.continent is listed.",
+  });
 
 const versionRef = z.object({ version: z.int(), etag: z.string(), publishedAt: dateTime.nullable() });
 const AutoAbortDocument = z
@@ -155,6 +201,9 @@ export const RolloutStatus = z
     start: z.number().optional(),
     step: z.number().optional(),
     everySeconds: z.number().optional(),
+    ring: RingDocument.nullable().optional().openapi({
+      description: "Where the share applies (Config-Rollout colos/continents); null: everywhere.",
+    }),
     share: z.number().nullable().optional().openapi({ description: "The candidate's share now." }),
     fullAt: dateTime.nullable().optional(),
     startedAt: dateTime.nullable().optional(),
@@ -242,6 +291,9 @@ export const FleetDocument = z
         converged: z.number(),
         applied: z.int(),
         rejected: z.int(),
+        inRing: z.boolean().optional().openapi({
+          description: "During a rollout with a ring: whether its share applies at this colo.",
+        }),
       }),
     ),
     at: dateTime,

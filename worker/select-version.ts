@@ -4,26 +4,32 @@
  * the head and the edge clock on every request, so a linear rollout grows without a write per
  * step, and cohorts are nested: a client on the candidate at p% stays on it at every higher p.
  */
-import { type HeadRecord, servesCandidate, shareAt } from "../core";
+import { type HeadRecord, inRing, type RequestLocation, servesCandidate, shareAt } from "../core";
 
 export interface Selection {
   version: number;
   /** Set while a rollout runs: which side this request fell on and the share at this moment. */
-  rollout: { role: "candidate" | "stable"; share: number } | null;
+  rollout: { role: "candidate" | "stable"; share: number; ring: "in" | "out" | null } | null;
 }
 
-export function selectVersion(head: HeadRecord, clientId: string | null, nowMs: number): Selection {
+/**
+ * `locate` says where the request reached the edge (worker/http/location.ts); it is called only
+ * when the rollout has a ring, so reads outside ring rollouts never touch `request.cf`.
+ */
+export function selectVersion(
+  head: HeadRecord,
+  clientId: string | null,
+  nowMs: number,
+  locate: () => RequestLocation | null,
+): Selection {
   const rollout = head.rollout;
   if (rollout === null) return { version: head.version, rollout: null };
   const share = shareAt(rollout, nowMs);
-  return servesCandidate(head.key, rollout, clientId, nowMs)
-    ? { version: rollout.candidate.version, rollout: { role: "candidate", share } }
-    : { version: head.version, rollout: { role: "stable", share } };
-}
-
-/** The version served to a request without `?version=` (see selectVersion). */
-export function servedVersion(head: HeadRecord, clientId: string | null, nowMs: number): number {
-  return selectVersion(head, clientId, nowMs).version;
+  const location = rollout.ring ? locate() : null;
+  const ring = rollout.ring ? (inRing(rollout.ring, location) ? "in" : "out") : null;
+  return servesCandidate(head.key, rollout, clientId, nowMs, location)
+    ? { version: rollout.candidate.version, rollout: { role: "candidate", share, ring } }
+    : { version: head.version, rollout: { role: "stable", share, ring } };
 }
 
 /**

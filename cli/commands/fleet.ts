@@ -29,9 +29,31 @@ Examples:
   },
 };
 
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+/**
+ * The per-location table of a fleet view; during a rollout with a ring, a RING column says
+ * whether its share applies there (docs/rollouts.md, "Rings: one location first").
+ */
+export function locationTable(out: Output, view: FleetDocument): string {
+  const ringed = view.locations.some((l) => l.inRing !== undefined);
+  const rows = [["LOCATION", ...(ringed ? ["RING"] : []), "CLIENTS", "CONVERGED", "APPLIED", "REJECTED"]];
+  for (const l of view.locations) {
+    const ring = ringed ? [l.inRing ? out.paint.cyan("in") : "out"] : [];
+    rows.push([
+      l.colo,
+      ...ring,
+      String(l.clients),
+      percent(l.converged),
+      String(l.applied),
+      String(l.rejected),
+    ]);
+  }
+  return table(rows);
+}
+
 export function renderFleet(out: Output, view: FleetDocument): string {
   const p = out.paint;
-  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
   const lines = [
     `${p.bold(view.key)}: ${view.clients} client${view.clients === 1 ? "" : "s"} in the last ${view.window}s, ` +
       `${percent(view.converged)} converged on ${p.bold(`v${view.current}`)}` +
@@ -64,12 +86,9 @@ export function renderFleet(out: Output, view: FleetDocument): string {
     }
     lines.push("", table(rows));
   }
-  if (view.locations.length > 1) {
-    const rows = [["LOCATION", "CLIENTS", "CONVERGED", "APPLIED", "REJECTED"]];
-    for (const l of view.locations)
-      rows.push([l.colo, String(l.clients), percent(l.converged), String(l.applied), String(l.rejected)]);
-    lines.push("", table(rows));
-  }
+  const ringed = view.locations.some((l) => l.inRing !== undefined);
+  if (view.locations.length > 1 || (ringed && view.locations.length > 0))
+    lines.push("", locationTable(out, view));
   return lines.join("\n");
 }
 

@@ -3,19 +3,15 @@
  * candidate goes to a share of clients, chosen per `Config-Client-Id` at the edge; the share only
  * grows; `complete` gives it to everyone, `abort` publishes the stable content as a new version.
  */
+import { parseRingCodes, ringOf, ringParams } from "../../core/rings";
 import { parseRolloutHeader } from "../../core/rollout";
-import { parseDuration, stringOption } from "../args";
-import {
-  finishRollout,
-  type RolloutStatus,
-  rolloutStatus,
-  setRolloutPercent,
-  startRollout,
-} from "../change-control-api";
+import { flag, parseDuration, stringOption } from "../args";
+import { finishRollout, rolloutStatus, startRollout, updateRollout } from "../change-control-api";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { UsageError } from "../errors";
-import { formatTime, type Output, table } from "../output";
+import { readFleet } from "../fleet-api";
 import { readDocument } from "./publish";
+import { renderRollout } from "./rollout-render";
 
 const PERCENT = /^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$/;
 const MESSAGE_OPTION = { message: { type: "string", short: "m" } } as const;
@@ -64,79 +60,38 @@ export function withGates(
   return full;
 }
 
-function seconds(total: number): string {
-  for (const [unit, size] of [
-    ["d", 86_400],
-    ["h", 3600],
-    ["m", 60],
-  ] as const) {
-    if (total >= size && total % size === 0) return `${total / size}${unit}`;
-  }
-  return `${total}s`;
+const RING_OPTIONS = { colos: { type: "string" }, continents: { type: "string" } } as const;
+
+/** `--colos AMS,FRA` / `--continents EU`: comma-separated codes, checked as core/rings.ts does. */
+function ringCodesOption(
+  raw: string | undefined,
+  kind: "colos" | "continents",
+  command: string,
+): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const codes = raw
+    .split(",")
+    .map((code) => code.trim().toUpperCase())
+    .filter(Boolean);
+  if (codes.length === 0)
+    throw new UsageError(`--${kind} takes codes separated by commas, e.g. AMS,FRA`, command);
+  const parsed = parseRingCodes(kind, codes);
+  if (!parsed.ok) throw new UsageError(`--${kind}: ${parsed.reason}`, command);
+  return parsed.value;
 }
 
-/** How the share is set, in words: "fixed at 30%" or "10% + 10% every 1m". */
-function scheme(status: RolloutStatus): string {
-  if (status.mode === "linear")
-    return `${status.start}% + ${status.step}% every ${seconds(status.everySeconds ?? 0)}`;
-  return `fixed at ${status.percent}%`;
-}
-
-export function renderRollout(out: Output, status: RolloutStatus): string {
-  const p = out.paint;
-  if (status.state === "none" || !status.candidate) {
-    return `${p.bold(status.key)}: no rollout; everyone gets ${p.bold(`v${status.live.version}`)}`;
-  }
-  const state =
-    status.state === "running"
-      ? p.cyan("running")
-      : status.state === "completed"
-        ? p.green("completed")
-        : p.yellow("aborted");
-  const rows = [
-    [p.bold("key"), status.key],
-    [p.bold("state"), state],
-    [p.bold("stable"), `v${status.stable?.version ?? "?"}`],
-    [p.bold("candidate"), `v${status.candidate.version}  ${p.dim(status.candidate.etag)}`],
-    [p.bold("share"), scheme(status)],
-  ];
-  if (status.state === "running") {
-    rows.push([p.bold("share now"), p.bold(`${status.share ?? 0}%`)]);
-    if (status.fullAt) rows.push([p.bold("everyone at"), formatTime(status.fullAt)]);
-  }
-  const gates = status.gates;
-  if (gates) {
-    const parts = [
-      gates.maxRejected === null
-        ? null
-        : `abort above ${gates.maxRejected}% rejected of ≥ ${gates.minClients} reporting`,
-      gates.bakeSeconds > 0 ? `bake ${seconds(gates.bakeSeconds)}` : null,
-    ].filter((x) => x !== null);
-    rows.push([p.bold("gates"), parts.join("; ")]);
-  }
-  rows.push([p.bold("started"), `${formatTime(status.startedAt ?? "")} by ${status.startedBy ?? "?"}`]);
-  if (status.message) rows.push([p.bold("message"), status.message]);
-  if (status.state !== "running") {
-    rows.push([p.bold("ended"), `${formatTime(status.endedAt ?? "")} by ${status.endedBy ?? "?"}`]);
-    rows.push([p.bold("everyone now"), `v${status.resultVersion ?? status.live.version}`]);
-    const auto = status.autoAbort;
-    if (auto) {
-      const why =
-        auto.trigger === "alarm"
-          ? `alarm ${auto.alarm?.name ?? "external"}${auto.alarm?.detail ? `: ${auto.alarm.detail}` : ""}`
-          : `${auto.rejected} of ${auto.reporting} reporting clients (${auto.rejectedPercent}%) rejected v${status.candidate.version}, above max-rejected=${auto.maxRejected}%`;
-      rows.push([p.bold("aborted by"), p.red(why)]);
-      if (auto.reasons.length > 0)
-        rows.push([p.bold("reasons"), auto.reasons.map((r) => `${r.reason} (${r.clients})`).join(", ")]);
-    }
-  }
-  return table(rows);
+function ringCodes(ctx: CommandContext, command: string) {
+  return {
+    colos: ringCodesOption(stringOption(ctx.values, "colos"), "colos", command),
+    continents: ringCodesOption(stringOption(ctx.values, "continents"), "continents", command),
+  };
 }
 
 export const rolloutStartCommand: Command = {
   name: "rollout start",
   summary: "Publish a candidate to a share of clients (staged rollout)",
-  usage: "rollout start KEY FILE|- (--percent N | --linear START,STEP,EVERY) [--if-match ETAG] [-m MESSAGE]",
+  usage:
+    "rollout start KEY FILE|- (--percent N | --linear START,STEP,EVERY) [--colos A,B] [--continents EU] [--if-match ETAG] [-m MESSAGE]",
   help: `Publishes FILE (or stdin with "-") as a candidate version served to a share of clients; the others
 keep the current version. Clients are chosen by their Config-Client-Id, the same ones every time, and a
 client given the candidate keeps it as the share grows. Clients without an id get the candidate only at
@@ -149,6 +104,9 @@ Options:
                               candidate rejected it (Config-Client-Status; docs/rollouts.md)
   --min-clients N             ... once at least N clients report (default 10)
   --bake S                    refuse to complete before S seconds (or 30s, 5m, 1h)
+  --colos AMS,FRA             a ring: the share applies only at these Cloudflare colos (IATA codes)
+  --continents EU,NA          ... and/or on these continents (AF AN AS EU NA OC SA); elsewhere
+                              every client keeps the current version (docs/rollouts.md, "Rings")
   --if-match ETAG             only if the current version still has this ETag
   -m, --message TEXT          a note for the audit log and history
 
@@ -157,13 +115,15 @@ Then: fleetconf rollout status KEY, rollout set KEY --percent N, rollout complet
 Examples:
   fleetconf rollout start payments/prod/flags flags.json --percent 5 -m "canary"
   fleetconf rollout start payments/prod/flags flags.json --linear 10,10,5m
-  fleetconf rollout start payments/prod/flags flags.json --percent 30 --max-rejected 10 --bake 10m`,
+  fleetconf rollout start payments/prod/flags flags.json --percent 30 --max-rejected 10 --bake 10m
+  fleetconf rollout start payments/prod/flags flags.json --percent 100 --colos AMS`,
   options: {
     percent: { type: "string" },
     linear: { type: "string" },
     "max-rejected": { type: "string" },
     "min-clients": { type: "string" },
     bake: { type: "string" },
+    ...RING_OPTIONS,
     "if-match": { type: "string" },
     ...MESSAGE_OPTION,
   },
@@ -171,15 +131,17 @@ Examples:
   async run(ctx: CommandContext) {
     const name = "rollout start";
     const key = keyArg(positional(ctx, 0), name);
-    const header = withGates(
-      rolloutHeaderFrom(stringOption(ctx.values, "percent"), stringOption(ctx.values, "linear"), name),
-      {
-        maxRejected: stringOption(ctx.values, "max-rejected"),
-        minClients: stringOption(ctx.values, "min-clients"),
-        bake: stringOption(ctx.values, "bake"),
-      },
-      name,
-    );
+    const ring = ringCodes(ctx, name);
+    const header =
+      withGates(
+        rolloutHeaderFrom(stringOption(ctx.values, "percent"), stringOption(ctx.values, "linear"), name),
+        {
+          maxRejected: stringOption(ctx.values, "max-rejected"),
+          minClients: stringOption(ctx.values, "min-clients"),
+          bake: stringOption(ctx.values, "bake"),
+        },
+        name,
+      ) + ringParams(ringOf(ring.colos ?? [], ring.continents ?? []));
     const body = await readDocument(positional(ctx, 1), ctx.io, ctx.out);
     const ifMatch = stringOption(ctx.values, "if-match");
     const message = stringOption(ctx.values, "message");
@@ -200,37 +162,67 @@ Examples:
 
 export const rolloutStatusCommand: Command = {
   name: "rollout status",
-  summary: "Show a key's rollout: candidate, share now, who started it",
+  summary: "Show a key's rollout: candidate, share now, ring, who started it, the fleet per location",
   usage: "rollout status KEY",
-  help: "Shows the running rollout with its share now, or the last one and how it ended.",
+  help: `Shows the running rollout with its share now and its ring, or the last one and how it ended.
+While it runs, also the fleet view per location (GET …/-/fleet): clients seen, the share converged
+on the version meant for them and, with a ring, whether the share applies there; with --json,
+under "fleet".`,
   options: {},
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext) {
     const key = keyArg(positional(ctx, 0), "rollout status");
-    const status = await rolloutStatus(await ctx.api(), key);
-    ctx.out.result(status, renderRollout(ctx.out, status));
+    const api = await ctx.api();
+    const status = await rolloutStatus(api, key);
+    const fleet = status.state === "running" ? await readFleet(api, key) : null;
+    ctx.out.result(fleet ? { ...status, fleet } : status, renderRollout(ctx.out, status, fleet));
     return 0;
   },
 };
 
 export const rolloutSetCommand: Command = {
   name: "rollout set",
-  summary: "Hold a running rollout at a share (never below the share now)",
-  usage: "rollout set KEY --percent N [-m MESSAGE]",
-  help: `Switches the running rollout to a fixed share of N%. The share cannot go down: clients already on
-the candidate would go back to the stable version. To back out, use \`fleetconf rollout abort KEY\`.`,
-  options: { percent: { type: "string" }, ...MESSAGE_OPTION },
+  summary: "Hold a running rollout at a share (never lower) and/or widen its ring",
+  usage: "rollout set KEY [--percent N] [--colos A,B] [--continents EU] [--everywhere] [-m MESSAGE]",
+  help: `Switches the running rollout to a fixed share of N%, and/or widens its ring. Neither can shrink:
+clients already on the candidate would go back to the stable version (the origin answers 409).
+
+Options:
+  --percent N          a fixed share from now on, not below the share now
+  --colos A,B          the ring's colos after the change: keep the current ones, add new ones
+  --continents EU,NA   the ring's continents after the change, likewise
+  --everywhere         drop the ring: the share applies in every location
+
+To back out, use \`fleetconf rollout abort KEY\`.
+
+Examples:
+  fleetconf rollout set payments/prod/flags --percent 50
+  fleetconf rollout set payments/prod/flags --colos AMS --continents EU
+  fleetconf rollout set payments/prod/flags --everywhere`,
+  options: {
+    percent: { type: "string" },
+    ...RING_OPTIONS,
+    everywhere: { type: "boolean" },
+    ...MESSAGE_OPTION,
+  },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext) {
     const name = "rollout set";
     const key = keyArg(positional(ctx, 0), name);
-    const percent = percentOption(stringOption(ctx.values, "percent"), name);
-    const status = await setRolloutPercent(
-      await ctx.api(),
-      key,
-      percent,
-      stringOption(ctx.values, "message"),
-    );
+    const rawPercent = stringOption(ctx.values, "percent");
+    const { colos, continents } = ringCodes(ctx, name);
+    const everywhere = flag(ctx.values, "everywhere");
+    if (everywhere && (colos || continents))
+      throw new UsageError("--everywhere drops the ring: give it without --colos and --continents", name);
+    if (rawPercent === undefined && !everywhere && !colos && !continents)
+      throw new UsageError("give --percent N, --colos/--continents or --everywhere", name);
+    const patch = {
+      ...(rawPercent === undefined ? {} : { percent: percentOption(rawPercent, name) }),
+      ...(colos ? { colos } : {}),
+      ...(continents ? { continents } : {}),
+      ...(everywhere ? { ring: null } : {}),
+    };
+    const status = await updateRollout(await ctx.api(), key, patch, stringOption(ctx.values, "message"));
     ctx.out.result(status, renderRollout(ctx.out, status));
     return 0;
   },

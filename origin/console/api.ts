@@ -62,7 +62,8 @@ export interface FleetDocument {
   current: number;
   converged: number;
   rollout: { candidate: number; stable: number; share: number } | null;
-  locations: { colo: string; clients: number; converged: number }[];
+  /** `inRing` only during a rollout with a ring (docs/rollouts.md, "Rings"). */
+  locations: { colo: string; clients: number; converged: number; inRing?: boolean }[];
   at: string;
 }
 

@@ -57,6 +57,7 @@ export function rolloutDocument(view: RolloutView, nowMs: number): RolloutStatus
     start: rollout.start,
     step: rollout.step,
     everySeconds: rollout.everySeconds,
+    ring: rollout.ring ?? null,
     share: running ? shareOf(rollout, nowMs) : null,
     fullAt: running ? iso(fullShareAt(rolloutHeadOf(rollout, candidate))) : null,
     startedAt: iso(rollout.startedAt),
@@ -103,7 +104,7 @@ const patchRequest = {
 const patchRoute = createRoute({
   method: "patch",
   path: `${CONFIGS}/${KEY}/-/rollout`,
-  summary: "Hold a running rollout's share at `percent` (never lower than now)",
+  summary: "Hold a running rollout's share at `percent` (never lower) and/or widen its ring",
   middleware: [keyScope("publish"), strictJsonBody()] as const,
   request: patchRequest,
   responses: rolloutResponses([409, 413, 415]),
@@ -184,6 +185,16 @@ async function updateRollout(
 ) {
   const { key, namespace } = c.req.valid("param").key;
   annotate(c, { key });
+  const patch = c.req.valid("json");
+  const ring =
+    patch.ring === null
+      ? null
+      : patch.colos === undefined && patch.continents === undefined
+        ? undefined
+        : {
+            ...(patch.colos ? { colos: patch.colos } : {}),
+            ...(patch.continents ? { continents: patch.continents } : {}),
+          };
   const change = unwrap(
     await c
       .get("services")
@@ -193,7 +204,8 @@ async function updateRollout(
         key,
         actor: c.get("caller").sub,
         message: c.req.valid("header")["config-message"],
-        percent: Math.round(c.req.valid("json").percent * 100) / 100,
+        ...(patch.percent === undefined ? {} : { percent: Math.round(patch.percent * 100) / 100 }),
+        ...(ring === undefined ? {} : { ring }),
       }),
   );
   return rolloutResponse(c, change.view, change.distribution);

@@ -98,6 +98,12 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
   )`,
     ],
   },
+  {
+    id: 3,
+    name: "continent of a sighting",
+    // `request.cf.continent`, so the view can tell a ring's clients by continent (core/rings.ts).
+    statements: ["ALTER TABLE last_seen ADD COLUMN continent TEXT"],
+  },
 ];
 
 export interface FleetRecordOutcome {
@@ -190,10 +196,11 @@ export class FleetStore extends DurableObject<FleetEnv> {
       return;
     }
     this.sql.exec(
-      `INSERT INTO last_seen (key, client_id, version, seen_at, colo, bucket, previous, applied, rejected, reason, subject)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO last_seen (key, client_id, version, seen_at, colo, continent, bucket, previous, applied, rejected, reason, subject)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key, client_id) DO UPDATE SET
          version = excluded.version, seen_at = excluded.seen_at, colo = excluded.colo,
+         continent = excluded.continent,
          previous = excluded.previous, applied = excluded.applied, rejected = excluded.rejected,
          reason = excluded.reason, subject = excluded.subject`,
       s.key,
@@ -201,6 +208,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
       s.version,
       s.seenAt,
       s.colo,
+      s.continent ?? null,
       bucketOf(s.key, s.clientId),
       previous,
       applied,
@@ -244,9 +252,15 @@ export class FleetStore extends DurableObject<FleetEnv> {
   ): { groups: FleetGroup[]; reports: FleetReportGroup[] } {
     const bound = cohortBound(expectation.rollout, nowMs);
     const groups = this.sql
-      .exec<{ version: number; colo: string | null; in_cohort: number; clients: number }>(
-        `SELECT version, colo, bucket < ? AS in_cohort, COUNT(*) AS clients FROM last_seen
-         WHERE key = ? AND seen_at >= ? GROUP BY version, colo, in_cohort`,
+      .exec<{
+        version: number;
+        colo: string | null;
+        continent: string | null;
+        in_cohort: number;
+        clients: number;
+      }>(
+        `SELECT version, colo, continent, bucket < ? AS in_cohort, COUNT(*) AS clients FROM last_seen
+         WHERE key = ? AND seen_at >= ? GROUP BY version, colo, continent, in_cohort`,
         bound,
         expectation.key,
         sinceMs,
@@ -256,17 +270,24 @@ export class FleetStore extends DurableObject<FleetEnv> {
         (g): FleetGroup => ({
           version: g.version,
           colo: g.colo,
+          continent: g.continent,
           inCohort: g.in_cohort === 1,
           clients: g.clients,
         }),
       );
     const reports = (column: "applied" | "rejected") =>
       this.sql
-        .exec<{ reported: number; colo: string | null; in_cohort: number; clients: number }>(
+        .exec<{
+          reported: number;
+          colo: string | null;
+          continent: string | null;
+          in_cohort: number;
+          clients: number;
+        }>(
           // Grouped by position: in SQLite a GROUP BY name matches the table's `version` column
           // before an alias, which would group these reports by the version served instead.
-          `SELECT ${column} AS reported, colo, bucket < ? AS in_cohort, COUNT(*) AS clients FROM last_seen
-           WHERE key = ? AND seen_at >= ? AND ${column} IS NOT NULL GROUP BY 1, 2, 3`,
+          `SELECT ${column} AS reported, colo, continent, bucket < ? AS in_cohort, COUNT(*) AS clients
+           FROM last_seen WHERE key = ? AND seen_at >= ? AND ${column} IS NOT NULL GROUP BY 1, 2, 3, 4`,
           bound,
           expectation.key,
           sinceMs,
@@ -276,6 +297,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
           (g): FleetReportGroup => ({
             version: g.reported,
             colo: g.colo,
+            continent: g.continent,
             inCohort: g.in_cohort === 1,
             applied: column === "applied" ? g.clients : 0,
             rejected: column === "rejected" ? g.clients : 0,

@@ -196,4 +196,14 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE rollouts ADD COLUMN auto_abort TEXT",
     ],
   },
+  {
+    id: 6,
+    name: "rollout rings",
+    statements: [
+      // Config-Rollout's colos="…" / continents="…" (core/rings.ts), space-separated codes; both
+      // NULL: the rollout applies everywhere (every rollout before rings).
+      "ALTER TABLE rollouts ADD COLUMN ring_colos TEXT",
+      "ALTER TABLE rollouts ADD COLUMN ring_continents TEXT",
+    ],
+  },
 ];

@@ -5,6 +5,7 @@
  * version (409), the key's JSON Schema (422), and only then a new version or rollout candidate.
  */
 import { checkFlagdDocument } from "../../core/flagd-schema";
+import { describeRing } from "../../core/rings";
 import { schemaViolation } from "./key-schemas";
 import { preconditionFailure } from "./preconditions";
 import { failure, type StoreResult, success } from "./result";
@@ -64,9 +65,10 @@ export function planPublish(sql: SqlStorage, input: PublishInput, digest: string
   };
 }
 
-/** The audit detail of a rollout start: its spec and health gates, as flat members. */
+/** The audit detail of a rollout start: its spec, ring and health gates, as flat members. */
 function rolloutStartDetail(spec: RolloutSpec): AuditDetail {
-  const { gates, ...share } = spec;
+  const { gates, ring, ...plain } = spec;
+  const share = ring ? { ...plain, ring: describeRing(ring) } : plain;
   if (!gates) return share;
   return {
     ...share,

@@ -2,7 +2,7 @@
  * Typed reads and writes of the `rollouts` and `schemas` tables (schema.ts). Synchronous, like
  * tables.ts: a read-decide-write sequence without an `await` cannot interleave with another call.
  */
-import type { RolloutHead } from "../../core";
+import { type Ring, type RolloutHead, ringFrom } from "../../core";
 import type {
   AutoAbort,
   RolloutOutcome,
@@ -35,7 +35,24 @@ type RolloutRow = {
   min_clients: number | null;
   bake_seconds: number;
   auto_abort: string | null;
+  ring_colos: string | null;
+  ring_continents: string | null;
 };
+
+/** The stored ring (two columns of space-separated codes); a row that fails the check is a bug. */
+function ringOfRow(row: RolloutRow): Ring | null {
+  if (row.ring_colos === null && row.ring_continents === null) return null;
+  const codes = (text: string | null) => (text === null || text === "" ? [] : text.split(" "));
+  const ring = ringFrom({ colos: codes(row.ring_colos), continents: codes(row.ring_continents) });
+  if (ring === "malformed") throw new Error(`rollout ${row.id} of ${row.key} has a malformed ring`);
+  return ring;
+}
+
+/** A ring as its two columns (NULL, NULL: everywhere). */
+function ringColumns(ring: Ring | null | undefined): [string | null, string | null] {
+  if (!ring) return [null, null];
+  return [ring.colos.join(" "), ring.continents.join(" ")];
+}
 
 function toRollout(row: RolloutRow): RolloutRecord {
   return {
@@ -62,6 +79,7 @@ function toRollout(row: RolloutRow): RolloutRecord {
         ? null
         : { maxRejected: row.max_rejected, minClients: row.min_clients ?? 0, bakeSeconds: row.bake_seconds },
     autoAbort: row.auto_abort === null ? null : (JSON.parse(row.auto_abort) as AutoAbort),
+    ring: ringOfRow(row),
   };
 }
 
@@ -95,8 +113,8 @@ export function insertRollout(
   sql.exec(
     `INSERT INTO rollouts (key, stable_version, candidate_version, mode, percent, start, step,
        every_seconds, started_at, started_by, message, updated_at, updated_by, max_rejected, min_clients,
-       bake_seconds)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       bake_seconds, ring_colos, ring_continents)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     entry.key,
     entry.stableVersion,
     entry.candidateVersion,
@@ -113,6 +131,7 @@ export function insertRollout(
     entry.gates?.maxRejected ?? null,
     entry.gates?.maxRejected == null ? null : entry.gates.minClients,
     entry.gates?.bakeSeconds ?? 0,
+    ...ringColumns(entry.ring),
   );
 }
 
@@ -137,6 +156,24 @@ export function updateRolloutSpec(
     spec.start,
     spec.step,
     spec.everySeconds,
+    at,
+    actor,
+    id,
+  );
+}
+
+/** Replaces the running rollout's ring (PATCH …/rollout; the route checked that it only widens). */
+export function updateRolloutRing(
+  sql: SqlStorage,
+  id: number,
+  ring: Ring | null,
+  at: number,
+  actor: string,
+): void {
+  sql.exec(
+    `UPDATE rollouts SET ring_colos = ?, ring_continents = ?, updated_at = ?, updated_by = ?
+     WHERE id = ? AND ended_at IS NULL`,
+    ...ringColumns(ring),
     at,
     actor,
     id,
@@ -171,6 +208,8 @@ export function rolloutHeadOf(rollout: RolloutRecord, candidate: VersionRecord):
     step: rollout.step,
     everySeconds: rollout.everySeconds,
     startedAt: rollout.startedAt,
+    // Absent rather than null without a ring: the head stays byte-for-byte what it was before rings.
+    ...(rollout.ring ? { ring: rollout.ring } : {}),
   };
 }
 

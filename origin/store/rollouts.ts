@@ -5,7 +5,7 @@
  * cohorts only grow (a client on the candidate stays on it until the rollout ends), and no
  * client's version number ever goes down (an abort publishes the stable content as a new version).
  */
-import { type RolloutHead, shareAt } from "../../core";
+import { describeRing, type Ring, type RolloutHead, ringOf, ringWidens, sameRing, shareAt } from "../../core";
 import { commitChange } from "./commit";
 import { failure, type StoreResult, success } from "./result";
 import {
@@ -13,6 +13,7 @@ import {
   readLatestRollout,
   readRunningRollout,
   rolloutHeadOf,
+  updateRolloutRing,
   updateRolloutSpec,
   writeAutoAbort,
 } from "./rollout-tables";
@@ -79,7 +80,8 @@ export function isRetryOfStart(
     running.start === spec.start &&
     running.step === spec.step &&
     running.everySeconds === spec.everySeconds &&
-    JSON.stringify(running.gates ?? null) === JSON.stringify(spec.gates ?? null)
+    JSON.stringify(running.gates ?? null) === JSON.stringify(spec.gates ?? null) &&
+    sameRing(running.ring, spec.ring)
   );
 }
 
@@ -100,7 +102,17 @@ function noRollout(key: string): string {
   return `No rollout is running for ${key}; start one with PUT /v1/configs/${key} and a Config-Rollout header.`;
 }
 
-/** PATCH …/rollout: holds the share at `percent` (fixed mode); never below the share now. */
+/** The ring a PATCH asks for: each list given replaces the current one; null drops the ring. */
+function patchedRing(current: Ring | null, patch: RolloutUpdateInput["ring"]): Ring | null {
+  if (patch === undefined) return current;
+  if (patch === null) return null;
+  return ringOf(patch.colos ?? current?.colos ?? [], patch.continents ?? current?.continents ?? []);
+}
+
+/**
+ * PATCH …/rollout: holds the share at `percent` (fixed mode), never below the share now, and/or
+ * widens the ring, never narrows it: either way a client on the candidate stays on it.
+ */
 export async function updateRollout(
   core: StoreCore,
   input: RolloutUpdateInput,
@@ -111,23 +123,41 @@ export async function updateRollout(
     if (!running) return failure<null>("conflict", noRollout(input.key));
     const at = Date.now();
     const share = shareOf(running, at);
-    if (input.percent < share) {
+    const { percent } = input;
+    if (percent !== undefined && percent < share) {
       return failure<null>(
         "conflict",
-        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${input.percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/-/rollout/abort).`,
+        `The rollout already serves v${running.candidateVersion} to ${share}% of clients; lowering it to ${percent}% would move some of them back to v${running.stableVersion}. Abort the rollout instead (POST /v1/configs/${input.key}/-/rollout/abort).`,
       );
     }
-    if (running.mode === "fixed" && running.percent === input.percent) return success(null);
-    const spec: RolloutSpec = {
-      mode: "fixed",
-      percent: input.percent,
-      start: input.percent,
-      step: 0,
-      everySeconds: 0,
-    };
+    const ring = running.ring ?? null;
+    const nextRing = patchedRing(ring, input.ring);
+    const widens = ringWidens(ring, nextRing);
+    if (!widens.ok) {
+      return failure<null>(
+        "conflict",
+        `The rollout's ring is ${describeRing(ring)}; ${describeRing(nextRing)} would narrow it (${widens.reason}), moving clients there back to v${running.stableVersion}: a ring only grows. List every location it holds plus the new ones, send {"ring": null} for everywhere, or abort the rollout (POST /v1/configs/${input.key}/-/rollout/abort).`,
+      );
+    }
+    const percentChanges =
+      percent !== undefined && !(running.mode === "fixed" && running.percent === percent);
+    const ringChanges = !sameRing(ring, nextRing);
+    if (!percentChanges && !ringChanges) return success(null);
+    const detail: AuditDetail = {};
+    if (percentChanges) {
+      detail.mode = { from: running.mode, to: "fixed" };
+      detail.percent = { from: share, to: percent };
+    }
+    if (ringChanges) detail.ring = { from: describeRing(ring), to: describeRing(nextRing) };
     commitChange(core, {
       at,
-      write: () => updateRolloutSpec(sql, running.id, spec, at, input.actor),
+      write: () => {
+        if (percentChanges) {
+          const spec: RolloutSpec = { mode: "fixed", percent, start: percent, step: 0, everySeconds: 0 };
+          updateRolloutSpec(sql, running.id, spec, at, input.actor);
+        }
+        if (ringChanges) updateRolloutRing(sql, running.id, nextRing, at, input.actor);
+      },
       audit: {
         actor: input.actor,
         action: "rollout_update",
@@ -136,7 +166,7 @@ export async function updateRollout(
         fromVersion: running.stableVersion,
         toVersion: running.candidateVersion,
         digest: null,
-        detail: { mode: { from: running.mode, to: "fixed" }, percent: { from: share, to: input.percent } },
+        detail,
       },
       outbox: { kind: "key", target: input.key },
     });

@@ -1,5 +1,5 @@
 /** Values exchanged with the NamespaceStore over RPC: plain, structured-clonable data. */
-import type { HealthGates, NamespaceSettings, SnapshotMeta } from "../../core";
+import type { HealthGates, NamespaceSettings, Ring, SnapshotMeta } from "../../core";
 
 /** Whether a change has reached KV and the edge caches yet (DESIGN §4). */
 export type Distribution = "complete" | "pending";
@@ -42,6 +42,8 @@ export interface RolloutSpec {
   everySeconds: number;
   /** Health gates from `Config-Rollout` (core HealthGates); null or absent: none. */
   gates?: HealthGates | null;
+  /** Where the share applies (core/rings.ts, `colos="…"`/`continents="…"`); null or absent: everywhere. */
+  ring?: Ring | null;
 }
 
 /** Why the origin aborted a rollout by itself: the health gate's figures when it tripped. */
@@ -96,8 +98,14 @@ export interface RolloutView {
   candidate: VersionRecord | null;
 }
 
+/** PATCH …/-/rollout: a new fixed share, a wider ring, or both (at least one). */
 export interface RolloutUpdateInput extends ChangeMeta {
-  percent: number;
+  percent?: number;
+  /**
+   * The ring's new lists (each given list replaces the current one; checked, non-empty), or null
+   * to drop the ring (everywhere); absent: unchanged.
+   */
+  ring?: { colos?: string[]; continents?: string[] } | null;
 }
 
 export interface RolloutChange {

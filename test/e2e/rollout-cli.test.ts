@@ -7,15 +7,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type BinRun, runBin } from "./support/cli";
-import { adminTokenFor, originClient, uniqueNamespace } from "./support/http";
+import { type BinRun, cliEnvFor, runBin } from "./support/cli";
+import { originClient, uniqueNamespace } from "./support/http";
 
 const stack = inject("stack");
 const namespace = uniqueNamespace("rocli");
 const key = `${namespace}/checkout/flags`;
 
 let dir: string;
-let env: Record<string, string | undefined>;
+let env: NodeJS.ProcessEnv;
 
 type Run = BinRun;
 
@@ -36,15 +36,7 @@ beforeAll(async () => {
     "bad.json": { rps: 0, beta: "yes" },
   };
   for (const [name, value] of Object.entries(files)) await writeFile(join(dir, name), JSON.stringify(value));
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    FLEETCONF_ORIGIN: stack.originUrl,
-    FLEETCONF_EDGE: stack.edgeUrl,
-    FLEETCONF_TOKEN: await adminTokenFor(stack),
-    FLEETCONF_DEV_VARS: join(dir, "no.dev.vars"),
-    NO_COLOR: "1",
-  };
+  env = await cliEnvFor(stack, dir);
   const admin = originClient(stack, env.FLEETCONF_TOKEN ?? "");
   expect((await admin.setNamespace(namespace, { visibility: "public" })).status).toBe(200);
 });

@@ -220,6 +220,21 @@ describe("console pages over the admin API", () => {
     expect(after).toContain('data-testid="rollout-state">aborted<');
   });
 
+  it("shows a rollout's ring on the rollout page, and everywhere without one", async () => {
+    const ns = freshNamespace("cons");
+    const key = `${ns}/svc/flags`;
+    await publishOk(key, { v: 1 });
+    await publishOk(key, { v: 2 }, { headers: { "Config-Rollout": '100; colos="AMS"; continents="EU"' } });
+    const browser = await signIn();
+    const html = await (await page(`/console/keys/${key}/-/rollout`, browser)).text();
+    expect(html).toMatch(/data-testid="rollout-ring">Ring: <strong>colos=AMS; continents=EU<\/strong>/);
+    const plain = `${ns}/svc/other`;
+    await publishOk(plain, { v: 1 });
+    await publishOk(plain, { v: 2 }, { headers: { "Config-Rollout": "30" } });
+    const everywhere = await (await page(`/console/keys/${plain}/-/rollout`, browser)).text();
+    expect(everywhere).toContain("Ring: everywhere");
+  });
+
   it("shows pending distribution and the audit log with filters", async () => {
     const ns = freshNamespace("cons");
     await publishOk(`${ns}/a/b`, { x: 1 }, { headers: { "Config-Message": "audited change" } });

@@ -50,12 +50,17 @@ export async function headOf(key: string): Promise<HeadRecord | null> {
   return (await originEnv.CONFIGS.get(kvKeys.head(key), "json")) as HeadRecord | null;
 }
 
-/** A read through the real edge bound as EDGE (shared KV, purged by the origin). */
-export function edgeRead(key: string, clientId?: string, extra: Record<string, string> = {}) {
+/** A read through the real edge bound as EDGE (shared KV, purged by the origin), from location `cf` if given. */
+export function edgeRead(
+  key: string,
+  clientId?: string,
+  extra: Record<string, string> = {},
+  cf?: { colo: string; continent: string },
+) {
   if (!originEnv.EDGE) throw new Error("the origin test project needs the EDGE binding");
   const headers: Record<string, string> = { ...extra };
   if (clientId !== undefined) headers["Config-Client-Id"] = clientId;
-  return originEnv.EDGE.fetch(`https://edge.test/v1/configs/${key}`, { headers });
+  return originEnv.EDGE.fetch(`https://edge.test/v1/configs/${key}`, cf ? { headers, cf } : { headers });
 }
 
 export async function makePublic(namespace: string): Promise<void> {

@@ -10,6 +10,7 @@ import {
   MAX_FRESHNESS_CHARS,
   type NamespaceSettings,
   type RolloutHead,
+  ringFrom,
   type Snapshot,
 } from "../../core";
 import { UpstreamError } from "./kv-reader";
@@ -106,6 +107,10 @@ function parseRollout(value: unknown): RolloutHead | null {
   ) {
     throw corrupt("head rollout");
   }
+  // Rings came after rollouts: a head without `ring` (or with null) is a rollout everywhere. A
+  // malformed ring is corrupt, never "everywhere": that would widen a one-location rollout.
+  const ring = ringFrom(r.ring);
+  if (ring === "malformed") throw corrupt("head rollout");
   return {
     candidate: { version: candidate.version, etag: candidate.etag, publishedAt: candidate.publishedAt },
     mode: r.mode,
@@ -114,6 +119,7 @@ function parseRollout(value: unknown): RolloutHead | null {
     step: r.step,
     everySeconds: r.everySeconds,
     startedAt: r.startedAt,
+    ...(ring === null ? {} : { ring }),
   };
 }
 

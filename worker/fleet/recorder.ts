@@ -82,6 +82,7 @@ export class FleetRecorder {
     nowMs: number,
     status: ClientStatus | null = null,
     subject: string | null = null,
+    continent: string | null = null,
   ): void {
     const id = `${key}\u0000${clientId}`;
     const held = this.#pending.get(id);
@@ -91,6 +92,7 @@ export class FleetRecorder {
       held.version = version;
       held.seenAt = nowMs;
       held.colo = colo;
+      held.continent = continent;
       held.subject = subject;
       if (status !== null) {
         // Not simply replaced: a request the client gave up may be recorded after its
@@ -114,6 +116,7 @@ export class FleetRecorder {
         clientId,
         seenAt: nowMs,
         colo,
+        continent,
         previous: null,
         applied: status?.applied ?? null,
         rejected: status?.rejected ?? null,

@@ -56,6 +56,7 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
   let state: Telemetry | undefined;
   const timerEnabled = options.flushTimer ?? true;
   let colo: string | undefined;
+  let continent: string | undefined;
   const build = (env: EdgeEnv): Telemetry => {
     const recorder = new FleetRecorder({
       ...(positiveInt(env.FLEET_FLUSH_MS) === null
@@ -106,10 +107,12 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
     const target = c.get("target");
     const clientId = target.version === null ? target.clientId : null;
     if (clientId === null) return;
-    // An isolate lives in one location: read `cf.colo` (a native object per access) until known.
-    if (colo === undefined) {
-      const seen = c.req.raw.cf?.colo;
-      if (typeof seen === "string") colo = seen;
+    // An isolate lives in one location: read `cf.colo` and `cf.continent` (a native object per
+    // access) until known.
+    if (colo === undefined || continent === undefined) {
+      const cf = c.req.raw.cf;
+      if (typeof cf?.colo === "string") colo = cf.colo;
+      if (typeof cf?.continent === "string") continent = cf.continent;
     }
     let parsed = c.get("clientStatus");
     if (parsed === undefined) {
@@ -127,6 +130,7 @@ export function telemetryObserver(options: TelemetryOptions = {}): TelemetryObse
       now,
       withStatus ? parsed : null,
       c.get("readSubject") ?? null,
+      continent ?? null,
     );
   };
   const flushIfDue = (c: Context<EdgeHonoEnv>, recorder: FleetRecorder, sink: FleetSink, now: number) => {

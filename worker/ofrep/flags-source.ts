@@ -9,6 +9,7 @@ import type { EdgeHonoEnv } from "../app-env";
 import { authorizeRead } from "../auth/read-auth";
 import { upstreamReasonOf, upstreamUnavailable } from "../cache/kv-reader";
 import type { PreparedSnapshot } from "../cache/prepared";
+import { requestLocation } from "../http/location";
 import { selectVersion } from "../select-version";
 
 export interface FlagsSnapshot {
@@ -44,7 +45,7 @@ export async function readFlagsSnapshot(c: Context<EdgeHonoEnv>, target: ConfigK
     throw new FleetconfError("not_found", `No flags config is published at ${key}.`);
   }
   // A staged rollout of the flags config follows the client's cohort as config reads do.
-  const version = selectVersion(record, clientIdOf(c), now()).version;
+  const version = selectVersion(record, clientIdOf(c), now(), () => requestLocation(c.req.raw)).version;
   let found = store.memorySnapshot(key, version);
   try {
     found ??= (await store.snapshot(key, namespace, version, ctx)) ?? undefined;

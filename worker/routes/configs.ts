@@ -23,6 +23,7 @@ import { type UpstreamReason, upstreamReasonOf, upstreamUnavailable } from "../c
 import type { HeaderList, PreparedSnapshot } from "../cache/prepared";
 import type { Lookup, SnapshotLookup } from "../cache/tiered-store";
 import { parseConfigTarget } from "../http/config-target";
+import { requestLocation } from "../http/location";
 import { isKnownVersion, isRedacted, type Selection, selectVersion } from "../select-version";
 
 const TIER_DEPTH: Record<CacheTier, number> = { memory: 0, cache: 1, kv: 2, origin: 3 };
@@ -214,7 +215,9 @@ function fromHead(
     });
   }
   const selection: Selection | null =
-    target.version === null ? selectVersion(record, target.clientId, now()) : null;
+    target.version === null
+      ? selectVersion(record, target.clientId, now(), () => requestLocation(c.req.raw))
+      : null;
   const version = target.version ?? selection?.version ?? record.version;
   if (target.version !== null && !isKnownVersion(record, version))
     throw versionNotFound(key, version, status(head.tier));
@@ -286,6 +289,7 @@ function respond(
     key,
     version,
     ...(rollout ? { rollout: rollout.role, share: rollout.share } : {}),
+    ...(rollout?.ring ? { ring: rollout.ring } : {}),
     tier,
     stale,
     ...(upstreamError ? { upstreamError } : {}),
@@ -301,7 +305,11 @@ function respond(
     ["Server-Timing", `edge;dur=${(performance.now() - target.startedAt).toFixed(1)};desc="${tier}"`],
   ];
   if (vary !== null) perRequest.push(["Vary", vary]);
-  if (rollout) perRequest.push(["Config-Rollout", `${rollout.role}; share=${rollout.share}`]);
+  if (rollout) {
+    // `ring=in|out` only when the rollout has a ring: outside it the share does not apply here.
+    const ring = rollout.ring ? `; ring=${rollout.ring}` : "";
+    perRequest.push(["Config-Rollout", `${rollout.role}; share=${rollout.share}${ring}`]);
+  }
   if (preferenceApplied !== null) perRequest.push(["Preference-Applied", preferenceApplied]);
   if (answer.freshness !== undefined) perRequest.push(["Config-Freshness", answer.freshness]);
   if (answer.notModified) {

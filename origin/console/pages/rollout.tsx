@@ -5,6 +5,7 @@
  * complete as served and a reload shows the latest.
  */
 import type { FC } from "hono/jsx";
+import { describeRing } from "../../../core/rings";
 import type { RolloutStatusDocument as RolloutStatus } from "../../contract";
 import type { ApiProblem, FleetDocument } from "../api";
 import { RolloutChart, type TrailPoint, VersionBars } from "../chart";
@@ -99,6 +100,7 @@ export const RolloutLive: FC<{
                 {fleet.locations.map((l) => (
                   <li>
                     {l.colo}: {l.clients} clients, {Math.round(l.converged * 1000) / 10}% converged
+                    {l.inRing === undefined ? "" : l.inRing ? " · in the ring" : " · outside the ring"}
                   </li>
                 ))}
               </ul>
@@ -147,6 +149,16 @@ export const RolloutPage: FC<{
           {rollout.startedBy}
           {rollout.message ? ` — ${rollout.message}` : ""}.
           {rollout.endedAt && ` Ended ${when(rollout.endedAt)} by ${rollout.endedBy ?? "?"}.`}
+        </p>
+        <p data-testid="rollout-ring">
+          {rollout.ring ? (
+            <>
+              Ring: <strong>{describeRing(rollout.ring)}</strong> — the share applies only to requests
+              reaching the edge there; everywhere else every client keeps v{rollout.stable?.version}.
+            </>
+          ) : (
+            "Ring: everywhere (the share applies in every location)."
+          )}
         </p>
       </section>
     )}

@@ -5,11 +5,29 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../scripts/lib/wrangler";
+import { adminTokenFor, type StackUrls } from "./http";
 
 export interface BinRun {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The environment an operator's shell would give `fleetconf` against the stack: origin, edge and an
+ * admin token from the environment, and no `.dev.vars` (FLEETCONF_DEV_VARS names a missing file in
+ * `dir`), so every credential comes from here; NO_COLOR for plain output.
+ */
+export async function cliEnvFor(stack: StackUrls, dir: string): Promise<NodeJS.ProcessEnv> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    FLEETCONF_ORIGIN: stack.originUrl,
+    FLEETCONF_EDGE: stack.edgeUrl,
+    FLEETCONF_TOKEN: await adminTokenFor(stack),
+    FLEETCONF_DEV_VARS: join(dir, "no.dev.vars"),
+    NO_COLOR: "1",
+  };
 }
 
 export function runBin(

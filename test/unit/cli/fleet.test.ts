@@ -3,19 +3,10 @@ import { describe, expect, it } from "vitest";
 import { renderFleet, renderStatus } from "../../../cli/commands/fleet";
 import { CliError, UsageError } from "../../../cli/errors";
 import { parseFleet } from "../../../cli/fleet-api";
-import { type Io, Output } from "../../../cli/output";
 import { parseWaitTarget } from "../../../cli/wait-convergence";
+import { pipedOutput } from "./support/piped-output";
 
-function piped(): Output {
-  const io: Io = {
-    stdout: { isTTY: false, write: () => true },
-    stderr: { isTTY: false, write: () => true },
-    stdin: { async *[Symbol.asyncIterator]() {} },
-    env: {},
-    cwd: "/",
-  };
-  return new Output(io, { json: false });
-}
+const piped = pipedOutput;
 
 describe("publish --wait target", () => {
   it.each([

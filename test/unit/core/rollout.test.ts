@@ -80,7 +80,7 @@ describe("parseRolloutHeader", () => {
   it("parses a linear schedule", () => {
     expect(parseRolloutHeader("linear; start=10; step=10; every=60")).toEqual({
       ok: true,
-      value: { mode: "linear", percent: 10, start: 10, step: 10, everySeconds: 60, gates: null },
+      value: { mode: "linear", percent: 10, start: 10, step: 10, everySeconds: 60, gates: null, ring: null },
     });
   });
   it("parses health gates after a percentage or a linear schedule", () => {
@@ -93,6 +93,7 @@ describe("parseRolloutHeader", () => {
         step: 0,
         everySeconds: 0,
         gates: { maxRejected: 10, minClients: 20, bakeSeconds: 300 },
+        ring: null,
       },
     });
     expect(parseRolloutHeader("linear; start=10; step=10; every=60; max-rejected=2.5")).toMatchObject({
