@@ -210,7 +210,12 @@ export class ConsoleApi {
     return this.json("GET", `/v1/audit${suffix}`);
   }
 
-  rollback(key: string, to: number, message: string | null): Promise<ApiResult<{ version: number }>> {
+  /** A new version, or (202, the namespace requires approval) the change request made instead. */
+  rollback(
+    key: string,
+    to: number,
+    message: string | null,
+  ): Promise<ApiResult<{ version?: number; changeRequest?: { namespace: string; id: number } }>> {
     return this.json("POST", `/v1/configs/${key}/-/rollback`, { to }, message);
   }
 
