@@ -14,7 +14,15 @@ import {
   RolloutStatus as RolloutStatusSchema,
   SchemaSummary as SchemaSummarySchema,
 } from "../origin/contract";
-import { type AdminApi, type Answer, documentOf, headerText, type PublishResult } from "./admin-api";
+import {
+  type AdminApi,
+  type Answer,
+  documentOf,
+  type Held,
+  headerText,
+  heldOf,
+  type PublishResult,
+} from "./admin-api";
 import { CliError } from "./errors";
 
 export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
@@ -35,11 +43,13 @@ export async function startRollout(
   body: Uint8Array,
   rollout: string,
   options: { ifMatch?: string; message?: string },
-): Promise<{ write: PublishResult; rollout: RolloutStatus | null }> {
+): Promise<{ write: PublishResult; rollout: RolloutStatus | null } | Held> {
   const headers: Record<string, string> = { ...JSON_BODY, "Config-Rollout": rollout };
   if (options.ifMatch) headers["If-Match"] = options.ifMatch;
   if (options.message) headers["Config-Message"] = headerText(options.message);
   const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers });
+  const held = heldOf(answer);
+  if (held) return held;
   const { rollout: started, ...write } = documentOf(PublishResultSchema, answer);
   return { write: { ...write, created: answer.status === 201 }, rollout: started ?? null };
 }

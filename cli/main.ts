@@ -9,6 +9,12 @@ import type { Command, CommandContext } from "./command";
 import { agentCommand } from "./commands/agent";
 import { auditCommand } from "./commands/audit";
 import { deleteCommand, redactCommand, rollbackCommand } from "./commands/change";
+import {
+  changesApproveCommand,
+  changesListCommand,
+  changesRejectCommand,
+  changesShowCommand,
+} from "./commands/changes";
 import { diffCommand } from "./commands/diff";
 import { fleetCommand, statusCommand } from "./commands/fleet";
 import { keysGenerateCommand, keysRetireCommand, keysRotateCommand } from "./commands/keys";
@@ -49,6 +55,10 @@ export const COMMANDS: readonly Command[] = [
   schemaGetCommand,
   schemaDeleteCommand,
   auditCommand,
+  changesListCommand,
+  changesShowCommand,
+  changesApproveCommand,
+  changesRejectCommand,
   namespaceSetCommand,
   namespaceGetCommand,
   tokenCommand,

@@ -4,6 +4,7 @@
  * grows; `complete` gives it to everyone, `abort` publishes the stable content as a new version.
  */
 import { parseRolloutHeader } from "../../core/rollout";
+import { isHeld } from "../admin-api";
 import { parseDuration, stringOption } from "../args";
 import {
   finishRollout,
@@ -15,6 +16,7 @@ import {
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { UsageError } from "../errors";
 import { formatTime, type Output, table } from "../output";
+import { reportHeld } from "./changes";
 import { readDocument } from "./publish";
 
 const PERCENT = /^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$/;
@@ -187,6 +189,7 @@ Examples:
       ...(ifMatch ? { ifMatch } : {}),
       ...(message ? { message } : {}),
     });
+    if (isHeld(started)) return reportHeld(ctx.out, started);
     const p = ctx.out.paint;
     const { write, rollout } = started;
     const human =
