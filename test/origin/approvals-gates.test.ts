@@ -97,6 +97,21 @@ describe("what approval: required holds", { timeout: 20_000 }, () => {
     expect(set).toMatchObject({ actor: AUTHOR, detail: { approvedBy: REVIEWER } });
   });
 
+  it("keeps a change set's held bytes whole past one SQLite chunk (1 MiB) and applies them exactly", async () => {
+    const ns = freshNamespace();
+    await turnOn(ns);
+    const big = (n: number) => ({ blob: String(n).repeat(700_000) });
+    const body = { changes: [1, 2].map((n) => ({ key: `${ns}/big/k${n}`, content: big(n) })) };
+    const held = await heldOf(
+      await call("POST", "/v1/changes", { token: await tokenOf(AUTHOR), json: body }),
+    );
+    expect(held.size).toBeGreaterThan(1024 * 1024);
+    expect((await approve(ns, held.id)).status).toBe(201);
+    for (const n of [1, 2]) {
+      expect(await (await call("GET", `/v1/configs/${ns}/big/k${n}`)).text()).toBe(JSON.stringify(big(n)));
+    }
+  });
+
   it("holds a rollout start; approved, the rollout starts then", async () => {
     const ns = freshNamespace();
     const key = `${ns}/app/x`;

@@ -19,6 +19,7 @@ export interface ChangeRequestBody {
   keys: string[];
   author: string;
   digest: string | null;
+  size: number;
   ifMatch: string | null;
   decidedBy: string | null;
   reason: string | null;
