@@ -14,6 +14,8 @@ export const MIN_APPROVAL_TTL = 300;
 /** A week: a request older than that reviews a namespace that has moved on. */
 export const MAX_APPROVAL_TTL = 7 * 86400;
 
+import { FleetconfError } from "./errors";
+
 export const CHANGE_REQUEST_KINDS = ["publish", "rollback", "delete", "changes"] as const;
 export type ChangeRequestKind = (typeof CHANGE_REQUEST_KINDS)[number];
 
@@ -31,4 +33,12 @@ export function effectiveState(
 
 export function isChangeRequestState(value: string): value is ChangeRequestState {
   return CHANGE_REQUEST_STATES.some((state) => state === value);
+}
+
+/** A change request's id: a positive integer, as the 202's Location names it (else 400). */
+export function parseChangeRequestId(raw: string): number {
+  if (!/^[1-9][0-9]{0,14}$/.test(raw)) {
+    throw new FleetconfError("invalid_request", "A change request id is a positive integer.");
+  }
+  return Number(raw);
 }

@@ -3,7 +3,7 @@
  * namespace with `approval: required` holds (docs/operations.md, "Approvals (four-eyes)"), and
  * the line every held write prints.
  */
-import { CHANGE_REQUEST_STATES, type ChangeRequestState, isValidSegment } from "../../core";
+import { CHANGE_REQUEST_STATES, type ChangeRequestState, parseChangeRequestId } from "../../core/approval";
 import { changesOf, parsePatch } from "../../core/json-patch";
 import type { Held } from "../admin-api";
 import { integerOption, stringOption } from "../args";
@@ -20,6 +20,7 @@ import { type Command, type CommandContext, positional } from "../command";
 import { renderChanges } from "../diff-render";
 import { UsageError } from "../errors";
 import { formatTime, type Output, table } from "../output";
+import { namespaceArg } from "./namespace";
 
 const STATES = [...CHANGE_REQUEST_STATES, "all"] as const;
 
@@ -29,21 +30,12 @@ export function reportHeld(out: Output, held: Held): number {
   return 0;
 }
 
-function namespaceArg(ctx: CommandContext, command: string): string {
-  const raw = positional(ctx, 0);
-  if (!isValidSegment(raw)) {
-    throw new UsageError(
-      `invalid namespace ${JSON.stringify(raw)}: must match [a-z0-9][a-z0-9._-]{0,63}`,
-      command,
-    );
-  }
-  return raw;
-}
-
 export function parseRequestId(raw: string, command: string): number {
-  if (!/^[1-9][0-9]{0,14}$/.test(raw))
+  try {
+    return parseChangeRequestId(raw);
+  } catch {
     throw new UsageError(`invalid change request id ${JSON.stringify(raw)}`, command);
-  return Number(raw);
+  }
 }
 
 export function parseStateOption(
@@ -122,7 +114,7 @@ Options:
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext) {
     const name = "changes list";
-    const namespace = namespaceArg(ctx, name);
+    const namespace = namespaceArg(positional(ctx, 0), name);
     const state = parseStateOption(stringOption(ctx.values, "state"), name);
     const limit = integerOption(ctx.values, "limit", { min: 1, max: 1000 }, name);
     const cursor = stringOption(ctx.values, "cursor");
@@ -145,7 +137,7 @@ export const changesShowCommand: Command = {
   positionals: { min: 2, max: 2 },
   async run(ctx: CommandContext) {
     const name = "changes show";
-    const namespace = namespaceArg(ctx, name);
+    const namespace = namespaceArg(positional(ctx, 0), name);
     const id = parseRequestId(positional(ctx, 1), name);
     const shown = await showChangeRequest(await ctx.api(), namespace, id);
     ctx.out.result(shown, renderRequest(ctx.out, shown));
@@ -167,7 +159,7 @@ Options:
   positionals: { min: 2, max: 2 },
   async run(ctx: CommandContext) {
     const name = "changes approve";
-    const namespace = namespaceArg(ctx, name);
+    const namespace = namespaceArg(positional(ctx, 0), name);
     const id = parseRequestId(positional(ctx, 1), name);
     const message = stringOption(ctx.values, "message");
     const decided = await decideChangeRequest(await ctx.api(), namespace, id, {
@@ -197,7 +189,7 @@ Options:
   positionals: { min: 2, max: 2 },
   async run(ctx: CommandContext) {
     const name = "changes reject";
-    const namespace = namespaceArg(ctx, name);
+    const namespace = namespaceArg(positional(ctx, 0), name);
     const id = parseRequestId(positional(ctx, 1), name);
     const reason = stringOption(ctx.values, "reason");
     if (!reason) throw new UsageError("rejecting needs --reason TEXT", name);

@@ -11,7 +11,8 @@ import { type Output, table } from "../output";
 
 const YEAR = 31_536_000;
 
-function namespaceArg(raw: string, command: string): string {
+/** A namespace argument, checked with core's segment rule (exit 2 on a typo). */
+export function namespaceArg(raw: string, command: string): string {
   if (!isValidSegment(raw))
     throw new UsageError(
       `invalid namespace ${JSON.stringify(raw)}: must match [a-z0-9][a-z0-9._-]{0,63}`,

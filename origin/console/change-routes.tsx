@@ -5,15 +5,10 @@
  * signed-in token, so its scope and subject rules apply unchanged.
  */
 import { Hono } from "hono";
-import { FleetconfError, parseNamespace } from "../../core";
+import { parseChangeRequestId, parseNamespace } from "../../core";
 import { must } from "./api";
 import { type ConsoleApp, pageContext } from "./context";
 import { ChangeRequestsPage } from "./pages/changes";
-
-function requestId(raw: string): number {
-  if (!/^[1-9][0-9]{0,14}$/.test(raw)) throw new FleetconfError("not_found", "No such change request.");
-  return Number(raw);
-}
 
 export function changeRequestConsoleRoutes(): Hono<ConsoleApp> {
   const routes = new Hono<ConsoleApp>();
@@ -35,7 +30,7 @@ export function changeRequestConsoleRoutes(): Hono<ConsoleApp> {
 
   routes.post("/:namespace/changes/:id/approve", async (c) => {
     const namespace = parseNamespace(c.req.param("namespace"));
-    const id = requestId(c.req.param("id"));
+    const id = parseChangeRequestId(c.req.param("id"));
     const done = must(await c.get("api").decideChange(namespace, id, { approve: true }));
     const version = done.changeRequest.resultVersion;
     return c.redirect(
@@ -46,7 +41,7 @@ export function changeRequestConsoleRoutes(): Hono<ConsoleApp> {
 
   routes.post("/:namespace/changes/:id/reject", async (c) => {
     const namespace = parseNamespace(c.req.param("namespace"));
-    const id = requestId(c.req.param("id"));
+    const id = parseChangeRequestId(c.req.param("id"));
     const reason = c.get("form").reason?.trim() || "rejected in the console";
     must(await c.get("api").decideChange(namespace, id, { approve: false, reason }));
     return c.redirect(back(namespace, `Rejected ${namespace}/${id}.`), 303);

@@ -14,6 +14,7 @@ import {
   type ChangeRequestState,
   FleetconfError,
   isChangeRequestState,
+  parseChangeRequestId,
 } from "../../core";
 import type { JsonValue } from "../../core/json-diff";
 import { diffPatch } from "../../core/json-patch";
@@ -52,15 +53,8 @@ function parseState(raw: string | undefined): ChangeRequestState | "all" {
   throw new FleetconfError("invalid_request", `state must be one of ${STATES.join(", ")}.`);
 }
 
-function parseRequestId(raw: string): number {
-  if (!/^[1-9][0-9]{0,14}$/.test(raw)) {
-    throw new FleetconfError("invalid_request", "A change request id is a positive integer.");
-  }
-  return Number(raw);
-}
-
 const RequestParams = NamespaceParams.extend({
-  id: parsedBy(parseRequestId).openapi({
+  id: parsedBy(parseChangeRequestId).openapi({
     param: { name: "id", in: "path" },
     description: "The change request's id (from the 202's Location).",
     example: "7",
