@@ -5,6 +5,8 @@
  */
 import type { z } from "@hono/zod-openapi";
 import {
+  type ChangeRequestDocument,
+  ChangeRequestHeld,
   ChangeSetResult,
   DeleteResult,
   HistoryPage,
@@ -23,6 +25,8 @@ export type PublishResult = z.infer<typeof WriteResult> & {
   /** False when the bytes equalled the current version's (200, nothing new was made). */
   created: boolean;
 };
+/** A write the namespace's approval setting held (202): a change request, nothing changed yet. */
+export type Held = { held: ChangeRequestDocument };
 export type VersionPage = z.infer<typeof HistoryPage>;
 export type VersionItem = VersionPage["versions"][number];
 export type VersionDocument = z.infer<typeof VersionSchema>;
@@ -83,7 +87,7 @@ export class AdminApi {
     return documentOf(VersionSchema, await this.call("GET", `/v1/configs/${key}/-/versions/${version}`));
   }
 
-  async rollback(key: string, to: number, message?: string): Promise<PublishResult> {
+  async rollback(key: string, to: number, message?: string): Promise<PublishResult | Held> {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (message) headers["Config-Message"] = headerText(message);
     const body = new TextEncoder().encode(JSON.stringify({ to }));
@@ -93,10 +97,13 @@ export class AdminApi {
   async remove(
     key: string,
     message?: string,
-  ): Promise<{ key: string; version: number | null; deletedAt: string | null }> {
+  ): Promise<{ key: string; version: number | null; deletedAt: string | null } | Held> {
     const headers: Record<string, string> = {};
     if (message) headers["Config-Message"] = headerText(message);
-    const doc = documentOf(DeleteResult, await this.call("DELETE", `/v1/configs/${key}`, { headers }));
+    const answer = await this.call("DELETE", `/v1/configs/${key}`, { headers });
+    const held = heldOf(answer);
+    if (held) return held;
+    const doc = documentOf(DeleteResult, answer);
     return { key: doc.key, version: doc.version, deletedAt: doc.deletedAt };
   }
 
@@ -153,7 +160,7 @@ export class AdminApi {
       body,
       headers: { "Content-Type": "application/json" },
     });
-    return documentOf(ChangeSetResult, answer);
+    return heldOf(answer) ?? documentOf(ChangeSetResult, answer);
   }
 
   /** One request with the admin token; 2xx answers come back, anything else throws a CliError. */
@@ -254,8 +261,18 @@ export function jsonOf(answer: Answer): Record<string, unknown> {
   throw new CliError("the origin's answer is not a JSON object", { code: "bad_response" });
 }
 
-export function parseWrite(answer: Answer): PublishResult {
-  return { ...documentOf(WriteResult, answer), created: answer.status === 201 };
+export function parseWrite(answer: Answer): PublishResult | Held {
+  return heldOf(answer) ?? { ...documentOf(WriteResult, answer), created: answer.status === 201 };
+}
+
+/** A 202 (the namespace requires approval): the change request the origin made instead. */
+export function heldOf(answer: Answer): Held | null {
+  if (answer.status !== 202) return null;
+  return { held: documentOf(ChangeRequestHeld, answer).changeRequest };
+}
+
+export function isHeld<T extends object>(result: T | Held): result is Held {
+  return "held" in result;
 }
 
 /**

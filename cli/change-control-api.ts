@@ -19,8 +19,11 @@ import {
   type AdminApi,
   type Answer,
   documentOf,
+  type Held,
   headerText,
+  heldOf,
   type PublishResult,
+  type WriteOptions,
   writeHeaders,
 } from "./admin-api";
 import { CliError } from "./errors";
@@ -37,17 +40,32 @@ function badShape(member: string): CliError {
   return new CliError(`the origin's answer has no valid ${member}`, { code: "bad_response" });
 }
 
-export async function startRollout(
+/**
+ * `PUT /v1/configs/{key}` with the write's preconditions, note and optional `Config-Rollout`: the
+ * version written (and the rollout it started), or — in a namespace whose writes need approval —
+ * the change request the origin holds instead (202).
+ */
+export async function putConfig(
+  api: AdminApi,
+  key: string,
+  body: Uint8Array,
+  options: WriteOptions,
+): Promise<{ write: PublishResult; rollout: RolloutStatus | null } | Held> {
+  const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers: writeHeaders(options) });
+  const held = heldOf(answer);
+  if (held) return held;
+  const { rollout: started, ...write } = documentOf(PublishResultSchema, answer);
+  return { write: { ...write, created: answer.status === 201 }, rollout: started ?? null };
+}
+
+export function startRollout(
   api: AdminApi,
   key: string,
   body: Uint8Array,
   rollout: string,
   options: { ifMatch?: string; message?: string },
-): Promise<{ write: PublishResult; rollout: RolloutStatus | null }> {
-  const headers = writeHeaders({ ...options, rollout });
-  const answer = await api.call("PUT", `/v1/configs/${key}`, { body, headers });
-  const { rollout: started, ...write } = documentOf(PublishResultSchema, answer);
-  return { write: { ...write, created: answer.status === 201 }, rollout: started ?? null };
+): Promise<{ write: PublishResult; rollout: RolloutStatus | null } | Held> {
+  return putConfig(api, key, body, { ...options, rollout });
 }
 
 export async function rolloutStatus(api: AdminApi, key: string): Promise<RolloutStatus> {

@@ -1,4 +1,5 @@
 /** fleetconf core: pure logic shared by the edge, the origin, the SDK and the CLI. No bindings, no I/O. */
+export * from "./approval";
 export * from "./bundles";
 export * from "./cache-control";
 export * from "./client-id";

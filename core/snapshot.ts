@@ -3,6 +3,8 @@
  * Everything a response needs (bytes, ETag, digest, signature) is computed here once, at publish.
  * The KV layout is documented in docs/kv-layout.md.
  */
+
+import { type ApprovalMode, DEFAULT_APPROVAL_TTL } from "./approval";
 import { concatBytes, sha256, toBase64, toBase64Url, utf8Bytes } from "./encoding";
 import { signSnapshot } from "./jws";
 import type { RolloutHead } from "./rollout";
@@ -61,6 +63,13 @@ export interface NamespaceSettings {
    * origin reads it (the edge never signs); absent means DEFAULT_FRESHNESS_TTL.
    */
   freshnessTtl?: number;
+  /**
+   * Four-eyes (core/approval.ts): `required` turns the namespace's writes into change requests.
+   * Only the origin reads it; absent means "none".
+   */
+  approval?: ApprovalMode;
+  /** Seconds a change request stays approvable; absent means DEFAULT_APPROVAL_TTL. */
+  approvalTtl?: number;
 }
 
 /** One day, as TUF's reference timestamp role; a client's maxStaleness is usually shorter. */
@@ -76,6 +85,8 @@ export const DEFAULT_NAMESPACE_SETTINGS: NamespaceSettings = {
   staleWhileRevalidate: 30,
   staleIfError: 86400,
   freshnessTtl: DEFAULT_FRESHNESS_TTL,
+  approval: "none",
+  approvalTtl: DEFAULT_APPROVAL_TTL,
 };
 
 export const kvKeys = {

@@ -21,6 +21,7 @@ import { rawKeyPath } from "./middleware/raw-key-path";
 import { registerNamespace } from "./middleware/register-namespace";
 import { auditRoutes } from "./routes/audit";
 import { bundleRoutes } from "./routes/bundles";
+import { changeRequestRoutes } from "./routes/change-requests";
 import { changeRoutes } from "./routes/changes";
 import { configMethodFallback, configRoutes } from "./routes/configs";
 import { diffRoutes } from "./routes/diff";
@@ -51,6 +52,7 @@ export function adminRoutes() {
     .route("/", namespaceRoutes())
     .route("/", schemaRoutes())
     .route("/", changeRoutes())
+    .route("/", changeRequestRoutes())
     .route("/", bundleRoutes())
     .route("/", tokenRoutes())
     .route("/", rootRoutes())

@@ -7,9 +7,11 @@
 import { z } from "@hono/zod-openapi";
 import {
   isReadScope,
+  MAX_APPROVAL_TTL,
   MAX_BUNDLE_KEYS,
   MAX_FRESHNESS_TTL,
   MAX_READ_TOKEN_TTL,
+  MIN_APPROVAL_TTL,
   MIN_FRESHNESS_TTL,
   parseRingCodes,
 } from "../core";
@@ -339,6 +341,10 @@ const cacheSeconds = (name: string) =>
     .max(MAX_CACHE_SECONDS, { error: `${name} must be an integer from 0 to ${MAX_CACHE_SECONDS}.` });
 const freshnessError = `freshnessTtl must be an integer from ${MIN_FRESHNESS_TTL} to ${MAX_FRESHNESS_TTL}.`;
 const visibility = z.enum(["public", "private"], { error: 'visibility must be "public" or "private".' });
+const approvalTtlError = `approvalTtl must be an integer from ${MIN_APPROVAL_TTL} to ${MAX_APPROVAL_TTL}.`;
+const approval = z
+  .enum(["none", "required"], { error: 'approval must be "none" or "required".' })
+  .openapi({ description: "required: writes become change requests a second admin approves." });
 
 export const SettingsPatch = z
   .strictObject({
@@ -352,6 +358,13 @@ export const SettingsPatch = z
       .max(MAX_FRESHNESS_TTL, { error: freshnessError })
       .optional()
       .openapi({ description: "Seconds a Config-Freshness proof is valid; re-signed at half of it." }),
+    approval: approval.optional(),
+    approvalTtl: z
+      .int({ error: approvalTtlError })
+      .min(MIN_APPROVAL_TTL, { error: approvalTtlError })
+      .max(MAX_APPROVAL_TTL, { error: approvalTtlError })
+      .optional()
+      .openapi({ description: "Seconds a change request stays approvable (default 86400)." }),
   })
   .openapi("SettingsPatch", { description: "Every member optional: a partial update." });
 
@@ -363,6 +376,8 @@ export const NamespaceDocument = z
     staleWhileRevalidate: z.int(),
     staleIfError: z.int(),
     freshnessTtl: z.int(),
+    approval,
+    approvalTtl: z.int(),
   })
   .openapi("NamespaceSettings");
 
@@ -493,3 +508,5 @@ export const BundleDocument = z
     distribution: distribution.optional(),
   })
   .openapi("BundleDocument");
+
+export * from "./contract-change-requests";

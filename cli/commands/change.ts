@@ -1,7 +1,9 @@
 /** Admin commands that change a key without new content: `rollback`, `delete` and `redact`. */
+import { isHeld } from "../admin-api";
 import { flag, parseVersionArg, stringOption } from "../args";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { UsageError } from "../errors";
+import { reportHeld } from "./changes";
 import { describeWrite } from "./publish";
 
 export const rollbackCommand: Command = {
@@ -20,6 +22,7 @@ Options:
     const to = parseVersionArg(positional(ctx, 1), "VERSION", "rollback");
     const message = stringOption(ctx.values, "message") ?? `rollback to v${to}`;
     const result = await (await ctx.api()).rollback(key, to, message);
+    if (isHeld(result)) return reportHeld(ctx.out, result);
     const human = describeWrite(ctx.out, key, result, { verb: `rolled back to v${to}'s content:` });
     ctx.out.result({ ...result, key, rolledBackTo: to }, human);
     return 0;
@@ -43,6 +46,7 @@ Options:
     if (!flag(ctx.values, "yes")) throw new UsageError(`deleting ${key} needs --yes`, "delete");
     const message = stringOption(ctx.values, "message");
     const result = await (await ctx.api()).remove(key, message);
+    if (isHeld(result)) return reportHeld(ctx.out, result);
     const p = ctx.out.paint;
     const last = result.version === null ? "" : p.dim(` (last version v${result.version})`);
     ctx.out.result({ ...result, deleted: true }, `${p.red("✘")} deleted ${key}${last}`);

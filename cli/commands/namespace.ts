@@ -1,16 +1,18 @@
 /** `fleetconf namespace set|get NS`: visibility and the edge's Cache-Control numbers. */
 
+import { MAX_APPROVAL_TTL, MIN_APPROVAL_TTL } from "../../core/approval";
 import { isValidSegment } from "../../core/keys";
 import { MAX_FRESHNESS_TTL, MIN_FRESHNESS_TTL } from "../../core/snapshot";
 import type { NamespaceDocument, NamespacePatch } from "../admin-api";
-import { flag, integerOption } from "../args";
+import { flag, integerOption, stringOption } from "../args";
 import { type Command, type CommandContext, positional } from "../command";
 import { UsageError } from "../errors";
 import { type Output, table } from "../output";
 
 const YEAR = 31_536_000;
 
-function namespaceArg(raw: string, command: string): string {
+/** A namespace argument, checked with core's segment rule (exit 2 on a typo). */
+export function namespaceArg(raw: string, command: string): string {
   if (!isValidSegment(raw))
     throw new UsageError(
       `invalid namespace ${JSON.stringify(raw)}: must match [a-z0-9][a-z0-9._-]{0,63}`,
@@ -32,13 +34,20 @@ export function renderNamespace(out: Output, doc: NamespaceDocument): string {
     [p.bold("stale-while-revalidate"), `${doc.staleWhileRevalidate}s`],
     [p.bold("stale-if-error"), `${doc.staleIfError}s`],
     [p.bold("freshness-ttl"), `${doc.freshnessTtl}s`],
+    [
+      p.bold("approval"),
+      doc.approval === "required"
+        ? `${p.yellow("required")}${p.dim(` (four-eyes; requests expire after ${doc.approvalTtl}s)`)}`
+        : "none",
+    ],
   ]);
 }
 
 export const namespaceSetCommand: Command = {
   name: "namespace set",
   summary: "Make a namespace public or private and set its cache lifetimes",
-  usage: "namespace set NS [--public | --private] [--max-age N] [--swr N] [--sie N]",
+  usage:
+    "namespace set NS [--public | --private] [--max-age N] [--swr N] [--sie N] [--approval required|none] [--approval-ttl N]",
   help: `A partial update: only the given settings change. Namespaces are private until made public.
 
 Options:
@@ -48,7 +57,10 @@ Options:
   --swr N         stale-while-revalidate seconds (default 30)
   --sie N         stale-if-error seconds (default 86400)
   --freshness-ttl N  lifetime of the Config-Freshness proofs the edge serves, 60–604800 s
-                  (default 86400; the origin re-signs them at half of it)`,
+                  (default 86400; the origin re-signs them at half of it)
+  --approval MODE  required: publishes, rollbacks, deletes, change sets and rollout starts become
+                  change requests another admin approves (fleetconf changes); none: direct
+  --approval-ttl N  seconds a change request stays approvable, 300–604800 (default 86400)`,
   options: {
     public: { type: "boolean" },
     private: { type: "boolean" },
@@ -56,6 +68,8 @@ Options:
     swr: { type: "string" },
     sie: { type: "string" },
     "freshness-ttl": { type: "string" },
+    approval: { type: "string" },
+    "approval-ttl": { type: "string" },
   },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext) {
@@ -81,8 +95,21 @@ Options:
       name,
     );
     if (freshnessTtl !== undefined) patch.freshnessTtl = freshnessTtl;
+    const approval = stringOption(ctx.values, "approval");
+    if (approval !== undefined) {
+      if (approval !== "required" && approval !== "none")
+        throw new UsageError('--approval must be "required" or "none"', name);
+      patch.approval = approval;
+    }
+    const approvalTtl = integerOption(
+      ctx.values,
+      "approval-ttl",
+      { min: MIN_APPROVAL_TTL, max: MAX_APPROVAL_TTL },
+      name,
+    );
+    if (approvalTtl !== undefined) patch.approvalTtl = approvalTtl;
     if (Object.keys(patch).length === 0)
-      throw new UsageError("nothing to set: give --public/--private or a lifetime", name);
+      throw new UsageError("nothing to set: give --public/--private, a lifetime or --approval", name);
     const doc = await (await ctx.api()).updateNamespace(namespace, patch);
     ctx.out.result(doc, renderNamespace(ctx.out, doc));
     return 0;

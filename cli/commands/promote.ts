@@ -6,14 +6,15 @@
  */
 import { diffJson, type JsonValue, toJsonPatch } from "../../core/json-diff";
 import { parseRolloutHeader } from "../../core/rollout";
-import type { AdminApi } from "../admin-api";
+import { type AdminApi, isHeld } from "../admin-api";
 import { flag, parseVersionArg, stringOption } from "../args";
+import { putConfig } from "../change-control-api";
+import { heldLine } from "../change-requests-api";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { renderChanges, summarise } from "../diff-render";
 import { CliError, UsageError } from "../errors";
 import { formatBytes } from "../output";
 import { digestOf, type ExactVersion, readVersionBytes } from "../version-bytes";
-import { describeChangeRequest, putConfig, type WriteOutcome } from "../write-outcome";
 import { describeWrite } from "./publish";
 
 const NAME = "promote";
@@ -171,7 +172,7 @@ Examples:
     const etag = ifMatch ?? target?.etag;
     const precondition = create ? { create } : etag === undefined ? {} : { ifMatch: etag };
     ctx.out.progress(`promoting ${from} to ${dst} (${formatBytes(src.bytes.length)})…`);
-    let outcome: WriteOutcome;
+    let outcome: Awaited<ReturnType<typeof putConfig>>;
     try {
       outcome = await putConfig(api, dst, src.bytes, {
         ...precondition,
@@ -181,9 +182,9 @@ Examples:
     } catch (error) {
       throw refusal(error, { dst, from, argv: [positional(ctx, 0), dst], userEtag: ifMatch });
     }
-    if (outcome.kind === "change-request") {
-      const { changeRequest, location } = outcome;
-      ctx.out.result({ ...about, changeRequest, location }, describeChangeRequest(ctx.out, dst, outcome));
+    if (isHeld(outcome)) {
+      // DST's namespace needs approval: nothing is published until another admin approves.
+      ctx.out.result({ ...about, changeRequest: outcome.held }, `${p.yellow("⧗")} ${heldLine(outcome)}`);
       return 0;
     }
     const { write, rollout: started } = outcome;

@@ -3,12 +3,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { checkJsonDocument } from "../../core/json";
 import { parseKey } from "../../core/keys";
-import type { PublishResult } from "../admin-api";
+import { isHeld, type PublishResult } from "../admin-api";
 import { flag, integerOption, stringOption } from "../args";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { CliError, UsageError } from "../errors";
 import { formatBytes, type Io, type Output } from "../output";
 import { DEFAULT_WAIT_TIMEOUT_SECONDS, parseWaitTarget, waitForConvergence } from "../wait-convergence";
+import { reportHeld } from "./changes";
 
 const NAME = "publish";
 
@@ -71,6 +72,7 @@ Examples:
       ...(create ? { create } : {}),
       ...(message ? { message } : {}),
     });
+    if (isHeld(result)) return reportHeld(ctx.out, result);
     if (waitTarget === null) {
       ctx.out.result({ ...result, key }, describeWrite(ctx.out, key, result, { size: body.length }));
       return 0;
@@ -196,6 +198,7 @@ async function publishFolder(
   ctx.out.progress(`publishing ${changes.length} keys from ${source} as one change set…`);
   const message = stringOption(ctx.values, "message");
   const result = await api.changes(changes, message);
+  if (isHeld(result)) return reportHeld(ctx.out, result);
   const p = ctx.out.paint;
   const lines = result.changes.map((c) =>
     c.outcome === "unchanged"

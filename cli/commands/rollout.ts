@@ -5,11 +5,13 @@
  */
 import { parseRingCodes, ringOf, ringParams } from "../../core/rings";
 import { parseRolloutHeader } from "../../core/rollout";
+import { isHeld } from "../admin-api";
 import { flag, parseDuration, stringOption } from "../args";
 import { finishRollout, rolloutStatus, startRollout, updateRollout } from "../change-control-api";
 import { type Command, type CommandContext, keyArg, positional } from "../command";
 import { UsageError } from "../errors";
 import { readFleet } from "../fleet-api";
+import { reportHeld } from "./changes";
 import { readDocument } from "./publish";
 import { renderRollout } from "./rollout-render";
 
@@ -149,6 +151,7 @@ Examples:
       ...(ifMatch ? { ifMatch } : {}),
       ...(message ? { message } : {}),
     });
+    if (isHeld(started)) return reportHeld(ctx.out, started);
     const p = ctx.out.paint;
     const { write, rollout } = started;
     const human =

@@ -31,10 +31,12 @@ export function isAdminScope(scope: string): boolean {
 export const tokenCommand: Command = {
   name: NAME,
   summary: "Mint an admin token (local dev) or, with --read, a read token from the origin",
-  usage: "token [--scope SCOPE] [--ttl DURATION] [--read]",
+  usage: "token [--scope SCOPE] [--ttl DURATION] [--sub NAME] [--read]",
   help: `Without --read: mints an admin token (aud fleetconf-admin, HS256) from ADMIN_JWT_SECRET in
 .dev.vars — for local development; production admin tokens come from your identity provider.
 SCOPE is space-separated: admin | publish:NS | read:NS | alarm:NS (default "admin"). TTL default 1h, max 30d.
+--sub NAME sets the token's subject (default dev:<your user>): the author of the changes it makes,
+so two dev admins can exercise four-eyes approval locally (an approval needs another subject).
 
 With --read: asks the origin for a read token (aud fleetconf-read, EdDSA) that services and agents
 send to the edge. --scope is required: read:NS, or read:* (every namespace, needs admin) only when
@@ -43,7 +45,12 @@ asked for by name. TTL default 1d, max 30d (the edge refuses older tokens).
 Prints only the token, so it can be captured:
   export FLEETCONF_TOKEN=$(fleetconf token --scope "publish:payments" --ttl 8h)
   fleetconf token --read --scope read:payments --ttl 30d`,
-  options: { scope: { type: "string" }, ttl: { type: "string" }, read: { type: "boolean" } },
+  options: {
+    scope: { type: "string" },
+    ttl: { type: "string" },
+    sub: { type: "string" },
+    read: { type: "boolean" },
+  },
   positionals: { min: 0, max: 0 },
   async run(ctx: CommandContext) {
     const read = flag(ctx.values, "read");
@@ -55,6 +62,9 @@ Prints only the token, so it can be captured:
     const scope = given ?? "admin";
     const ttlRaw = stringOption(ctx.values, "ttl");
     const ttl = ttlRaw === undefined ? (read ? 86_400 : 3600) : parseDuration(ttlRaw, "--ttl", NAME);
+    if (read && stringOption(ctx.values, "sub") !== undefined) {
+      throw new UsageError("--sub applies to admin tokens; a read token's subject is the origin's", NAME);
+    }
     if (read) {
       if (!isReadScope(scope)) throw new UsageError("a read token's scope is read:NS or read:*", NAME);
       if (ttl < MIN_READ_TOKEN_TTL || ttl > MAX_READ_TOKEN_TTL) {
@@ -68,6 +78,10 @@ Prints only the token, so it can be captured:
       return 0;
     }
     if (!isAdminScope(scope)) throw new UsageError(`invalid admin scope ${JSON.stringify(scope)}`, NAME);
+    const givenSub = stringOption(ctx.values, "sub");
+    if (givenSub !== undefined && !/^[A-Za-z0-9._:@-]{1,128}$/.test(givenSub)) {
+      throw new UsageError("--sub must be 1–128 characters of A-Z a-z 0-9 . _ : @ -", NAME);
+    }
     if (ttl < 1 || ttl > MAX_ADMIN_TTL) throw new UsageError("--ttl must be between 1s and 30d", NAME);
     const path = devVarsPath(stringOption(ctx.values, "dev-vars"), ctx.io.env, ctx.io.cwd);
     const secret = (await readDevVars(path))?.vars.get("ADMIN_JWT_SECRET");
@@ -77,7 +91,7 @@ Prints only the token, so it can be captured:
         hint: "run `npm run dev` once (it writes .dev.vars) or `fleetconf keys generate --write`",
       });
     }
-    const token = await mintAdminToken(secret, { scope, ttlSeconds: ttl, sub: devSubject() });
+    const token = await mintAdminToken(secret, { scope, ttlSeconds: ttl, sub: givenSub ?? devSubject() });
     const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
     ctx.out.note(ctx.out.paintErr.dim(`admin token for "${scope}", expires ${expiresAt}`));
     ctx.out.result({ kind: "admin", token, scope, expiresAt }, token);

@@ -5,7 +5,12 @@
  * validation and audit entry is the API's own and the console has exactly the token's rights.
  * Sub-resources use the `/-/` paths of DESIGN §4, which no key can shadow.
  */
-import type { AuditEntryDocument as AuditEntry, RolloutStatusDocument as RolloutStatus } from "../contract";
+import type {
+  AuditEntryDocument as AuditEntry,
+  ChangeRequestDocument,
+  ChangeRequestPageDocument,
+  RolloutStatusDocument as RolloutStatus,
+} from "../contract";
 
 /** Hands one Request to the origin's app (app.fetch with this request's env and context). */
 export type Dispatch = (request: Request) => Promise<Response>;
@@ -211,8 +216,29 @@ export class ConsoleApi {
     return this.json("GET", `/v1/audit${suffix}`);
   }
 
-  rollback(key: string, to: number, message: string | null): Promise<ApiResult<{ version: number }>> {
+  /** A new version, or (202, the namespace requires approval) the change request made instead. */
+  rollback(
+    key: string,
+    to: number,
+    message: string | null,
+  ): Promise<ApiResult<{ version?: number; changeRequest?: { namespace: string; id: number } }>> {
     return this.json("POST", `/v1/configs/${key}/-/rollback`, { to }, message);
+  }
+
+  /** Pending change requests of a namespace (four-eyes). */
+  changeRequests(namespace: string): Promise<ApiResult<ChangeRequestPageDocument>> {
+    return this.json("GET", `/v1/change-requests/${enc(namespace)}`);
+  }
+
+  decideChange(
+    namespace: string,
+    id: number,
+    decision: { approve: true } | { approve: false; reason: string },
+  ): Promise<ApiResult<{ changeRequest: ChangeRequestDocument }>> {
+    const path = `/v1/change-requests/${enc(namespace)}/${id}`;
+    return decision.approve
+      ? this.json("POST", `${path}/approve`)
+      : this.json("POST", `${path}/reject`, { reason: decision.reason });
   }
 
   finishRollout(

@@ -78,10 +78,11 @@ export function keyRoutes(): Hono<ConsoleApp> {
     const form = c.get("form");
     const to = parseVersion(form.to);
     const done = must(await c.get("api").rollback(key, to, form.message?.trim() || null));
-    return c.redirect(
-      `/console/keys/${key}?done=${encodeURIComponent(`rolled back to v${to} as v${done.version}`)}`,
-      303,
-    );
+    const request = done.changeRequest;
+    const note = request
+      ? `change request ${request.namespace}/${request.id} created: it needs approval by another admin`
+      : `rolled back to v${to} as v${done.version}`;
+    return c.redirect(`/console/keys/${key}?done=${encodeURIComponent(note)}`, 303);
   });
 
   keys.get(`/${KEY}/-/rollout/live`, async (c) => {

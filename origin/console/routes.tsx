@@ -16,6 +16,7 @@ import {
 } from "../../core";
 import { type ApiProblem, ApiRefusal, type Dispatch, must, type StatusNamespace } from "./api";
 import { assetName, CONSOLE_CSS, LIVE_JS } from "./assets";
+import { changeRequestConsoleRoutes } from "./change-routes";
 import {
   type ConsoleApp,
   type ConsoleContext,
@@ -189,6 +190,7 @@ export function consoleRoutes(dispatchFor: (c: ConsoleContext) => Dispatch): Hon
   });
 
   routes.route("/keys", keyRoutes());
+  routes.route("/namespaces", changeRequestConsoleRoutes());
 
   routes.notFound(() => {
     throw new FleetconfError("not_found", "No such console page.");

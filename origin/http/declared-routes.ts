@@ -140,7 +140,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: "Not found.",
   405: "Method not allowed.",
   409: "Conflict with the stored state.",
-  410: "Gone: the version's bytes were redacted.",
+  410: "Gone: the version's bytes were redacted, or the change request expired.",
   412: "A precondition (If-Match / If-None-Match) failed.",
   413: "The body is larger than the limit.",
   415: "The body is not JSON.",

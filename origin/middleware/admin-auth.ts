@@ -9,6 +9,7 @@ import {
   annotate,
   bearerToken,
   FleetconfError,
+  isValidSegment,
   type Permission,
   scopeCovers,
   verifyAdminToken,
@@ -61,6 +62,15 @@ export function keyScope(action: "read" | "publish" | "alarm"): MiddlewareHandle
 export function routeScope(permission: Permission): MiddlewareHandler<OriginApp> {
   return async function routeScope(c, next) {
     requireScope(c, permission);
+    await next();
+  };
+}
+
+/** As keyScope, for a `{namespace}` route (change requests): the namespace parameter's permission. */
+export function namespaceScope(action: "read" | "publish"): MiddlewareHandler<OriginApp> {
+  return async function namespaceScope(c, next) {
+    const namespace = c.req.param("namespace") ?? "";
+    if (isValidSegment(namespace)) requireScope(c, { action, namespace });
     await next();
   };
 }

@@ -21,10 +21,13 @@ import type { OriginApp } from "../app-env";
 import { ChangeSetRequest, ChangeSetResult } from "../contract";
 import { readBodyWithin, requireJsonMediaType } from "../http/body";
 import { declaredRoutes, problems } from "../http/declared-routes";
+import { HELD, heldResponse } from "../http/held-response";
 import { namespaceRegistry } from "../http/ops-stores";
 import { unwrap } from "../http/store-call";
+import { changeSetDocument, NO_STORE_HEADERS } from "../http/write-response";
 import { requireScope } from "../middleware/admin-auth";
-import type { ChangeSetMember, MemberOutcome } from "../store/change-sets";
+import type { ChangeSetMember } from "../store/change-sets";
+import { isHeld } from "../store/types";
 
 /** A set's body may hold this many configs of the largest size (each member is capped on its own). */
 export const CHANGE_SET_BODY_CONFIGS = 4;
@@ -59,6 +62,7 @@ const changeRoute = createRoute({
       description: "Applied: the new versions, committed together.",
       content: { "application/json": { schema: ChangeSetResult } },
     },
+    ...HELD,
     ...problems(404, 409, 413, 415, 422),
   },
 });
@@ -113,14 +117,6 @@ function membersOf(
   return { namespace, members };
 }
 
-function memberDocument(change: MemberOutcome) {
-  if (change.outcome === "deleted") {
-    return { key: change.key, outcome: change.outcome, version: change.version, etag: null, digest: null };
-  }
-  const { version, etag, digest } = change.record;
-  return { key: change.key, outcome: change.outcome, version, etag, digest };
-}
-
 export function changeRoutes() {
   return declaredRoutes().openapi(changeRoute, async (c) => {
     const request = c.req.valid("json");
@@ -139,17 +135,14 @@ export function changeRoutes() {
           changes: members,
         }),
     );
-    annotate(c, { applied: outcome.applied, distribution: outcome.distribution });
+    if (isHeld(outcome)) return heldResponse(c, outcome.held);
     // registerNamespace finds no namespace in this path: the set's namespace is registered here.
     if (outcome.applied) await registerQuietly(c.env, namespace);
-    c.header("Cache-Control", "no-store");
-    const document = {
-      namespace,
-      applied: outcome.applied,
-      changes: outcome.changes.map(memberDocument),
-      distribution: outcome.distribution,
-    };
-    return outcome.applied ? c.json(document, 201) : c.json(document, 200);
+    annotate(c, { applied: outcome.applied, distribution: outcome.distribution });
+    const document = changeSetDocument(namespace, outcome);
+    return outcome.applied
+      ? c.json(document, 201, NO_STORE_HEADERS)
+      : c.json(document, 200, NO_STORE_HEADERS);
   });
 }
 

@@ -15,10 +15,11 @@ import { readConfigBody } from "../http/body";
 import { CONFIGS, KeyParams, WriteHeaders } from "../http/config-params";
 import { declaredRoutes, KEY, optionalParsedBy, problems, storedJson } from "../http/declared-routes";
 import { parseEntityTags } from "../http/headers";
+import { HELD, heldResponse } from "../http/held-response";
 import { unwrap } from "../http/store-call";
-import { writeResponse } from "../http/write-response";
+import { deleteDocument, NO_STORE_HEADERS, writeResponse } from "../http/write-response";
 import { keyScope } from "../middleware/admin-auth";
-import type { StoredVersion } from "../store/types";
+import { isHeld, type StoredVersion } from "../store/types";
 import { parseRolloutValue, rolloutDocument } from "./rollouts";
 
 const NO_STORE = "no-store";
@@ -55,7 +56,8 @@ const publishRoute = createRoute({
       content: { "application/json": { schema: PublishResult } },
     },
     201: { description: "A new version.", content: { "application/json": { schema: PublishResult } } },
-    ...problems(412, 413, 415, 422),
+    ...HELD,
+    ...problems(409, 412, 413, 415, 422),
   },
 });
 
@@ -83,7 +85,8 @@ const deleteRoute = createRoute({
   request: { params: KeyParams, headers: WriteHeaders },
   responses: {
     200: { description: "Deleted.", content: { "application/json": { schema: DeleteResult } } },
-    ...problems(404, 412),
+    ...HELD,
+    ...problems(404, 409, 412),
   },
 });
 
@@ -108,6 +111,7 @@ export function configRoutes() {
           rollout,
         }),
       );
+      if (isHeld(outcome)) return heldResponse(c, outcome.held);
       if (rollout === null) return writeResponse(c, outcome);
       // A rollout start answers with the rollout too: its share now and when it reaches everyone.
       const view = unwrap(await store.rolloutStatus(key));
@@ -137,18 +141,9 @@ export function configRoutes() {
             message: headers["config-message"],
           }),
       );
+      if (isHeld(outcome)) return heldResponse(c, outcome.held);
       annotate(c, { version: outcome.version, distribution: outcome.distribution });
-      c.header("Cache-Control", NO_STORE);
-      return c.json(
-        {
-          key: outcome.key,
-          deleted: true as const,
-          version: outcome.version,
-          deletedAt: new Date(outcome.deletedAt).toISOString(),
-          distribution: outcome.distribution,
-        },
-        200,
-      );
+      return c.json(deleteDocument(outcome), 200, NO_STORE_HEADERS);
     });
 }
 

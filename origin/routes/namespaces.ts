@@ -4,13 +4,19 @@
  * change is stored, audited, written to KV as `ns/{namespace}` and purged from the edge caches.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { annotate, DEFAULT_FRESHNESS_TTL, type NamespaceSettings, parseNamespace } from "../../core";
+import {
+  annotate,
+  DEFAULT_APPROVAL_TTL,
+  DEFAULT_FRESHNESS_TTL,
+  type NamespaceSettings,
+  parseNamespace,
+} from "../../core";
 import { NamespaceDocument, SettingsPatch } from "../contract";
 import { strictJsonBody } from "../http/body";
 import { declaredRoutes, parsedBy, problems } from "../http/declared-routes";
 import { requireScope, routeScope } from "../middleware/admin-auth";
 
-const NamespaceParams = z.object({
+export const NamespaceParams = z.object({
   namespace: parsedBy(parseNamespace).openapi({
     param: { name: "namespace", in: "path" },
     description: "A namespace: one key segment, `[a-z0-9][a-z0-9._-]{0,63}`.",
@@ -59,6 +65,8 @@ function settingsDocument(namespace: string, settings: NamespaceSettings) {
     staleWhileRevalidate: settings.staleWhileRevalidate,
     staleIfError: settings.staleIfError,
     freshnessTtl: settings.freshnessTtl ?? DEFAULT_FRESHNESS_TTL,
+    approval: settings.approval ?? "none",
+    approvalTtl: settings.approvalTtl ?? DEFAULT_APPROVAL_TTL,
   };
 }
 

@@ -234,7 +234,7 @@ async function finishRollout(c: Context<OriginApp, string, { out: KeyInput }>, h
 }
 
 /** The body is optional: a bare POST (no Content-Type, no bytes) reads as `{}`; else strict JSON. */
-function optionalJsonBody(): MiddlewareHandler<OriginApp> {
+export function optionalJsonBody(): MiddlewareHandler<OriginApp> {
   const strict = strictJsonBody();
   return async function optionalJsonBody(c, next) {
     const bare =

@@ -21,10 +21,11 @@ import {
   problems,
   storedJson,
 } from "../http/declared-routes";
+import { HELD, heldResponse } from "../http/held-response";
 import { unwrap } from "../http/store-call";
 import { writeResponse } from "../http/write-response";
 import { keyScope } from "../middleware/admin-auth";
-import type { StoredVersion, VersionRecord } from "../store/types";
+import { isHeld, type StoredVersion, type VersionRecord } from "../store/types";
 
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -89,7 +90,8 @@ const rollbackResponses = {
     description: "A new version with version `to`'s content.",
     content: { "application/json": { schema: WriteResult } },
   },
-  ...problems(404, 410, 412, 413, 415, 422),
+  ...HELD,
+  ...problems(404, 409, 410, 412, 413, 415, 422),
 };
 const rollbackRoute = createRoute({
   method: "post",
@@ -165,7 +167,7 @@ async function rollbackConfig(
         message: headers["config-message"],
       }),
   );
-  return writeResponse(c, outcome);
+  return isHeld(outcome) ? heldResponse(c, outcome.held) : writeResponse(c, outcome);
 }
 
 function historyItem(record: VersionRecord) {

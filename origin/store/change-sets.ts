@@ -11,12 +11,12 @@ import { buildSnapshot, contentDigestOf, sha256 } from "../../core";
 import { bundlesNaming } from "./bundle-tables";
 import { commitChange } from "./commit";
 import { schemaViolation } from "./key-schemas";
-import { notFound } from "./key-writes";
+import { notFound, type WriteGate } from "./key-writes";
 import { failure, type ResultError, type StoreResult, success } from "./result";
 import { rolloutConflict } from "./rollouts";
 import type { StoreCore } from "./store-core";
 import { insertVersion, readKey, readLive, writeKey } from "./tables";
-import type { Distribution, VersionRecord } from "./types";
+import { type Distribution, type HeldChange, isHeld, type VersionRecord } from "./types";
 
 export type ChangeSetMember = { key: string; body: Uint8Array } | { key: string; delete: true };
 
@@ -101,97 +101,112 @@ async function plan(core: StoreCore, input: ChangeSetInput): Promise<StoreResult
 export async function applyChangeSet(
   core: StoreCore,
   input: ChangeSetInput,
-): Promise<StoreResult<ChangeSetOutcome>> {
-  const { sql } = core;
-  const result = await core.locked(
-    async (): Promise<StoreResult<{ applied: boolean; changes: MemberOutcome[] }>> => {
-      const checked = await plan(core, input);
-      if (!checked.ok) return checked;
-      const members = checked.value;
-      if (members.every((m) => m.kind === "unchanged")) {
-        return success({
-          applied: false,
-          changes: members.map((m) => ({ key: m.key, outcome: "unchanged" as const, record: m.live })),
-        });
-      }
-      const signing = await core.signingKey();
-      const at = Date.now();
-      const outcomes: MemberOutcome[] = [];
-      const writes: (() => void)[] = [];
-      for (const member of members) {
-        if (member.kind === "unchanged") {
-          outcomes.push({ key: member.key, outcome: "unchanged", record: member.live });
-          continue;
-        }
-        const row = readKey(sql, member.key);
-        if (member.kind === "delete") {
-          if (!row) throw new Error(`${member.key} is live but has no key row`);
-          outcomes.push({ key: member.key, outcome: "deleted", version: member.live.version });
-          writes.push(() => writeKey(sql, { ...row, deleted: 1, updated_at: at }));
-          continue;
-        }
-        const version = row?.next_version ?? 1;
-        const snapshot = await buildSnapshot({
-          key: member.key,
-          version,
-          body: member.body,
-          publishedAt: at,
-          signingKey: signing.key,
-          kid: signing.kid,
-        });
-        const record: VersionRecord = { ...snapshot.meta, author: input.actor, message: input.message };
-        outcomes.push({ key: member.key, outcome: "published", record });
-        const body = member.body;
-        writes.push(() => {
-          insertVersion(sql, record, body);
-          writeKey(sql, {
-            key: member.key,
-            current_version: version,
-            deleted: 0,
-            next_version: version + 1,
-            updated_at: at,
-            // A deleted key published again starts a new delete generation (DESIGN §8), as commit.ts does.
-            floor: row === null ? 1 : row.deleted ? version : row.floor,
-          });
-        });
-      }
-      const changed = outcomes.filter((o) => o.outcome !== "unchanged");
-      commitChange(core, {
-        at,
-        write: () => {
-          for (const write of writes) write();
-        },
-        audit: {
-          actor: input.actor,
-          action: "change_set",
-          key: null,
-          message: input.message,
-          fromVersion: null,
-          toVersion: null,
-          digest: null,
-          detail: {
-            changes: changed.length,
-            keys: changed
-              .map((o) => (o.outcome === "deleted" ? `-${o.key}` : `${o.key}@${o.record.version}`))
-              .join(","),
-          },
-        },
-        outbox: changed.map((o) => ({ kind: "key" as const, target: o.key })),
-        log: { namespace: input.namespace, changes: changed.length, actor: input.actor },
-      });
-      return success({ applied: true, changes: outcomes });
-    },
-  );
+  gate: WriteGate = {},
+): Promise<StoreResult<ChangeSetOutcome | HeldChange>> {
+  const result = await core.locked(() => applyChangeSetLocked(core, input, gate));
   if (!result.ok) return result;
-  const first = result.value.changes[0];
-  const distribution: Distribution =
-    result.value.applied && first ? await core.distribute(first.key) : "complete";
-  return success({
-    ...result.value,
-    distribution: result.value.applied
-      ? await pendingAny(core, result.value.changes, distribution)
-      : distribution,
+  if (isHeld(result.value)) return success(result.value);
+  return success(await distributeChangeSet(core, result.value));
+}
+
+/** Drains a committed change set and says whether every member reached KV and the edge. */
+export async function distributeChangeSet(
+  core: StoreCore,
+  committed: { applied: boolean; changes: MemberOutcome[] },
+): Promise<ChangeSetOutcome> {
+  const first = committed.changes[0];
+  if (!committed.applied || !first) return { ...committed, distribution: "complete" };
+  const distribution = await pendingAny(core, committed.changes, await core.distribute(first.key));
+  return { ...committed, distribution };
+}
+
+/** Checks and commits a change set; the caller holds the write lock (approving a request does). */
+export async function applyChangeSetLocked(
+  core: StoreCore,
+  input: ChangeSetInput,
+  gate: WriteGate,
+): Promise<StoreResult<{ applied: boolean; changes: MemberOutcome[] } | HeldChange>> {
+  const { sql } = core;
+  const checked = await plan(core, input);
+  if (!checked.ok) return checked;
+  const members = checked.value;
+  if (members.every((m) => m.kind === "unchanged")) {
+    return success({
+      applied: false,
+      changes: members.map((m) => ({ key: m.key, outcome: "unchanged" as const, record: m.live })),
+    });
+  }
+  const held = gate.hold?.(null);
+  if (held) return success({ held });
+  const signing = await core.signingKey();
+  const at = Date.now();
+  const outcomes: MemberOutcome[] = [];
+  const writes: (() => void)[] = [];
+  for (const member of members) {
+    if (member.kind === "unchanged") {
+      outcomes.push({ key: member.key, outcome: "unchanged", record: member.live });
+      continue;
+    }
+    const row = readKey(sql, member.key);
+    if (member.kind === "delete") {
+      if (!row) throw new Error(`${member.key} is live but has no key row`);
+      outcomes.push({ key: member.key, outcome: "deleted", version: member.live.version });
+      writes.push(() => writeKey(sql, { ...row, deleted: 1, updated_at: at }));
+      continue;
+    }
+    const version = row?.next_version ?? 1;
+    const snapshot = await buildSnapshot({
+      key: member.key,
+      version,
+      body: member.body,
+      publishedAt: at,
+      signingKey: signing.key,
+      kid: signing.kid,
+    });
+    const record: VersionRecord = { ...snapshot.meta, author: input.actor, message: input.message };
+    outcomes.push({ key: member.key, outcome: "published", record });
+    const body = member.body;
+    writes.push(() => {
+      insertVersion(sql, record, body);
+      writeKey(sql, {
+        key: member.key,
+        current_version: version,
+        deleted: 0,
+        next_version: version + 1,
+        updated_at: at,
+        // A deleted key published again starts a new delete generation (DESIGN §8), as commit.ts does.
+        floor: row === null ? 1 : row.deleted ? version : row.floor,
+      });
+    });
+  }
+  const changed = outcomes.filter((o) => o.outcome !== "unchanged");
+  commitChange(core, {
+    at,
+    write: () => {
+      for (const write of writes) write();
+      // A change set makes no single version: an approved request records none.
+      gate.approval?.write(null, at);
+    },
+    audit: {
+      actor: input.actor,
+      action: "change_set",
+      key: null,
+      message: input.message,
+      fromVersion: null,
+      toVersion: null,
+      digest: null,
+      detail: {
+        changes: changed.length,
+        keys: changed
+          .map((o) => (o.outcome === "deleted" ? `-${o.key}` : `${o.key}@${o.record.version}`))
+          .join(","),
+        ...gate.approval?.detail,
+      },
+    },
+    outbox: changed.map((o) => ({ kind: "key" as const, target: o.key })),
+    log: { namespace: input.namespace, changes: changed.length, actor: input.actor },
   });
+  return success({ applied: true, changes: outcomes });
 }
 
 /** Pending if any member's distribution is still pending after the drain. */

@@ -206,4 +206,48 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE rollouts ADD COLUMN ring_continents TEXT",
     ],
   },
+  {
+    id: 7,
+    name: "four-eyes change requests",
+    statements: [
+      // The namespace's approval setting (core/approval.ts): "none" or "required", and how long a
+      // change request stays approvable, in seconds.
+      "ALTER TABLE settings ADD COLUMN approval TEXT NOT NULL DEFAULT 'none'",
+      "ALTER TABLE settings ADD COLUMN approval_ttl INTEGER NOT NULL DEFAULT 86400",
+      // Writes held for a second admin (store/change-requests.ts). `body` is the first chunk of the
+      // exact bytes reviewed (a publish's document, a change set's members as JSON), the rest in
+      // change_request_parts as versions do; `rollout` is the Config-Rollout spec as JSON. `state`
+      // is pending until approved, rejected, failed or expired (a pending row past expires_at is
+      // reported expired before it is recorded so).
+      `CREATE TABLE change_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    key TEXT,
+    keys TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    message TEXT,
+    digest TEXT,
+    size INTEGER NOT NULL,
+    if_match TEXT,
+    if_none_match TEXT,
+    rollout TEXT,
+    rollback_to INTEGER,
+    body BLOB NOT NULL,
+    state TEXT NOT NULL,
+    decided_at INTEGER,
+    decided_by TEXT,
+    reason TEXT,
+    result_version INTEGER
+  )`,
+      "CREATE INDEX change_requests_by_state ON change_requests (state, id)",
+      `CREATE TABLE change_request_parts (
+    id INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (id, part)
+  )`,
+    ],
+  },
 ];

@@ -17,6 +17,9 @@ import { purgerFor } from "../distribution/purger-for";
 import { DrainScheduler } from "../distribution/scheduler";
 import { type BundleOutcome, type BundleView, bundleHead } from "./bundle-tables";
 import * as bundles from "./bundles";
+import { changeSetFacts, holdAs, keyFacts, publishFacts } from "./change-request-hold";
+import { listRequests } from "./change-request-tables";
+import { type ApprovedChange, approveRequest, rejectRequest, requestWithContent } from "./change-requests";
 import { applyChangeSet, type ChangeSetInput, type ChangeSetOutcome } from "./change-sets";
 import { commitChange, commitVersion } from "./commit";
 import { diffSides, type VersionRef } from "./diff-sides";
@@ -33,30 +36,37 @@ import { type RootInput, type RootStoredOutcome, storeRoot } from "./roots";
 import { type NamespaceStatus, namespaceStatus } from "./status";
 import type { StoreCore, StoreEnv } from "./store-core";
 import * as tables from "./tables";
-import type {
-  AuditPage,
-  AuditQuery,
-  ChangeMeta,
-  DeleteInput,
-  DeleteOutcome,
-  Distribution,
-  HealthAbortInput,
-  HistoryPage,
-  PublishInput,
-  RedactInput,
-  RedactOutcome,
-  RollbackInput,
-  RolloutChange,
-  RolloutUpdateInput,
-  RolloutView,
-  SchemaInput,
-  SchemaOutcome,
-  SchemaRecord,
-  SettingsOutcome,
-  SettingsPatch,
-  StoredVersion,
-  TokenAuditInput,
-  WriteOutcome,
+import {
+  type AuditPage,
+  type AuditQuery,
+  type ChangeMeta,
+  type ChangeRequestPage,
+  type ChangeRequestQuery,
+  type ChangeRequestRecord,
+  type DecisionInput,
+  type DeleteInput,
+  type DeleteOutcome,
+  type Distribution,
+  type HealthAbortInput,
+  type HeldChange,
+  type HistoryPage,
+  isHeld,
+  type PublishInput,
+  type RedactInput,
+  type RedactOutcome,
+  type RollbackInput,
+  type RolloutChange,
+  type RolloutSpec,
+  type RolloutUpdateInput,
+  type RolloutView,
+  type SchemaInput,
+  type SchemaOutcome,
+  type SchemaRecord,
+  type SettingsOutcome,
+  type SettingsPatch,
+  type StoredVersion,
+  type TokenAuditInput,
+  type WriteOutcome,
 } from "./types";
 
 export class NamespaceStore extends DurableObject<StoreEnv> {
@@ -102,12 +112,25 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     });
   }
 
-  async publish(input: PublishInput): Promise<StoreResult<WriteOutcome>> {
-    const outcome = await publishKey(this.core, input);
-    const gates = input.rollout?.gates;
-    if (outcome.ok && outcome.value.created && gates && gates.maxRejected !== null)
-      await this.watchGate(input.namespace, input.key, gates.maxRejected, gates.minClients);
+  /** Publishes, or holds the publish as a change request when the namespace needs approval. */
+  async publish(input: PublishInput): Promise<StoreResult<WriteOutcome | HeldChange>> {
+    const hold = holdAs(this.core, input.namespace, input.actor, this.clock(), (d) => publishFacts(input, d));
+    const outcome = await publishKey(this.core, input, hold);
+    if (outcome.ok && !isHeld(outcome.value))
+      await this.watchStarted(input.namespace, input.key, input.rollout, outcome.value);
     return outcome;
+  }
+
+  /** A rollout start with health gates is handed to the FleetStore once committed. */
+  private async watchStarted(
+    namespace: string,
+    key: string,
+    rollout: RolloutSpec | null | undefined,
+    outcome: WriteOutcome,
+  ): Promise<void> {
+    const gates = rollout?.gates;
+    if (outcome.created && gates && gates.maxRejected !== null)
+      await this.watchGate(namespace, key, gates.maxRejected, gates.minClients);
   }
 
   /**
@@ -139,12 +162,45 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     }
   }
 
-  rollback(input: RollbackInput): Promise<StoreResult<WriteOutcome>> {
-    return rollbackKey(this.core, input);
+  rollback(input: RollbackInput): Promise<StoreResult<WriteOutcome | HeldChange>> {
+    const facts = (digest: string | null) => keyFacts("rollback", input, digest);
+    return rollbackKey(
+      this.core,
+      input,
+      holdAs(this.core, input.namespace, input.actor, this.clock(), facts),
+    );
   }
 
-  remove(input: DeleteInput): Promise<StoreResult<DeleteOutcome>> {
-    return removeKey(this.core, input);
+  remove(input: DeleteInput): Promise<StoreResult<DeleteOutcome | HeldChange>> {
+    const facts = (digest: string | null) => keyFacts("delete", input, digest);
+    return removeKey(this.core, input, holdAs(this.core, input.namespace, input.actor, this.clock(), facts));
+  }
+
+  /** Pending (or other) change requests, newest first. */
+  changeRequests(namespace: string, query: ChangeRequestQuery): ChangeRequestPage {
+    const rows = listRequests(this.sql, namespace, { ...query, limit: query.limit + 1 }, this.clock());
+    const requests = rows.slice(0, query.limit);
+    const last = requests.at(-1);
+    return { requests, nextBefore: rows.length > query.limit && last ? last.id : null };
+  }
+
+  changeRequest(namespace: string, id: number) {
+    return requestWithContent(this.core, namespace, id, this.clock());
+  }
+
+  /** Applies a pending request by another admin (change-requests.ts). */
+  async approveChange(input: DecisionInput): Promise<StoreResult<ApprovedChange>> {
+    const result = await approveRequest(this.core, input, this.clock());
+    // An approved rollout start with health gates is watched as a direct one is.
+    if (result.ok && result.value.kind === "publish" && result.value.request.key) {
+      const { request, outcome } = result.value;
+      await this.watchStarted(input.namespace, request.key ?? "", request.rollout, outcome);
+    }
+    return result;
+  }
+
+  rejectChange(input: DecisionInput): Promise<StoreResult<ChangeRequestRecord>> {
+    return rejectRequest(this.core, input, this.clock());
   }
 
   redact(input: RedactInput): Promise<StoreResult<RedactOutcome>> {
@@ -308,8 +364,13 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   }
 
   /** Applies a change set all or nothing (change-sets.ts). */
-  applyChanges(input: ChangeSetInput): Promise<StoreResult<ChangeSetOutcome>> {
-    return applyChangeSet(this.core, input);
+  async applyChanges(input: ChangeSetInput): Promise<StoreResult<ChangeSetOutcome | HeldChange>> {
+    const facts = await changeSetFacts(input);
+    return applyChangeSet(
+      this.core,
+      input,
+      holdAs(this.core, input.namespace, input.actor, this.clock(), () => facts),
+    );
   }
 
   /** The two versions' bytes for a diff (the patch is computed by the caller, outside the object). */

@@ -5,6 +5,7 @@
  */
 import {
   concatBytes,
+  DEFAULT_APPROVAL_TTL,
   DEFAULT_FRESHNESS_TTL,
   DEFAULT_NAMESPACE_SETTINGS,
   type NamespaceSettings,
@@ -129,7 +130,7 @@ export function insertVersion(sql: SqlStorage, record: VersionRecord, body: Uint
   }
 }
 
-function chunk(body: Uint8Array, part: number): ArrayBuffer {
+export function chunk(body: Uint8Array, part: number): ArrayBuffer {
   // slice() copies into a buffer of exactly this chunk, which is what SQLite should store.
   return body.slice(part * BODY_CHUNK_BYTES, (part + 1) * BODY_CHUNK_BYTES).buffer as ArrayBuffer;
 }
@@ -174,6 +175,8 @@ type SettingsRow = {
   stale_while_revalidate: number;
   stale_if_error: number;
   freshness_ttl: number;
+  approval: string;
+  approval_ttl: number;
 };
 
 export function readSettings(sql: SqlStorage): NamespaceSettings {
@@ -185,21 +188,27 @@ export function readSettings(sql: SqlStorage): NamespaceSettings {
     staleWhileRevalidate: row.stale_while_revalidate,
     staleIfError: row.stale_if_error,
     freshnessTtl: row.freshness_ttl,
+    approval: row.approval === "required" ? "required" : "none",
+    approvalTtl: row.approval_ttl,
   };
 }
 
 export function writeSettings(sql: SqlStorage, settings: NamespaceSettings, now: number): void {
   sql.exec(
-    `INSERT INTO settings (id, visibility, max_age, stale_while_revalidate, stale_if_error, freshness_ttl, updated_at)
-     VALUES (1, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO settings (id, visibility, max_age, stale_while_revalidate, stale_if_error, freshness_ttl,
+       approval, approval_ttl, updated_at)
+     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET visibility = excluded.visibility, max_age = excluded.max_age,
        stale_while_revalidate = excluded.stale_while_revalidate, stale_if_error = excluded.stale_if_error,
-       freshness_ttl = excluded.freshness_ttl, updated_at = excluded.updated_at`,
+       freshness_ttl = excluded.freshness_ttl, approval = excluded.approval,
+       approval_ttl = excluded.approval_ttl, updated_at = excluded.updated_at`,
     settings.visibility,
     settings.maxAge,
     settings.staleWhileRevalidate,
     settings.staleIfError,
     settings.freshnessTtl ?? DEFAULT_FRESHNESS_TTL,
+    settings.approval ?? "none",
+    settings.approvalTtl ?? DEFAULT_APPROVAL_TTL,
     now,
   );
 }

@@ -1,5 +1,12 @@
 /** Values exchanged with the NamespaceStore over RPC: plain, structured-clonable data. */
-import type { HealthGates, NamespaceSettings, Ring, SnapshotMeta } from "../../core";
+import type {
+  ChangeRequestKind,
+  ChangeRequestState,
+  HealthGates,
+  NamespaceSettings,
+  Ring,
+  SnapshotMeta,
+} from "../../core";
 
 /** Whether a change has reached KV and the edge caches yet (DESIGN §4). */
 export type Distribution = "complete" | "pending";
@@ -217,7 +224,12 @@ export type AuditAction =
   | "change_set"
   | "bundle_set"
   | "redact"
-  | "root";
+  | "root"
+  | "change_request_created"
+  | "change_request_approved"
+  | "change_request_rejected"
+  | "change_request_failed"
+  | "change_request_expired";
 
 export interface AuditEntry {
   id: number;
@@ -252,4 +264,65 @@ export interface TokenAuditInput {
   actor: string;
   scope: string;
   expiresAt: number;
+}
+
+/** A write held for a second admin (store/change-requests.ts), without its stored bytes. */
+export interface ChangeRequestRecord {
+  id: number;
+  namespace: string;
+  kind: ChangeRequestKind;
+  /** The key of a publish, rollback or delete; null for a change set. */
+  key: string | null;
+  /** Every key the change touches (one, or a change set's members). */
+  keys: string[];
+  author: string;
+  createdAt: number;
+  expiresAt: number;
+  message: string | null;
+  /** Content-Digest of the bytes held (a publish's document, a change set's members). */
+  digest: string | null;
+  size: number;
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  rollout: RolloutSpec | null;
+  /** A rollback's target version. */
+  to: number | null;
+  /** As of the read: a pending request past its expiry reads `expired`. */
+  state: ChangeRequestState;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  /** The approver's note, the rejection's reason, or why applying it failed. */
+  reason: string | null;
+  /** The version an approved publish or rollback made (or found current), a delete's last. */
+  resultVersion: number | null;
+}
+
+/** A write the namespace's approval setting held: nothing changed yet. */
+export interface HeldChange {
+  held: ChangeRequestRecord;
+}
+
+export function isHeld<T extends object>(outcome: T | HeldChange): outcome is HeldChange {
+  return "held" in outcome;
+}
+
+export interface ChangeRequestQuery {
+  state: ChangeRequestState | "all";
+  /** Requests with an id below this one (the page cursor). */
+  before: number | null;
+  limit: number;
+}
+
+export interface ChangeRequestPage {
+  requests: ChangeRequestRecord[];
+  nextBefore: number | null;
+}
+
+export interface DecisionInput {
+  namespace: string;
+  id: number;
+  /** The deciding token's `sub`. */
+  actor: string;
+  /** The approver's note or the rejection's reason. */
+  reason: string | null;
 }

@@ -104,6 +104,9 @@ export const NamespacePage: FC<{ page: PageContext; status: StatusNamespace }> =
       <h1>
         Namespace {status.namespace} <span class={`badge ${status.visibility}`}>{status.visibility}</span>
       </h1>
+      <p>
+        <a href={`/console/namespaces/${status.namespace}/changes`}>Change requests</a>
+      </p>
       <div class="table-wrap">
         <table>
           <thead>

@@ -6,9 +6,7 @@
  * a 202 change request (a namespace needing approval) is reported, not taken for a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Output } from "../../../cli/output";
 import { splicedContent } from "../../../cli/version-bytes";
-import { describeChangeRequest, writeOutcomeOf } from "../../../cli/write-outcome";
 import { uniqueNamespace } from "../../support/names";
 import { type RealOrigin, startRealOrigin } from "./support/real-origin";
 import { type CliRun, runCli } from "./support/run-cli";
@@ -220,78 +218,40 @@ describe("fleetconf promote against the real origin", () => {
 });
 
 describe("a write answered 202 Accepted: a change request (a namespace whose writes need approval)", () => {
-  // The approving origin is another branch's work: here the real origin answers everything but
-  // the write, which gets the answer such an origin gives.
-  const approving =
-    (dst: string): Fetch =>
-    async (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (init?.method === "PUT" && url.pathname === `/v1/configs/${dst}`) {
-        return Response.json(
-          { changeRequest: { id: "cr-7", state: "pending", key: dst } },
-          { status: 202, headers: { Location: "/v1/change-requests/cr-7" } },
-        );
-      }
-      return fetch(input, init);
-    };
-
-  it("says a change request was created, exit 0, and publishes nothing", async () => {
+  it("says a change request was created, exit 0, publishes nothing, and the approved request publishes SRC@N's exact bytes", async () => {
     const { src, dst } = await pair();
-    const run = await promote([`${src}@1`, dst, "--no-color"], approving(dst));
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(
-      `${dst} needs approval: change request cr-7 was created (/v1/change-requests/cr-7); nothing is published until it is approved`,
-    );
-    const json = await promote([`${src}@1`, dst, "--json"], approving(dst));
-    expect(JSON.parse(json.stdout)).toMatchObject({
-      key: dst,
-      changeRequest: { id: "cr-7", state: "pending" },
-      location: "/v1/change-requests/cr-7",
+    const namespace = dst.split("/")[0];
+    const set = await origin.call("PUT", `/v1/namespaces/${namespace}`, {
+      body: JSON.stringify({ approval: "required" }),
+      headers: { "Content-Type": "application/json" },
     });
-    expect((await current(dst)).version).toBe("1");
-  });
+    expect(set.status, await set.clone().text()).toBe(200);
 
-  it("reads a 202 as a change request and anything else as a written version", () => {
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
-      status,
-      headers: new Headers(headers),
-      bytes: new TextEncoder().encode(JSON.stringify(body)),
-    });
-    const written = {
-      key: "a/b",
-      version: 3,
-      etag: '"3-x"',
-      digest: "sha-256=:x:",
-      publishedAt: "2026-12-01T00:00:00.000Z",
-      distribution: "complete",
-    };
-    expect(writeOutcomeOf(answer(201, written))).toMatchObject({
-      kind: "written",
-      write: { version: 3, created: true },
-      rollout: null,
-    });
-    expect(writeOutcomeOf(answer(200, written))).toMatchObject({
-      kind: "written",
-      write: { created: false },
-    });
-    const created = writeOutcomeOf(answer(202, { changeRequest: { id: 12 } }));
-    expect(created).toEqual({ kind: "change-request", changeRequest: { id: 12 }, location: null });
-    const out = new Output(
-      {
-        stdout: { isTTY: false, write: () => true },
-        stderr: { isTTY: false, write: () => true },
-        stdin: { async *[Symbol.asyncIterator]() {} },
-        env: {},
-        cwd: "/",
-      },
-      { json: false },
+    const run = await promote([`${src}@1`, dst, "--no-color"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`⧗ change request ${namespace}/\\d+ created — needs approval by another admin`),
     );
-    if (created.kind === "change-request") {
-      expect(describeChangeRequest(out, "a/b", created)).toBe(
-        "⧗ a/b needs approval: change request 12 was created; nothing is published until it is approved",
-      );
-    }
-    expect(() => writeOutcomeOf(answer(202, { nothing: true }))).toThrow(/changeRequest/);
+    expect((await current(dst)).version).toBe("1");
+
+    const json = await promote([`${src}@1`, dst, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const held = JSON.parse(json.stdout) as { changeRequest: { id: number; state: string; key: string } };
+    expect(held.changeRequest).toMatchObject({ state: "pending", key: dst, kind: "publish" });
+    expect((await current(dst)).version).toBe("1");
+
+    // Another admin approves: DST then holds exactly SRC@1's bytes, with the promote note.
+    const approve = await fetch(
+      `${origin.url}/v1/change-requests/${namespace}/${held.changeRequest.id}/approve`,
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${await origin.adminToken("admin", "reviewer")}` },
+      },
+    );
+    expect(approve.status, await approve.clone().text()).toBe(201);
+    const now = await current(dst);
+    expect(now).toEqual({ version: "2", text: STAGED });
+    expect((await versionOf(dst, 2)).digest).toBe((await versionOf(src, 1)).digest);
   });
 });
 
