@@ -127,6 +127,32 @@ describe("what approval: required holds", { timeout: 20_000 }, () => {
     expect(await done.json()).toMatchObject({ version: 2, rollout: { state: "running", percent: 30 } });
   });
 
+  it("keeps a held rollout start's ring and gates: approved, it starts in that ring only", async () => {
+    const ns = freshNamespace();
+    const key = `${ns}/app/ring`;
+    await publishOk(key, { v: 1 });
+    await turnOn(ns);
+    const held = await heldOf(
+      await publish(
+        key,
+        { v: 2 },
+        {
+          token: await tokenOf(AUTHOR),
+          headers: { "Config-Rollout": '100; colos="AMS"; continents="OC"; max-rejected=10; min-clients=3' },
+        },
+      ),
+    );
+    const done = await approve(ns, held.id);
+    expect(done.status).toBe(201);
+    const rollout = await (await call("GET", `/v1/configs/${key}/-/rollout`)).json();
+    expect(rollout).toMatchObject({
+      state: "running",
+      percent: 100,
+      ring: { colos: ["AMS"], continents: ["OC"] },
+      gates: { maxRejected: 10, minClients: 3 },
+    });
+  });
+
   it("never holds a rollout abort or a redaction: stopping stays immediate", async () => {
     const ns = freshNamespace();
     const key = `${ns}/app/x`;
