@@ -48,6 +48,8 @@ export interface FleetShardReader {
 /** What the NamespaceStore needs of its FleetStore: to hand it a gated rollout. */
 export interface GateWatcher extends Rpc.DurableObjectBranded {
   watch(gate: GateWatch): Promise<void>;
+  /** Ends the watch of the key's rollout of `candidate` (it completed or was aborted). */
+  unwatch(key: string, candidate: number): void;
 }
 
 /** The NamespaceStore as FleetStore's gate check calls it. */

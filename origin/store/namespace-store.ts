@@ -323,16 +323,40 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
   }
 
   completeRollout(input: ChangeMeta): Promise<StoreResult<RolloutChange>> {
-    return rollouts.completeRollout(this.core, input);
+    return this.endGateWith(input.namespace, rollouts.completeRollout(this.core, input));
   }
 
   abortRollout(input: ChangeMeta): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
-    return rollouts.abortRollout(this.core, input);
+    return this.endGateWith(input.namespace, rollouts.abortRollout(this.core, input));
   }
 
   /** An automatic abort (FleetStore's health gate, or the external alarm route). */
   abortForHealth(input: HealthAbortInput): Promise<StoreResult<WriteOutcome & { view: RolloutView }>> {
-    return rollouts.abortForHealth(this.core, input);
+    const aborting = rollouts.abortForHealth(this.core, input);
+    // A tripped gate ends its own watch in FleetStore; an external alarm's abort must end it here.
+    return input.autoAbort.trigger === "health-gate" ? aborting : this.endGateWith(input.namespace, aborting);
+  }
+
+  /**
+   * Once a gated rollout has ended (completed, or aborted by a person or an alarm), tells the
+   * namespace's FleetStore to stop watching it, so its 5 s gate alarm stops with the rollout.
+   * After the commit, like watchGate: a failure is logged, never a failed request (the gate check
+   * of an ended rollout is refused by abortForHealth anyway).
+   */
+  private async endGateWith<T extends { view: RolloutView }>(
+    namespace: string,
+    ending: Promise<StoreResult<T>>,
+  ): Promise<StoreResult<T>> {
+    const result = await ending;
+    const ended = result.ok ? result.value.view.rollout : null;
+    const fleet = this.env.FLEET;
+    if (!ended || ended.endedAt === null || ended.gates?.maxRejected == null || !fleet) return result;
+    try {
+      await fleet.get(fleet.idFromName(namespace)).unwatch(ended.key, ended.candidateVersion);
+    } catch (error) {
+      logLine({ part: "origin", event: "gate_unwatch_failed", key: ended.key, error: String(error) });
+    }
+    return result;
   }
 
   putSchema(input: SchemaInput): Promise<StoreResult<SchemaOutcome>> {

@@ -268,6 +268,40 @@ describe("health-gated rollouts", () => {
     expect((alarm ?? 0) - Date.now()).toBeLessThanOrEqual(GATE_CHECK_MS);
   });
 
+  it.each([
+    ["completed", "complete"],
+    ["aborted by hand", "abort"],
+  ])("stops watching a gate once its rollout is %s: no gate left, the 5 s alarm ends", async (_, how) => {
+    const { namespace, key } = await gatedRollout("30; max-rejected=10");
+    const gatesLeft = () =>
+      runInDurableObject(
+        fleetStub(namespace),
+        (_store, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM gates").one().n,
+      );
+    expect(await gatesLeft()).toBe(1);
+    const res = await call("POST", `/v1/configs/${key}/${ROLLOUT}/${how}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await gatesLeft()).toBe(0);
+    // The alarm that was checking the gate runs once more and is not set again (no sightings).
+    await runDurableObjectAlarm(fleetStub(namespace));
+    expect(
+      await runInDurableObject(fleetStub(namespace), (_s, state) => state.storage.getAlarm()),
+    ).toBeNull();
+  });
+
+  it("stops watching a gate once an external alarm aborted its rollout", async () => {
+    const { namespace, key } = await gatedRollout("30; max-rejected=10");
+    const res = await call("POST", `/v1/configs/${key}/${ROLLOUT}/alarm`, {
+      token: await adminToken(`alarm:${namespace}`),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const left = await runInDurableObject(
+      fleetStub(namespace),
+      (_store, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM gates").one().n,
+    );
+    expect(left).toBe(0);
+  });
+
   it("refuses to complete before bake seconds have passed (409), and says until when", async () => {
     const { key } = await gatedRollout("100; bake=600");
     const res = await call("POST", `/v1/configs/${key}/${ROLLOUT}/complete`);
