@@ -30,6 +30,13 @@ bundle("worker/index.ts", ".build/test-edge/index.js");
 // these tests never need the edge purged by the origin.
 bundle("origin/index.ts", ".build/test-origin/index.js");
 
+// A hang guard, not a speed check (speed is measured by `npm run bench`): the first request of each
+// workerd test file loads the worker's whole module graph through the pool's module runner —
+// 4.5–6 s for the origin (hono, zod, OpenAPI) on a quiet 2-core machine, measured by timing a
+// first and a second GET /healthz in one file (5.4 s, then 7 ms) — so vitest's 5 s default failed
+// first tests at random under load.
+const WORKERD_TEST_TIMEOUT_MS = 30_000;
+
 export default defineConfig({
   test: {
     projects: [
@@ -68,7 +75,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: WORKERD_TEST_TIMEOUT_MS },
       },
       {
         plugins: [
@@ -91,7 +98,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "origin", include: ["test/origin/**/*.test.ts"] },
+        test: { name: "origin", include: ["test/origin/**/*.test.ts"], testTimeout: WORKERD_TEST_TIMEOUT_MS },
       },
       {
         // Real `wrangler dev` processes over HTTP (test/e2e/support/stack.ts). One shared stack
