@@ -75,12 +75,17 @@ const newer = (a: number | null, b: number | null): number | null =>
  * park that one after its replacement — so arrival order is not report order. A client's
  * versions only go up (versions are never reused, a rollout's share only grows, an abort is a new
  * version), and so do the versions it reports: the higher `applied` and the higher `rejected` are
- * the newer ones. A rejection of the version it then applied is cleared, as the client clears it.
+ * the newer ones. A rejection of the version it then applied is cleared, as the client clears it;
+ * but one report naming the same version as applied and rejected (`applied=5, rejected=5`: the
+ * application took it, then failed on it — `reportRejected` after `reportApplied`) is a rejection
+ * that stands, whichever of its client's reports arrives last.
  */
 export function mergeClientStatus(held: ClientStatus, report: ClientStatus): ClientStatus {
   const applied = newer(held.applied, report.applied);
   const rejected = newer(held.rejected, report.rejected);
-  if (rejected === null || rejected === applied) return { applied, rejected: null, reason: null };
+  const failedAfterApplying = (s: ClientStatus) => s.applied === rejected && s.rejected === rejected;
+  const cleared = rejected === applied && !failedAfterApplying(held) && !failedAfterApplying(report);
+  if (rejected === null || cleared) return { applied, rejected: null, reason: null };
   const reason = report.rejected === rejected ? report.reason : held.reason;
   return { applied, rejected, reason };
 }

@@ -343,7 +343,7 @@ export class FleetStore extends DurableObject<FleetEnv> {
   gateCounts(gate: Pick<GateWatch, "key" | "candidate" | "startedAt">): GateCounts {
     const row = this.sql
       .exec<{ reporting: number | null; rejected: number | null }>(
-        `SELECT COUNT(*) AS reporting, SUM(rejected = ?1 AND (applied IS NULL OR applied != ?1)) AS rejected
+        `SELECT COUNT(*) AS reporting, SUM(rejected = ?1) AS rejected
          FROM last_seen WHERE key = ?2 AND seen_at >= ?3 AND (applied = ?1 OR rejected = ?1)`,
         gate.candidate,
         gate.key,

@@ -250,6 +250,24 @@ describe("health-gated rollouts", () => {
     expect((await rolloutOf(key)).state).toBe("running");
   });
 
+  it("counts a host that applied the candidate, then failed on it, as rejecting it", async () => {
+    const { namespace, key } = await gatedRollout("30; max-rejected=10; min-clients=5");
+    await sendBatch(
+      Array.from({ length: 5 }, (_, i) =>
+        sighting(key, `h${i}`, 2, i < 2 ? { applied: 2, rejected: 2 } : { applied: 2 }),
+      ),
+    );
+    const results = await runInDurableObject(fleetStub(namespace), (store) => store.checkGates(Date.now()));
+    expect(results).toEqual([
+      expect.objectContaining({
+        key,
+        tripped: true,
+        figures: expect.objectContaining({ reporting: 5, rejected: 2 }),
+      }),
+    ]);
+    expect((await rolloutOf(key)).state).toBe("aborted");
+  });
+
   it("does not abort at or below max-rejected", async () => {
     const { namespace, key } = await gatedRollout("30; max-rejected=20; min-clients=5");
     await sendBatch(

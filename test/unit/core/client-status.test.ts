@@ -91,6 +91,14 @@ describe("mergeClientStatus", () => {
       "a host that applies the version it had rejected (the client clears the rejection)",
       ["applied=1", 'applied=1, rejected=2;reason="verify"', "applied=2"],
     ],
+    [
+      "an application that took the candidate, then failed on it (reportRejected after reportApplied)",
+      ["applied=1", "applied=2", 'applied=2, rejected=2;reason="crash"'],
+    ],
+    [
+      "an application that failed on a version, applied the next, then failed on that too",
+      ['applied=2, rejected=2;reason="crash"', "applied=3", 'applied=3, rejected=3;reason="crash"'],
+    ],
   ])("ends on the newest report whatever order the reports arrive in: %s", (_what, sent) => {
     const newest = status(sent.at(-1) ?? "");
     for (const order of orders(sent.map(status))) {
