@@ -27,6 +27,10 @@ export const ChangeRequest = z
     size: z.int(),
     ifMatch: z.string().nullable(),
     ifNoneMatch: z.string().nullable(),
+    baseEtag: z.string().nullable().openapi({
+      description:
+        "The key's live ETag when the request was made (null: none): what it was reviewed against. Approval answers 412 (and the request fails) when the key has moved on since, unless the request carried its own If-Match or If-None-Match.",
+    }),
     rollout: z
       .record(z.string(), z.unknown())
       .nullable()

@@ -32,6 +32,7 @@ export function changeRequestDocument(request: ChangeRequestRecord): ChangeReque
     size: request.size,
     ifMatch: request.ifMatch,
     ifNoneMatch: request.ifNoneMatch,
+    baseEtag: request.baseEtag,
     rollout: rollout === null ? null : { ...rollout, gates: rollout.gates ?? null },
     to: request.to,
     decidedAt: iso(request.decidedAt),

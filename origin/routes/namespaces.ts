@@ -14,6 +14,7 @@ import {
 import { NamespaceDocument, SettingsPatch } from "../contract";
 import { strictJsonBody } from "../http/body";
 import { declaredRoutes, parsedBy, problems } from "../http/declared-routes";
+import { unwrap } from "../http/store-call";
 import { requireScope, routeScope } from "../middleware/admin-auth";
 
 export const NamespaceParams = z.object({
@@ -53,7 +54,7 @@ const updateRoute = createRoute({
         },
       },
     },
-    ...problems(413, 415),
+    ...problems(409, 413, 415),
   },
 });
 
@@ -83,10 +84,12 @@ export function namespaceRoutes() {
     .openapi(updateRoute, async (c) => {
       const { namespace } = c.req.valid("param");
       annotate(c, { namespace });
-      const outcome = await c
-        .get("services")
-        .store(namespace)
-        .updateSettings(namespace, c.req.valid("json"), c.get("caller").sub);
+      const outcome = unwrap(
+        await c
+          .get("services")
+          .store(namespace)
+          .updateSettings(namespace, c.req.valid("json"), c.get("caller").sub),
+      );
       annotate(c, { changed: outcome.changed, distribution: outcome.distribution });
       c.header("Cache-Control", "no-store");
       return c.json(

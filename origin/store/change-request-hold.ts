@@ -17,13 +17,13 @@ import type { ChangeSetInput, ChangeSetMember } from "./change-sets";
 import { commitChange } from "./commit";
 import type { WriteGate } from "./key-writes";
 import type { StoreCore } from "./store-core";
-import { readSettings } from "./tables";
+import { readLive, readSettings } from "./tables";
 import type { AuditAction, ChangeRequestRecord, PublishInput, RollbackInput } from "./types";
 
 const utf8 = new TextDecoder();
 
 /** What a held write stores, apart from what every request has (author, times, state). */
-export type RequestFacts = Omit<NewRequest, "author" | "createdAt" | "expiresAt" | "namespace">;
+export type RequestFacts = Omit<NewRequest, "author" | "createdAt" | "expiresAt" | "namespace" | "baseEtag">;
 
 /**
  * The gate of a write by `actor` at `nowMs`: when the namespace requires approval, holds it as a
@@ -41,8 +41,11 @@ export function holdAs(
       const settings = readSettings(core.sql);
       if (settings.approval !== "required") return null;
       recordExpired(core, namespace, nowMs);
+      const held = facts(digest);
       const request: NewRequest = {
-        ...facts(digest),
+        ...held,
+        // What the reviewer will be shown the change against (approval checks it is still so).
+        baseEtag: held.key === null ? null : (readLive(core.sql, held.key)?.etag ?? null),
         namespace,
         author: actor,
         createdAt: nowMs,

@@ -21,6 +21,7 @@ type RequestRow = {
   size: number;
   if_match: string | null;
   if_none_match: string | null;
+  base_etag: string | null;
   rollout: string | null;
   rollback_to: number | null;
   state: string;
@@ -31,7 +32,7 @@ type RequestRow = {
 };
 
 const COLUMNS =
-  "id, kind, key, keys, author, created_at, expires_at, message, digest, size, if_match, if_none_match, rollout, rollback_to, state, decided_at, decided_by, reason, result_version";
+  "id, kind, key, keys, author, created_at, expires_at, message, digest, size, if_match, if_none_match, base_etag, rollout, rollback_to, state, decided_at, decided_by, reason, result_version";
 
 /** What a new request stores: its record's facts and the bytes to apply on approval. */
 export type NewRequest = Omit<
@@ -60,6 +61,7 @@ function toRecord(row: RequestRow, namespace: string, nowMs: number): ChangeRequ
     size: row.size,
     ifMatch: row.if_match,
     ifNoneMatch: row.if_none_match,
+    baseEtag: row.base_etag,
     rollout: row.rollout === null ? null : (JSON.parse(row.rollout) as RolloutSpec),
     to: row.rollback_to,
     state: effectiveState(stored, row.expires_at, nowMs),
@@ -75,8 +77,8 @@ export function insertRequest(sql: SqlStorage, request: NewRequest): number {
   const { id } = sql
     .exec<{ id: number }>(
       `INSERT INTO change_requests (kind, key, keys, author, created_at, expires_at, message, digest, size,
-         if_match, if_none_match, rollout, rollback_to, body, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`,
+         if_match, if_none_match, base_etag, rollout, rollback_to, body, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`,
       request.kind,
       request.key,
       JSON.stringify(request.keys),
@@ -88,6 +90,7 @@ export function insertRequest(sql: SqlStorage, request: NewRequest): number {
       request.size,
       request.ifMatch,
       request.ifNoneMatch,
+      request.baseEtag,
       request.rollout === null ? null : JSON.stringify(request.rollout),
       request.to,
       chunk(request.body, 0),

@@ -156,6 +156,22 @@ type Applied =
   | { kind: "delete"; version: number; value: { version: number; at: number } }
   | { kind: "changes"; version: null; value: { applied: boolean; changes: MemberOutcome[] } };
 
+/**
+ * Why a publish, rollback or delete must not apply now because its key moved on since it was
+ * requested — so the reviewer's diff no longer describes it, and approving could silently undo a
+ * change made meanwhile — or null. A request with its own If-Match / If-None-Match is judged by
+ * those instead; a publish whose bytes are the live version's now is a no-op (200), not a conflict.
+ */
+function movedSinceRequested(core: StoreCore, request: ChangeRequestRecord): string | null {
+  if (request.key === null || request.ifMatch !== null || request.ifNoneMatch !== null) return null;
+  const live = readLive(core.sql, request.key);
+  if ((live?.etag ?? null) === request.baseEtag) return null;
+  if (request.kind === "publish" && live !== null && live.digest === request.digest) return null;
+  const then = request.baseEtag === null ? "it had no version" : `its ETag was ${request.baseEtag}`;
+  const now = live === null ? "it has none now" : `it is at version ${live.version} now (ETag ${live.etag})`;
+  return `${request.key} changed since this request was made (${then}; ${now}): it was reviewed against another version. Make the change again.`;
+}
+
 /** The stored request as the write it stands for, run under the caller's lock. */
 async function applyLocked(
   core: StoreCore,
@@ -170,6 +186,8 @@ async function applyLocked(
     message: request.message,
   };
   const conditions = { ifMatch: request.ifMatch, ifNoneMatch: request.ifNoneMatch };
+  const moved = movedSinceRequested(core, request);
+  if (moved) return failure("precondition_failed", moved);
   const body = readRequestBody(core.sql, request.id);
   if (request.kind === "changes") {
     const result = await applyChangeSetLocked(

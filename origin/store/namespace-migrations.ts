@@ -232,6 +232,7 @@ export const NAMESPACE_MIGRATIONS: readonly Migration[] = [
     size INTEGER NOT NULL,
     if_match TEXT,
     if_none_match TEXT,
+    base_etag TEXT,
     rollout TEXT,
     rollback_to INTEGER,
     body BLOB NOT NULL,

@@ -253,40 +253,67 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     return tables.readSettings(this.sql);
   }
 
-  async updateSettings(namespace: string, patch: SettingsPatch, actor: string): Promise<SettingsOutcome> {
-    const { settings, changed } = await this.writes.run(async () => {
-      const before = tables.readSettings(this.sql);
-      const after: NamespaceSettings = { ...before, ...patch };
-      const fields = (Object.keys(after) as (keyof NamespaceSettings)[]).filter(
-        (f) => after[f] !== before[f],
-      );
-      if (fields.length === 0) return { settings: before, changed: false };
-      const at = Date.now();
-      commitChange(this.core, {
-        at,
-        write: () => {
-          tables.writeSettings(this.sql, after, at);
-          // A new freshness lifetime applies at once: every live key's head is re-signed.
-          if (fields.includes("freshnessTtl")) {
-            for (const { key } of this.sql.exec<{ key: string }>("SELECT key FROM keys WHERE deleted = 0")) {
-              tables.enqueue(this.sql, "key", key, at);
+  async updateSettings(
+    namespace: string,
+    patch: SettingsPatch,
+    actor: string,
+  ): Promise<StoreResult<SettingsOutcome>> {
+    const written = await this.writes.run(
+      async (): Promise<StoreResult<{ settings: NamespaceSettings; changed: boolean }>> => {
+        const before = tables.readSettings(this.sql);
+        const after: NamespaceSettings = { ...before, ...patch };
+        const fields = (Object.keys(after) as (keyof NamespaceSettings)[]).filter(
+          (f) => after[f] !== before[f],
+        );
+        if (fields.length === 0) return success({ settings: before, changed: false });
+        const unreviewed =
+          after.approval === "required" && before.approval !== "required" ? this.runningRollouts() : [];
+        if (unreviewed.length > 0) {
+          // Completing or widening a rollout is not held (its start was reviewed): a candidate
+          // started before approval was required would reach everyone unreviewed.
+          return failure(
+            "conflict",
+            `Rollouts are running in ${namespace} (${unreviewed.slice(0, 5).join(", ")}${unreviewed.length > 5 ? ", …" : ""}): their candidates were never reviewed. Complete or abort them, then require approval.`,
+          );
+        }
+        const at = Date.now();
+        commitChange(this.core, {
+          at,
+          write: () => {
+            tables.writeSettings(this.sql, after, at);
+            // A new freshness lifetime applies at once: every live key's head is re-signed.
+            if (fields.includes("freshnessTtl")) {
+              for (const { key } of this.sql.exec<{ key: string }>(
+                "SELECT key FROM keys WHERE deleted = 0",
+              )) {
+                tables.enqueue(this.sql, "key", key, at);
+              }
             }
-          }
-        },
-        audit: {
-          ...noVersions(actor, "namespace"),
-          detail: Object.fromEntries(
-            fields.map((f) => [f, { from: before[f] ?? null, to: after[f] ?? null }]),
-          ),
-        },
-        outbox: { kind: "namespace", target: namespace },
-        log: { namespace, fields, actor },
-      });
-      return { settings: after, changed: true };
-    });
+          },
+          audit: {
+            ...noVersions(actor, "namespace"),
+            detail: Object.fromEntries(
+              fields.map((f) => [f, { from: before[f] ?? null, to: after[f] ?? null }]),
+            ),
+          },
+          outbox: { kind: "namespace", target: namespace },
+          log: { namespace, fields, actor },
+        });
+        return success({ settings: after, changed: true });
+      },
+    );
+    if (!written.ok) return written;
     await this.drains.request();
     const distribution = tables.isPending(this.sql, "namespace", namespace) ? "pending" : "complete";
-    return { settings, changed, distribution };
+    return success({ ...written.value, distribution });
+  }
+
+  /** The keys of this namespace with a rollout running. */
+  private runningRollouts(): string[] {
+    return this.sql
+      .exec<{ key: string }>("SELECT key FROM rollouts WHERE ended_at IS NULL ORDER BY key")
+      .toArray()
+      .map((r) => r.key);
   }
 
   /** Audits a minted read token: its scope and expiry, never the token. */

@@ -284,6 +284,12 @@ export interface ChangeRequestRecord {
   size: number;
   ifMatch: string | null;
   ifNoneMatch: string | null;
+  /**
+   * The key's live ETag when the request was made (null: no live version), for a publish, rollback
+   * or delete: what its reviewer saw. Approval fails (412) when the key has moved on since, unless
+   * the request carried its own If-Match / If-None-Match.
+   */
+  baseEtag: string | null;
   rollout: RolloutSpec | null;
   /** A rollback's target version. */
   to: number | null;

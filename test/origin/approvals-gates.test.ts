@@ -153,14 +153,33 @@ describe("what approval: required holds", { timeout: 20_000 }, () => {
     });
   });
 
+  it("refuses (409) to require approval while a rollout runs, whose candidate nobody reviewed", async () => {
+    const ns = freshNamespace();
+    const key = `${ns}/app/canary`;
+    await publishOk(key, { v: 1 });
+    expect((await publish(key, { v: 2 }, { headers: { "Config-Rollout": "1" } })).status).toBe(201);
+    const refused = await call("PUT", `/v1/namespaces/${ns}`, { json: { approval: "required" } });
+    expect(refused.status, await refused.clone().text()).toBe(409);
+    expect(refused.headers.get("Content-Type")).toContain("application/problem+json");
+    expect(((await refused.json()) as { detail: string }).detail).toContain(key);
+    const settings = await (await call("GET", `/v1/namespaces/${ns}`)).json();
+    expect(settings).toMatchObject({ approval: "none" });
+    expect((await call("POST", `/v1/configs/${key}/-/rollout/abort`)).status).toBe(200);
+    await turnOn(ns);
+  });
+
   it("never holds a rollout abort or a redaction: stopping stays immediate", async () => {
     const ns = freshNamespace();
     const key = `${ns}/app/x`;
     await publishOk(key, { v: 1 });
     await publishOk(key, { secret: "leaked" });
     await publishOk(key, { v: 3 });
-    expect((await publish(key, { v: 4 }, { headers: { "Config-Rollout": "30" } })).status).toBe(201);
     await turnOn(ns);
+    // The rollout starts through a change request, as every rollout start there does.
+    const start = await heldOf(
+      await publish(key, { v: 4 }, { token: await tokenOf(AUTHOR), headers: { "Config-Rollout": "30" } }),
+    );
+    expect((await approve(ns, start.id)).status).toBe(201);
     const abort = await call("POST", `/v1/configs/${key}/-/rollout/abort`, { token: await tokenOf(AUTHOR) });
     expect(abort.status).toBe(200);
     expect(await abort.json()).toMatchObject({ state: "aborted" });
@@ -169,6 +188,29 @@ describe("what approval: required holds", { timeout: 20_000 }, () => {
     });
     expect(redact.status).toBe(200);
     expect(await redact.json()).toMatchObject({ redacted: true });
+  });
+
+  it("refuses (412) to approve a request whose key moved on since it was made: approving must not undo a change made meanwhile", async () => {
+    const ns = freshNamespace();
+    const key = `${ns}/app/x`;
+    await publishOk(key, { rps: 100, timeout: 1 });
+    const base = (await call("GET", `/v1/configs/${key}`)).headers.get("ETag");
+    await turnOn(ns);
+    const rps = await heldOf(await publish(key, { rps: 250, timeout: 1 }, { token: await tokenOf(AUTHOR) }));
+    const timeout = await heldOf(
+      await publish(key, { rps: 100, timeout: 5 }, { token: await tokenOf("carol") }),
+    );
+    expect((await requestOf(ns, rps.id)).changeRequest).toMatchObject({ baseEtag: base, ifMatch: null });
+    expect((await approve(ns, timeout.id)).status).toBe(201);
+    const stale = await approve(ns, rps.id);
+    expect(stale.status, await stale.clone().text()).toBe(412);
+    expect(((await stale.json()) as { detail: string }).detail).toContain(
+      "changed since this request was made",
+    );
+    expect((await requestOf(ns, rps.id)).changeRequest).toMatchObject({ state: "failed" });
+    // The change made meanwhile stands.
+    expect(await (await call("GET", `/v1/configs/${key}`)).json()).toEqual({ rps: 100, timeout: 5 });
+    expect(await versionOf(key)).toBe("2");
   });
 
   it("approves a publish whose bytes became current meanwhile as 200, with nothing new", async () => {

@@ -24,6 +24,7 @@ const REQUEST = {
   size: 10,
   ifMatch: null,
   ifNoneMatch: null,
+  baseEtag: null,
   rollout: null,
   to: null,
   decidedAt: null,
