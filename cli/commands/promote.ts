@@ -113,10 +113,10 @@ Examples:
     }
     const api = await ctx.api();
     ctx.out.progress(`reading ${positional(ctx, 0)} and ${dst}…`);
-    const src =
-      source.version === "live"
-        ? await currentOf(api, source.key)
-        : await readVersionBytes(api, source.key, source.version);
+    // @live names the current version's number; its bytes come from the version record either way,
+    // so they are checked against the digest the origin stored for them.
+    const version = source.version === "live" ? (await api.current(source.key)).version : source.version;
+    const src = await readVersionBytes(api, source.key, version);
     const target = await destinationOf(api, dst);
     const from = `${src.key}@${src.version}`;
     const about = { key: dst, source: { key: src.key, version: src.version, digest: src.digest } };
