@@ -268,10 +268,16 @@ class PollingConfigClient<T> implements ConfigClient<T> {
     this.resendIfHeld();
   }
 
-  /** A 200 whose snapshot failed verification or `validate`: reported as rejected, then failed. */
+  /**
+   * A 200 whose snapshot failed verification or `validate`: reported as rejected, then failed —
+   * except a version older than the one held (`version_rollback`), which the client never tried to
+   * apply: a client that moved out of a rollout's ring is served the stable version again, and a
+   * replayed old snapshot looks the same; neither is that version failing on this client.
+   */
   private rejectedBy(res: Response, error: ConfigClientError): Outcome {
     const version = Number(res.headers.get("Config-Version"));
-    if (Number.isSafeInteger(version) && version >= 1) this.reportRejected(`${error.code}`, version);
+    if (Number.isSafeInteger(version) && version >= 1 && error.code !== "version_rollback")
+      this.reportRejected(`${error.code}`, version);
     return failed(error);
   }
 

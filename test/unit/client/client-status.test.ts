@@ -68,4 +68,22 @@ describe("Config-Client-Status from the SDK", () => {
     expect(status?.reason).toMatch(/digest|signature/);
     expect(c.current()?.version).toBe(5);
   });
+
+  it("does not report an older version it refuses (version_rollback) as rejected: it never tried to apply it", async () => {
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 5, { ok: true })));
+    const { c, errors } = harness.client({ intervalMs: 20 });
+    await c.ready();
+    c.reportApplied();
+    // Out of a rollout's ring (or a replay): the stable v4 again, validly signed.
+    harness.server.handle(serveSnapshot(await harness.signer.sign(KEY, 4, { ok: "stable" })));
+    await waitFor(() => errors.some((e) => e.code === "version_rollback"), 5000, "the refusal");
+    const count = harness.server.requests.length;
+    await waitFor(() => harness.server.requests.length > count + 1, 5000, "two more polls");
+    expect(parseClientStatus(statusesSent().at(-1) ?? "")).toEqual({
+      applied: 5,
+      rejected: null,
+      reason: null,
+    });
+    expect(c.current()?.version).toBe(5);
+  });
 });
