@@ -12,7 +12,14 @@ export type ChangeRequestList = z.infer<typeof ChangeRequestPage>;
 const JSON_BODY = { "Content-Type": "application/json" };
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-const Shown = z.object({ changeRequest: ChangeRequest, diff: JsonPatch.nullable() });
+const Shown = z.object({
+  changeRequest: ChangeRequest,
+  diff: JsonPatch.nullable(),
+  members: z
+    .array(z.object({ key: z.string(), delete: z.boolean(), diff: JsonPatch.nullable() }))
+    .nullable()
+    .optional(),
+});
 /** An approval answers as the write it applied, plus the request: the write's members stay loose. */
 const Decided = z.looseObject({ changeRequest: ChangeRequest });
 

@@ -91,13 +91,24 @@ export function renderRequest(out: Output, shown: ShownRequest): string {
   if (r.kind === "changes") rows.push([p.bold("keys"), r.keys.join(", ")]);
   if (r.digest) rows.push([p.bold("digest"), p.dim(r.digest)]);
   if (r.ifMatch) rows.push([p.bold("if-match"), r.ifMatch]);
+  if (r.kind !== "changes" && r.state === "pending")
+    rows.push([p.bold("reviewed on"), r.baseEtag ?? "no version (the key is created)"]);
+  // A rollout start's schedule, ring and gates as the origin parsed them: what approving starts.
+  if (r.rollout)
+    rows.push([p.bold("rollout"), JSON.stringify(r.rollout, (_k, v) => (v === null ? undefined : v))]);
   if (r.decidedBy) rows.push([p.bold("decided"), `${r.decidedBy} at ${formatTime(r.decidedAt ?? "")}`]);
   if (r.reason) rows.push([p.bold(r.state === "approved" ? "note" : "reason"), r.reason]);
   if (r.resultVersion !== null) rows.push([p.bold("version"), `v${r.resultVersion}`]);
-  const patch = shown.diff === null ? null : parsePatch(shown.diff);
-  const changes = patch === null ? null : changesOf(patch);
-  const diff = changes === null ? "" : `\n\n${renderChanges(changes, p)}`;
-  return `${table(rows)}${diff}`;
+  const rendered = (ops: unknown) => {
+    const patch = parsePatch(ops);
+    const changes = patch === null ? null : changesOf(patch);
+    return changes === null ? p.dim("(no readable diff)") : renderChanges(changes, p);
+  };
+  const diff = shown.diff === null ? "" : `\n\n${rendered(shown.diff)}`;
+  const members = (shown.members ?? []).map(
+    (m) => `\n\n${p.bold(m.key)}${m.delete ? `: ${p.red("delete")}` : `\n${rendered(m.diff)}`}`,
+  );
+  return `${table(rows)}${diff}${members.join("")}`;
 }
 
 export const changesListCommand: Command = {

@@ -47,6 +47,16 @@ const MAX_LIMIT = 1000;
 const STATES = [...CHANGE_REQUEST_STATES, "all"] as const;
 const utf8 = new TextDecoder();
 
+/**
+ * What a reviewer is shown: the RFC 6902 patch from the key's live content to the held bytes, or
+ * for a key with none (new, or deleted) the whole document as one `add` at the root.
+ */
+function reviewPatch(live: Uint8Array | null, held: Uint8Array) {
+  const after = JSON.parse(utf8.decode(held)) as JsonValue;
+  if (live === null) return [{ op: "add" as const, path: "", value: after }];
+  return diffPatch(JSON.parse(utf8.decode(live)) as JsonValue, after);
+}
+
 function parseState(raw: string | undefined): ChangeRequestState | "all" {
   if (raw === undefined) return "pending";
   if (raw === "all" || isChangeRequestState(raw)) return raw;
@@ -95,10 +105,16 @@ const readRoute = createRoute({
   responses: {
     200: {
       description:
-        "The request; `diff` is an RFC 6902 patch from the key's live content (null when none applies).",
+        "The request; for a pending publish `diff` is the RFC 6902 patch from the key's live content (a root `add` of the whole document when the key has none); for a pending change set `members` lists each key with its patch (`delete: true` for a delete). Null otherwise.",
       content: {
         "application/json": {
-          schema: z.object({ changeRequest: ChangeRequest, diff: JsonPatch.nullable() }),
+          schema: z.object({
+            changeRequest: ChangeRequest,
+            diff: JsonPatch.nullable(),
+            members: z
+              .array(z.object({ key: z.string(), delete: z.boolean(), diff: JsonPatch.nullable() }))
+              .nullable(),
+          }),
         },
       },
     },
@@ -180,16 +196,15 @@ export function changeRequestRoutes() {
       const { namespace, id } = c.req.valid("param");
       annotate(c, { namespace, changeRequest: id });
       const found = unwrap(await c.get("services").store(namespace).changeRequest(namespace, id));
-      // From the key's live content; a key with none (new, or deleted) has nothing to diff against.
-      const diff =
-        found.body === null || found.live === null
-          ? null
-          : diffPatch(
-              JSON.parse(utf8.decode(found.live)) as JsonValue,
-              JSON.parse(utf8.decode(found.body)) as JsonValue,
-            );
+      const diff = found.body === null ? null : reviewPatch(found.live, found.body);
+      const members =
+        found.members?.map((m) => ({
+          key: m.key,
+          delete: m.body === null,
+          diff: m.body === null ? null : reviewPatch(m.live, m.body),
+        })) ?? null;
       c.header("Cache-Control", "no-store");
-      return c.json({ changeRequest: changeRequestDocument(found.request), diff }, 200);
+      return c.json({ changeRequest: changeRequestDocument(found.request), diff, members }, 200);
     })
     .openapi(approveRoute, async (c) => {
       const { namespace, id } = c.req.valid("param");

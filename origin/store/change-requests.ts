@@ -283,16 +283,42 @@ export function requestWithContent(
   namespace: string,
   id: number,
   nowMs: number,
-): StoreResult<{ request: ChangeRequestRecord; body: Uint8Array | null; live: Uint8Array | null }> {
+): StoreResult<{
+  request: ChangeRequestRecord;
+  body: Uint8Array | null;
+  live: Uint8Array | null;
+  members: HeldMember[] | null;
+}> {
   const request = readRequest(core.sql, namespace, id, nowMs);
   if (!request) return failure("not_found", `Change request ${namespace}/${id} does not exist.`);
-  if (request.kind !== "publish" || request.state !== "pending" || request.key === null) {
-    return success({ request, body: null, live: null });
+  if (request.state !== "pending") return success({ request, body: null, live: null, members: null });
+  const liveBody = (key: string) => {
+    const live = readLive(core.sql, key);
+    return live ? readBody(core.sql, key, live.version) : null;
+  };
+  if (request.kind === "changes") {
+    // Each member beside what its key holds now, so the reviewer sees every key's change.
+    const members = changeSetMembers(readRequestBody(core.sql, id)).map((m) => ({
+      key: m.key,
+      body: "body" in m ? m.body : null,
+      live: liveBody(m.key),
+    }));
+    return success({ request, body: null, live: null, members });
   }
-  const live = readLive(core.sql, request.key);
+  if (request.kind !== "publish" || request.key === null) {
+    return success({ request, body: null, live: null, members: null });
+  }
   return success({
     request,
     body: readRequestBody(core.sql, id),
-    live: live ? readBody(core.sql, request.key, live.version) : null,
+    live: liveBody(request.key),
+    members: null,
   });
+}
+
+/** A pending change set's member as shown for review: its held bytes (null: a delete) and the key's live ones. */
+export interface HeldMember {
+  key: string;
+  body: Uint8Array | null;
+  live: Uint8Array | null;
 }

@@ -87,6 +87,18 @@ describe("what approval: required holds", { timeout: 20_000 }, () => {
       await call("POST", "/v1/changes", { token: await tokenOf(AUTHOR), json: body }),
     );
     expect(held).toMatchObject({ kind: "changes", key: null, keys: [`${ns}/app/a`, `${ns}/app/b`] });
+    // The reviewer sees every member's change against what its key holds now.
+    expect((await requestOf(ns, held.id)).members).toEqual([
+      {
+        key: `${ns}/app/a`,
+        delete: false,
+        diff: [
+          { op: "test", path: "/a", value: 0 },
+          { op: "replace", path: "/a", value: 1 },
+        ],
+      },
+      { key: `${ns}/app/b`, delete: false, diff: [{ op: "add", path: "", value: { b: 1 } }] },
+    ]);
     expect(await versionOf(`${ns}/app/a`)).toBe("1");
     expect((await call("GET", `/v1/configs/${ns}/app/b`)).status).toBe(404);
     const done = await approve(ns, held.id);

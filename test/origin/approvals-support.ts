@@ -61,7 +61,11 @@ export function reject(ns: string, id: number, reason: string, sub = REVIEWER) {
 export async function requestOf(ns: string, id: number) {
   const res = await call("GET", `/v1/change-requests/${ns}/${id}`);
   expect(res.status).toBe(200);
-  return (await res.json()) as { changeRequest: ChangeRequestBody; diff: unknown[] | null };
+  return (await res.json()) as {
+    changeRequest: ChangeRequestBody;
+    diff: unknown[] | null;
+    members: { key: string; delete: boolean; diff: unknown[] | null }[] | null;
+  };
 }
 
 export async function actionsOf(ns: string): Promise<{ action: string; actor: string; detail: unknown }[]> {

@@ -55,7 +55,9 @@ describe("approval: required", { timeout: 20_000 }, () => {
     const key = `${ns}/app/flags`;
     const held = await heldOf(await publish(key, '{ "spaced":  true }', { token: await tokenOf(AUTHOR) }));
     const shown = await requestOf(ns, held.id);
-    expect(shown.diff).toBeNull(); // nothing live to diff against
+    // Nothing live: the reviewer sees the whole document, as one add at the root.
+    expect(shown.diff).toEqual([{ op: "add", path: "", value: { spaced: true } }]);
+    expect(shown.changeRequest).toMatchObject({ baseEtag: null });
     const res = await approve(ns, held.id, REVIEWER, { message: "looks right" });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { version: number; changeRequest: { state: string } };

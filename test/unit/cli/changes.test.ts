@@ -113,6 +113,32 @@ describe("fleetconf changes", () => {
     expect(run.stdout).toContain("alice");
   });
 
+  it("shows what a rollout start would start and each member of a change set", async () => {
+    const start = {
+      ...REQUEST,
+      baseEtag: '"4-x"',
+      rollout: { mode: "fixed", percent: 1, ring: { colos: ["AMS"] }, gates: null },
+    };
+    const shown = await runCli(["changes", "show", "payments", "7", ...GLOBAL], {
+      fetch: origin(200, { changeRequest: start, diff: [], members: null }).fetch,
+    });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/rollout\s+\{"mode":"fixed","percent":1,"ring":\{"colos":\["AMS"\]\}\}/);
+    expect(shown.stdout).toMatch(/reviewed on\s+"4-x"/);
+    const set = { ...REQUEST, kind: "changes", key: null, keys: ["payments/a", "payments/b"] };
+    const members = [
+      { key: "payments/a", delete: false, diff: [{ op: "add", path: "/new", value: 1 }] },
+      { key: "payments/b", delete: true, diff: null },
+    ];
+    const run = await runCli(["changes", "show", "payments", "7", ...GLOBAL], {
+      fetch: origin(200, { changeRequest: set, diff: null, members }).fetch,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("payments/a");
+    expect(run.stdout).toContain("/new");
+    expect(run.stdout).toMatch(/payments\/b: delete/);
+  });
+
   it("approves with a message and names the resulting version", async () => {
     const approved = { ...REQUEST, state: "approved", decidedBy: "bob", resultVersion: 5 };
     const o = origin(201, { key: REQUEST.key, version: 5, changeRequest: approved });
