@@ -53,6 +53,13 @@ export interface PatchOperation {
   value?: unknown;
 }
 
+/** `GET /v1/change-requests/{ns}/{id}` (docs/api.md, "Change requests"). */
+export interface ChangeRequestReview {
+  changeRequest: ChangeRequestDocument;
+  diff: PatchOperation[] | null;
+  members: { key: string; delete: boolean; diff: PatchOperation[] | null }[] | null;
+}
+
 export interface DiffResult {
   from: number;
   to: number;
@@ -223,6 +230,11 @@ export class ConsoleApi {
     message: string | null,
   ): Promise<ApiResult<{ version?: number; changeRequest?: { namespace: string; id: number } }>> {
     return this.json("POST", `/v1/configs/${key}/-/rollback`, { to }, message);
+  }
+
+  /** One change request with what approving it would change (diff, or a change set's members). */
+  changeRequest(namespace: string, id: number): Promise<ApiResult<ChangeRequestReview>> {
+    return this.json("GET", `/v1/change-requests/${enc(namespace)}/${id}`);
   }
 
   /** Pending change requests of a namespace (four-eyes). */

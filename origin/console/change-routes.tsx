@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { parseChangeRequestId, parseNamespace } from "../../core";
 import { must } from "./api";
 import { type ConsoleApp, pageContext } from "./context";
-import { ChangeRequestsPage } from "./pages/changes";
+import { ChangeRequestPage, ChangeRequestsPage } from "./pages/changes";
 
 export function changeRequestConsoleRoutes(): Hono<ConsoleApp> {
   const routes = new Hono<ConsoleApp>();
@@ -25,6 +25,15 @@ export function changeRequestConsoleRoutes(): Hono<ConsoleApp> {
         requests={page.changeRequests}
         notice={c.req.query("done") ?? null}
       />,
+    );
+  });
+
+  routes.get("/:namespace/changes/:id", async (c) => {
+    const namespace = parseNamespace(c.req.param("namespace"));
+    const id = parseChangeRequestId(c.req.param("id"));
+    const review = must(await c.get("api").changeRequest(namespace, id));
+    return c.html(
+      <ChangeRequestPage page={await pageContext(c, "namespaces")} namespace={namespace} review={review} />,
     );
   });
 

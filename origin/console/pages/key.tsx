@@ -137,6 +137,40 @@ function opClass(op: PatchOperation): string {
   return `op-${op.op.replace(/[^a-z]/g, "")}`;
 }
 
+/** An RFC 6902 patch as a table, one operation a row (the Diff page, the change-request review). */
+export const PatchTable: FC<{ patch: PatchOperation[]; testId?: string }> = ({ patch, testId = "patch" }) => (
+  <div class="table-wrap">
+    <table class="patch" data-testid={testId}>
+      <thead>
+        <tr>
+          <th scope="col">Op</th>
+          <th scope="col">Path</th>
+          <th scope="col">Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {patch.map((op) => (
+          <tr class={opClass(op)}>
+            <td>{op.op}</td>
+            <td>
+              <code>{op.path}</code>
+              {op.from !== undefined && (
+                <>
+                  {" "}
+                  from <code>{op.from}</code>
+                </>
+              )}
+            </td>
+            <td>
+              <code>{op.value === undefined ? "" : JSON.stringify(op.value)}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+);
+
 export const DiffPage: FC<{
   page: PageContext;
   configKey: string;
@@ -159,36 +193,7 @@ export const DiffPage: FC<{
           : `${changes.length} change${changes.length === 1 ? "" : "s"}.`}
       </p>
       <h2>JSON Patch (RFC 6902)</h2>
-      <div class="table-wrap">
-        <table class="patch" data-testid="patch">
-          <thead>
-            <tr>
-              <th scope="col">Op</th>
-              <th scope="col">Path</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
-          <tbody>
-            {diff.patch.map((op) => (
-              <tr class={opClass(op)}>
-                <td>{op.op}</td>
-                <td>
-                  <code>{op.path}</code>
-                  {op.from !== undefined && (
-                    <>
-                      {" "}
-                      from <code>{op.from}</code>
-                    </>
-                  )}
-                </td>
-                <td>
-                  <code>{op.value === undefined ? "" : JSON.stringify(op.value)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <PatchTable patch={diff.patch} />
       <h2>Side by side</h2>
       <div class="grid2">
         <section aria-label={`Version ${from.version}`}>
