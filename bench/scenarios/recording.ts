@@ -161,7 +161,7 @@ export async function recordingSection(
       targets.push({
         name: `${where}: CPU per request within 5 % (steadier estimate)`,
         met: cpuRatio >= 0.95,
-        detail: `without/with ${cpuRatio}× (${pair.plain.cpuUs} vs ${pair.recorded.cpuUs} µs/req)`,
+        detail: `without/with ${cpuRatio}× (${pair.plain.cpuUs?.toFixed(1)} vs ${pair.recorded.cpuUs?.toFixed(1)} µs/req)`,
       });
     }
   };
