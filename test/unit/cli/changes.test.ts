@@ -167,6 +167,8 @@ describe("fleetconf changes", () => {
     const run = await runCli(["changes", "approve", "payments", "7", ...GLOBAL], { fetch: o.fetch });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("needs another admin");
+    expect(run.stderr).toContain("another admin must approve it");
+    expect(run.stderr).not.toContain("scope does not cover");
     expect(o.sent[0]?.body).toBeNull();
   });
 
