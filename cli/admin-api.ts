@@ -230,10 +230,10 @@ function problemError(method: string, path: string, res: Response, bytes: Uint8A
     412: "someone published in between: fetch the current ETag (`fleetconf get`) and retry",
   };
   // The author approving their own change request is a 403 too, but no scope would help.
-  const ownApproval = res.status === 403 && /\/change-requests\/[^/]+\/[^/]+\/approve$/.test(path);
-  const hint = ownApproval
-    ? "another admin must approve it: a token with a different subject (locally `fleetconf token --scope admin --sub NAME`)"
-    : hints[res.status];
+  const hint =
+    code === "own_approval"
+      ? "another admin must approve it: a token with a different subject (locally `fleetconf token --scope admin --sub NAME`)"
+      : hints[res.status];
   // A schema violation (422) lists where the document broke the schema: keep them for the user.
   const errors = Array.isArray(problem.errors)
     ? problem.errors.flatMap((e: unknown) => {

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   invalid_version: { status: 400, title: "Invalid version" },
   unauthorized: { status: 401, title: "Missing or invalid token" },
   forbidden: { status: 403, title: "Token scope does not cover this resource" },
+  own_approval: { status: 403, title: "The author of a change request cannot approve it" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },

@@ -99,7 +99,7 @@ export async function approveRequest(
     const request = found.value;
     if (request.author === input.actor) {
       return failure<never>(
-        "forbidden",
+        "own_approval",
         `Change request ${input.namespace}/${request.id} was made by ${request.author}: it needs the approval of another admin (a token with a different subject).`,
       );
     }

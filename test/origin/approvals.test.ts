@@ -82,7 +82,12 @@ describe("approval: required", { timeout: 20_000 }, () => {
     const held = await heldOf(await publish(`${ns}/app/x`, { a: 1 }, { token: await tokenOf(AUTHOR) }));
     const res = await approve(ns, held.id, AUTHOR);
     expect(res.status).toBe(403);
-    expect((await problemOf(res)).detail).toContain("another admin");
+    const problem = await problemOf(res);
+    expect(problem.detail).toContain("another admin");
+    expect(problem).toMatchObject({
+      code: "own_approval",
+      title: "The author of a change request cannot approve it",
+    });
     expect((await requestOf(ns, held.id)).changeRequest.state).toBe("pending");
     expect((await originRead(`${ns}/app/x`)).status).toBe(404);
   });

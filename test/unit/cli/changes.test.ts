@@ -160,7 +160,7 @@ describe("fleetconf changes", () => {
       type: "x",
       title: "Forbidden",
       status: 403,
-      code: "forbidden",
+      code: "own_approval",
       detail: "needs another admin",
     };
     const o = origin(403, problem);
