@@ -30,7 +30,7 @@ import { AsyncMutex } from "./mutex";
 import { NAMESPACE_MIGRATIONS } from "./namespace-migrations";
 import { redactedDetail, redactKeyVersion } from "./redaction";
 import { failure, type StoreResult, success } from "./result";
-import { readRunningRollout } from "./rollout-tables";
+import { listRunningRollouts, readRunningRollout } from "./rollout-tables";
 import * as rollouts from "./rollouts";
 import { type RootInput, type RootStoredOutcome, storeRoot } from "./roots";
 import { type NamespaceStatus, namespaceStatus } from "./status";
@@ -267,7 +267,9 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
         );
         if (fields.length === 0) return success({ settings: before, changed: false });
         const unreviewed =
-          after.approval === "required" && before.approval !== "required" ? this.runningRollouts() : [];
+          after.approval === "required" && before.approval !== "required"
+            ? listRunningRollouts(this.sql).map((r) => r.key)
+            : [];
         if (unreviewed.length > 0) {
           // Completing or widening a rollout is not held (its start was reviewed): a candidate
           // started before approval was required would reach everyone unreviewed.
@@ -306,14 +308,6 @@ export class NamespaceStore extends DurableObject<StoreEnv> {
     await this.drains.request();
     const distribution = tables.isPending(this.sql, "namespace", namespace) ? "pending" : "complete";
     return success({ ...written.value, distribution });
-  }
-
-  /** The keys of this namespace with a rollout running. */
-  private runningRollouts(): string[] {
-    return this.sql
-      .exec<{ key: string }>("SELECT key FROM rollouts WHERE ended_at IS NULL ORDER BY key")
-      .toArray()
-      .map((r) => r.key);
   }
 
   /** Audits a minted read token: its scope and expiry, never the token. */

@@ -83,6 +83,14 @@ function toRollout(row: RolloutRow): RolloutRecord {
   };
 }
 
+/** Every running rollout of the namespace, by key. */
+export function listRunningRollouts(sql: SqlStorage): RolloutRecord[] {
+  return sql
+    .exec<RolloutRow>("SELECT * FROM rollouts WHERE ended_at IS NULL ORDER BY key")
+    .toArray()
+    .map(toRollout);
+}
+
 /** The key's running rollout, or null. */
 export function readRunningRollout(sql: SqlStorage, key: string): RolloutRecord | null {
   const row = sql

@@ -3,6 +3,7 @@
  * its keys and live versions, running rollouts, the outbox (changes not yet confirmed in KV and
  * the edge caches), the last publish and the recent distribution errors. Read-only.
  */
+import { listRunningRollouts } from "./rollout-tables";
 import { readMeta } from "./tables";
 
 /** Audit actions that make a new version (a change set's entry names no one key: key and version are null). */
@@ -51,27 +52,14 @@ export function namespaceStatus(sql: SqlStorage): NamespaceStatus {
       deleted: r.deleted === 1,
       updatedAt: r.updated_at,
     }));
-  const rollouts = sql
-    .exec<{
-      key: string;
-      stable_version: number;
-      candidate_version: number;
-      mode: string;
-      percent: number;
-      started_at: number;
-    }>(
-      `SELECT key, stable_version, candidate_version, mode, percent, started_at
-       FROM rollouts WHERE ended_at IS NULL ORDER BY key`,
-    )
-    .toArray()
-    .map((r) => ({
-      key: r.key,
-      stableVersion: r.stable_version,
-      candidateVersion: r.candidate_version,
-      mode: r.mode,
-      percent: r.percent,
-      startedAt: r.started_at,
-    }));
+  const rollouts = listRunningRollouts(sql).map((r) => ({
+    key: r.key,
+    stableVersion: r.stableVersion,
+    candidateVersion: r.candidateVersion,
+    mode: r.mode,
+    percent: r.percent,
+    startedAt: r.startedAt,
+  }));
   const pending = sql
     .exec<{ kind: string; target: string; enqueued_at: number; attempts: number; last_error: string | null }>(
       "SELECT kind, target, enqueued_at, attempts, last_error FROM outbox ORDER BY enqueued_at, target",
